@@ -1,0 +1,278 @@
+//! The file operators edit: YAML, every key documented in the README, unknown
+//! keys refused, `${VAR}` / `${VAR:-default}` expanded in string values.
+//! Nothing here is read on the request path: `plan` compiles it once.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::rules::spec::{RequestRuleSpec, ResponseRuleSpec};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFile {
+    /// Pingora worker threads; default: the number of cores.
+    pub threads: Option<usize>,
+    /// Let idle workers steal tasks from busy ones (Pingora's default is on).
+    pub work_stealing: Option<bool>,
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Prometheus `/metrics`, `/healthz`, `/readyz`; off when absent.
+    pub metrics_listen: Option<String>,
+    /// How long in-flight exchanges may finish after SIGTERM.
+    pub grace_period: Option<DurationText>,
+    /// Idle upstream connections kept per worker thread.
+    pub upstream_keepalive_pool_size: Option<usize>,
+    /// How often upstream host names are resolved again, off the request path.
+    pub dns_refresh: Option<DurationText>,
+    pub routes: Vec<RouteFile>,
+}
+
+fn default_listen() -> String {
+    "0.0.0.0:8080".to_owned()
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RouteFile {
+    pub path: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub preset: Option<String>,
+    pub upstream: Option<String>,
+    pub ca_file: Option<String>,
+    pub methods: Option<Vec<String>>,
+    pub connect_timeout: Option<DurationText>,
+    pub timeout: Option<DurationText>,
+    pub body_timeout: Option<DurationText>,
+    pub upstream_idle_timeout: Option<DurationText>,
+    pub max_body_bytes: Option<usize>,
+    pub retries: Option<u32>,
+    /// Grant types whose exchange may be sent again after it was written in full.
+    pub retry_after_send: Option<Vec<String>>,
+    #[serde(default)]
+    pub request: Vec<RequestRuleSpec>,
+    #[serde(default)]
+    pub response: Vec<ResponseRuleSpec>,
+}
+
+/// A shipped preset: a route fragment in the same vocabulary (`conf/presets/*.yaml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetFile {
+    pub description: String,
+    pub upstream: Option<String>,
+    pub methods: Option<Vec<String>>,
+    #[serde(default)]
+    pub request: Vec<RequestRuleSpec>,
+    #[serde(default)]
+    pub response: Vec<ResponseRuleSpec>,
+}
+
+/// The presets shipped in the binary, as the YAML text operators can read and copy.
+pub const PRESETS: &[(&str, &str)] = &[
+    ("tiktok", include_str!("../conf/presets/tiktok.yaml")),
+    ("tiktok-v1", include_str!("../conf/presets/tiktok-v1.yaml")),
+    ("tiktok-userinfo", include_str!("../conf/presets/tiktok-userinfo.yaml")),
+    ("wechat", include_str!("../conf/presets/wechat.yaml")),
+    ("github", include_str!("../conf/presets/github.yaml")),
+    ("slack", include_str!("../conf/presets/slack.yaml")),
+    ("basic-auth", include_str!("../conf/presets/basic-auth.yaml")),
+];
+
+pub fn preset_text(name: &str) -> Option<&'static str> {
+    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
+pub fn load_preset(name: &str) -> Result<PresetFile, String> {
+    let text = preset_text(name).ok_or_else(|| {
+        let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+        format!("unknown preset '{name}' (known: {})", known.join(", "))
+    })?;
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+}
+
+/// A duration written `250ms`, `2s`, `1m` or a bare number of seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DurationText(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(u64),
+            Text(String),
+        }
+        match Raw::deserialize(de)? {
+            Raw::Seconds(s) => Ok(DurationText(Duration::from_secs(s))),
+            Raw::Text(t) => parse_duration(&t).map(DurationText).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration '{text}' (write 250ms, 2s or 1m)"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(number)),
+        "s" | "" => Ok(Duration::from_secs(number)),
+        "m" => Ok(Duration::from_secs(number * 60)),
+        _ => Err(format!("invalid duration unit in '{text}' (use ms, s or m)")),
+    }
+}
+
+/// Reads and checks a configuration file: YAML syntax and key names first
+/// (with line numbers), then environment expansion into the typed file.
+pub fn load_file(path: &str) -> Result<GatewayFile, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    parse_text(&text, &|name| std::env::var(name).ok()).map_err(|e| format!("{path}: {e}"))
+}
+
+pub fn parse_text(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<GatewayFile, String> {
+    // First pass on the raw text: the parser knows lines, so structural errors name one.
+    let de = serde_yaml::Deserializer::from_str(text);
+    if let Err(e) = serde_path_to_error::deserialize::<_, GatewayFile>(de) {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A `${VAR}` in a non-string key fails here only because it isn't expanded yet.
+        if !text.contains("${") {
+            return Err(describe(&path, &inner.to_string()));
+        }
+    }
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    expand_env(&mut value, "", env)?;
+    serde_path_to_error::deserialize::<_, GatewayFile>(value)
+        .map_err(|e| describe(&e.path().to_string(), &e.inner().to_string()))
+}
+
+fn describe(path: &str, message: &str) -> String {
+    if path.is_empty() || path == "." {
+        message.to_owned()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+/// Expands `${VAR}` and `${VAR:-default}` in every string; `$${` is a literal `${`.
+fn expand_env(value: &mut serde_yaml::Value, path: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+    match value {
+        serde_yaml::Value::String(s) => *s = expand_string(s, env).map_err(|e| describe(path, &e))?,
+        serde_yaml::Value::Sequence(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                expand_env(item, &format!("{path}[{i}]"), env)?;
+            }
+        }
+        serde_yaml::Value::Mapping(map) => {
+            for (key, item) in map.iter_mut() {
+                let key = key.as_str().unwrap_or("?");
+                let child = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+                expand_env(item, &child, env)?;
+            }
+        }
+        serde_yaml::Value::Tagged(tagged) => expand_env(&mut tagged.value, path, env)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn expand_string(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let tail = &rest[start..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("${") {
+            let end = after.find('}').ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
+            let expr = &after[..end];
+            let (name, default) = match expr.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (expr, None),
+            };
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!("invalid variable name '{name}'"));
+            }
+            match (env(name), default) {
+                (Some(v), _) => out.push_str(&v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => return Err(format!("environment variable {name} is not set")),
+            }
+            rest = &after[end + 1..];
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
+pub fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (text(k), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k, v.to_owned())),
+            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "TIKTOK_CLIENT_KEY").then(|| "ck_123".to_owned())
+    }
+
+    #[test]
+    fn expands_variables_defaults_and_escapes() {
+        assert_eq!(expand_string("k=${TIKTOK_CLIENT_KEY}", &env).unwrap(), "k=ck_123");
+        assert_eq!(expand_string("${MISSING:-fallback}", &env).unwrap(), "fallback");
+        assert_eq!(expand_string("$${LITERAL} costs $5", &env).unwrap(), "${LITERAL} costs $5");
+        assert!(expand_string("${MISSING}", &env).unwrap_err().contains("MISSING"));
+    }
+
+    #[test]
+    fn durations_accept_units_and_reject_garbage() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("2x").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let err = parse_text("listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    upstreem: x\n", &env).unwrap_err();
+        assert!(err.contains("routes[0]") && err.contains("upstreem") && err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn env_applies_inside_rules() {
+        let text = "routes:\n  - path: /t\n    upstream: http://127.0.0.1:1/\n    request:\n      - replace: { body: { client_key: \"${TIKTOK_CLIENT_KEY}\" } }\n";
+        let file = parse_text(text, &env).unwrap();
+        assert!(format!("{:?}", file.routes[0].request).contains("ck_123"));
+    }
+
+    #[test]
+    fn every_shipped_preset_parses() {
+        for (name, _) in PRESETS {
+            load_preset(name).unwrap();
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The upstream leg of a token exchange over Pingora's pooled connector, with
+//! the one retry policy a token gateway can afford: an attempt is repeated
+//! only while the provider cannot have received the whole request.
+
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use pingora::connectors::TransportConnector;
+use pingora::protocols::http::v1::client::HttpSession;
+use pingora::upstreams::peer::Peer;
+use pingora::{Error, ErrorType};
+use pingora::http::RequestHeader;
+
+use crate::metrics::{status_class, METRICS};
+use crate::oauth_error::OAuthError;
+use crate::plan::{TokenRoute, MAX_ANSWER_BYTES};
+use crate::upstream::build_peer;
+
+/// A provider's answer, fully read.
+pub struct ProviderReply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+/// What the exchange did, for the access log and metrics.
+#[derive(Default, Debug)]
+pub struct ExchangeReport {
+    pub attempts: u32,
+    pub reused_connection: bool,
+    pub upstream_status: Option<u16>,
+    pub upstream_elapsed: Duration,
+}
+
+/// Why an attempt failed, and whether the provider may have acted on it.
+struct AttemptFailure {
+    error: Box<Error>,
+    /// The request was written in full: the provider may have consumed the code.
+    sent: bool,
+    reused: bool,
+}
+
+/// Bounded metric label for an upstream failure.
+pub fn error_kind(error: &Error) -> &'static str {
+    use ErrorType::*;
+    match error.etype() {
+        ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | BindError | SocketError
+        | ConnectProxyFailure => "connect",
+        TLSWantX509Lookup | TLSHandshakeFailure | TLSHandshakeTimedout | InvalidCert | HandshakeError => "tls",
+        ReadTimedout | WriteTimedout => "timeout",
+        ReadError | WriteError | ConnectionClosed => "reset",
+        _ => "protocol",
+    }
+}
+
+/// Runs the exchange within the route's `timeout`, retrying only what is safe:
+/// failed connects (up to `retries`, with backoff, on the next address), a
+/// request that could not be written in full (once, at once, on a fresh
+/// connection when a pooled one turned out dead), and, for grants listed in
+/// `retry_after_send`, failures after the write.
+pub async fn exchange(
+    route: &TokenRoute,
+    transport: &TransportConnector,
+    header: &RequestHeader,
+    body: &Bytes,
+    grant_type: Option<&str>,
+    report: &mut ExchangeReport,
+) -> Result<ProviderReply, OAuthError> {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + route.timeout;
+    let result = tokio::time::timeout_at(deadline, attempts(route, transport, header, body, grant_type, report)).await;
+    report.upstream_elapsed = started.elapsed();
+    METRICS.upstream_duration.with_label_values(&[&route.name]).observe(report.upstream_elapsed.as_secs_f64());
+    match result {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            METRICS.upstream_errors.with_label_values(&[&route.name, "timeout"]).inc();
+            Err(OAuthError::gateway_timeout())
+        }
+    }
+}
+
+async fn attempts(
+    route: &TokenRoute,
+    transport: &TransportConnector,
+    header: &RequestHeader,
+    body: &Bytes,
+    grant_type: Option<&str>,
+    report: &mut ExchangeReport,
+) -> Result<ProviderReply, OAuthError> {
+    let replay_safe = grant_type.is_some_and(|g| route.retry_after_send.iter().any(|r| r == g));
+    let mut failures: u32 = 0;
+    let mut fresh_connection_retry_used = false;
+    let mut force_fresh = false;
+    loop {
+        let Some(address) = route.addresses.pick(failures) else {
+            METRICS.upstream_errors.with_label_values(&[&route.name, "resolve"]).inc();
+            return Err(OAuthError::bad_gateway("the provider's host name has not resolved", "resolve"));
+        };
+        let peer = build_peer(&route.upstream, address, &route.peer);
+        report.attempts += 1;
+        let failure = match attempt(route, transport, &peer, header, body, force_fresh, report).await {
+            Ok(reply) => return Ok(reply),
+            Err(failure) => failure,
+        };
+        let kind = error_kind(&failure.error);
+        METRICS.upstream_errors.with_label_values(&[&route.name, kind]).inc();
+        log::warn!(
+            "route {} attempt {} to {address} failed ({kind}, request {}): {}",
+            route.name,
+            report.attempts,
+            if failure.sent { "sent in full" } else { "not sent in full" },
+            failure.error.etype().as_str()
+        );
+        if !failure.sent && failure.reused && !fresh_connection_retry_used {
+            // A pooled connection the provider had closed: it never got the request.
+            fresh_connection_retry_used = true;
+            force_fresh = true;
+            METRICS.retries.with_label_values(&[&route.name, "stale_connection"]).inc();
+            continue;
+        }
+        if failure.sent && !replay_safe {
+            return Err(OAuthError::bad_gateway(
+                "the provider dropped the exchange after receiving it; it is not sent again because the code or refresh token may already be consumed",
+                kind,
+            ));
+        }
+        if failures >= route.retries {
+            return Err(OAuthError::bad_gateway(
+                format!("the provider could not be reached ({kind}) after {} attempts", report.attempts),
+                kind,
+            ));
+        }
+        failures += 1;
+        let reason = if failure.sent { "after_send" } else if kind == "connect" || kind == "tls" { "connect" } else { "unsent" };
+        METRICS.retries.with_label_values(&[&route.name, reason]).inc();
+        tokio::time::sleep(backoff(failures, route.timeout)).await;
+    }
+}
+
+async fn attempt(
+    route: &TokenRoute,
+    transport: &TransportConnector,
+    peer: &pingora::upstreams::peer::HttpPeer,
+    header: &RequestHeader,
+    body: &Bytes,
+    force_fresh: bool,
+    report: &mut ExchangeReport,
+) -> Result<ProviderReply, AttemptFailure> {
+    let connected = if force_fresh {
+        transport.new_stream(peer).await.map(|s| (s, false))
+    } else {
+        transport.get_stream(peer).await
+    };
+    let (stream, reused) = connected.map_err(|error| AttemptFailure { error, sent: false, reused: false })?;
+    report.reused_connection = reused;
+    METRICS
+        .upstream_connections
+        .with_label_values(&[route.name.as_str(), if reused { "true" } else { "false" }])
+        .inc();
+    let mut session = HttpSession::new_with_options(stream, peer);
+    let unsent = |error| AttemptFailure { error, sent: false, reused };
+    session.write_request_header(Box::new(header.clone())).await.map_err(unsent)?;
+    if !body.is_empty() {
+        session.write_body(body).await.map_err(unsent)?;
+    }
+    session.finish_body().await.map_err(unsent)?;
+    // From here on the provider may have the whole request.
+    let sent = |error| AttemptFailure { error, sent: true, reused };
+    loop {
+        session.read_response().await.map_err(sent)?;
+        if !session.get_status().is_some_and(|s| s.is_informational()) {
+            break;
+        }
+    }
+    let status = session.get_status().map_or(0, |s| s.as_u16());
+    report.upstream_status = Some(status);
+    METRICS.upstream_responses.with_label_values(&[&route.name, status_class(status)]).inc();
+    let content_type = session
+        .get_header(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut answer = BytesMut::new();
+    while let Some(chunk) = session.read_body_ref().await.map_err(sent)? {
+        if answer.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(sent(Error::explain(ErrorType::H1Error, "provider answer exceeds the gateway's buffer")));
+        }
+        answer.extend_from_slice(chunk);
+    }
+    session.respect_keepalive();
+    if let Some(stream) = session.reuse().await {
+        transport.release_stream(stream, peer.reuse_hash(), Some(route.peer.idle_timeout));
+    }
+    Ok(ProviderReply { status, content_type, body: answer.freeze() })
+}
+
+/// Jittered exponential backoff: 50 ms, 100 ms, 200 ms… at most a quarter of
+/// the route's timeout (and 1 s), so retries always fit inside it.
+pub fn backoff(failures: u32, timeout: Duration) -> Duration {
+    let cap = (timeout / 4).min(Duration::from_secs(1));
+    let base = Duration::from_millis(50).saturating_mul(1 << failures.saturating_sub(1).min(10));
+    let ceiling = base.min(cap);
+    // Jitter in [50%, 100%] of the ceiling, from the clock's low bits.
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    ceiling.mul_f64(0.5 + f64::from(nanos % 1000) / 2000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_inside_the_timeout() {
+        let timeout = Duration::from_secs(10);
+        assert!(backoff(1, timeout) <= Duration::from_millis(50));
+        assert!(backoff(3, timeout) >= Duration::from_millis(100));
+        for failures in 1..20 {
+            assert!(backoff(failures, timeout) <= Duration::from_secs(1));
+            assert!(backoff(failures, Duration::from_millis(400)) <= Duration::from_millis(100));
+        }
+    }
+
+    #[test]
+    fn error_kinds_are_bounded_labels() {
+        assert_eq!(error_kind(&Error::new(ErrorType::ConnectRefused)), "connect");
+        assert_eq!(error_kind(&Error::new(ErrorType::InvalidCert)), "tls");
+        assert_eq!(error_kind(&Error::new(ErrorType::ReadTimedout)), "timeout");
+        assert_eq!(error_kind(&Error::new(ErrorType::ConnectionClosed)), "reset");
+        assert_eq!(error_kind(&Error::new(ErrorType::InvalidHTTPHeader)), "protocol");
+    }
+}

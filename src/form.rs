@@ -1,0 +1,337 @@
+//! A strict `application/x-www-form-urlencoded` codec that keeps every value in
+//! its wire form until someone needs it decoded, so untouched parameters reach
+//! the provider byte for byte and a rewrite allocates almost nothing.
+
+use std::borrow::Cow;
+
+use crate::oauth_error::OAuthError;
+
+/// Most parameters a token request may carry; RFC 6749 requests have about six.
+pub const MAX_PARAMS: usize = 64;
+
+/// Text of a name or value: still percent-encoded as received, or plain (from
+/// the configuration or decoded by a rule) and encoded only on output.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FormText<'a> {
+    Encoded(&'a str),
+    Plain(Cow<'a, str>),
+}
+
+impl<'a> FormText<'a> {
+    pub fn plain(text: &'a str) -> Self {
+        FormText::Plain(Cow::Borrowed(text))
+    }
+
+    /// The decoded text; borrows when nothing needs decoding.
+    pub fn decoded(&self) -> Cow<'a, str> {
+        match self {
+            FormText::Plain(text) => text.clone(),
+            FormText::Encoded(raw) if !raw.bytes().any(|b| b == b'%' || b == b'+') => {
+                Cow::Borrowed(raw)
+            }
+            FormText::Encoded(raw) => {
+                let bytes: Vec<u8> = decoded_bytes(raw).map(|b| b.unwrap_or(b'?')).collect();
+                // parse_form already proved the decoded bytes are UTF-8.
+                Cow::Owned(String::from_utf8_lossy(&bytes).into_owned())
+            }
+        }
+    }
+
+    /// Compares the decoded text without allocating.
+    pub fn is(&self, expected: &str) -> bool {
+        match self {
+            FormText::Plain(text) => text == expected,
+            FormText::Encoded(raw) => {
+                let mut want = expected.bytes();
+                decoded_bytes(raw).all(|b| b.ok() == want.next()) && want.next().is_none()
+            }
+        }
+    }
+
+    fn write_encoded(&self, out: &mut String) {
+        match self {
+            FormText::Encoded(raw) => out.push_str(raw),
+            FormText::Plain(text) => encode_component(text, out),
+        }
+    }
+
+    fn encoded_len_hint(&self) -> usize {
+        match self {
+            FormText::Encoded(raw) => raw.len(),
+            FormText::Plain(text) => text.len() * 3 / 2,
+        }
+    }
+}
+
+/// One `name=value` pair in the order the caller sent it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Param<'a> {
+    pub name: FormText<'a>,
+    pub value: FormText<'a>,
+}
+
+/// Names only: values are codes and secrets, so no `{:?}` can ever print one.
+impl std::fmt::Debug for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}=<redacted>", printable_name(&self.name.decoded()))
+    }
+}
+
+impl<'a> Param<'a> {
+    pub fn plain(name: &'a str, value: Cow<'a, str>) -> Self {
+        Param {
+            name: FormText::plain(name),
+            value: FormText::Plain(value),
+        }
+    }
+}
+
+/// Parses a form body (or query string), refusing what a lenient parser would
+/// silently mangle: bad percent-escapes, non-UTF-8, repeated parameters
+/// (RFC 6749 §3.2) and absurd parameter counts.
+pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
+    let text = std::str::from_utf8(input)
+        .map_err(|_| OAuthError::invalid_request("form body is not UTF-8", "malformed"))?;
+    let mut params = Vec::with_capacity(8);
+    for pair in text.split('&').filter(|p| !p.is_empty()) {
+        if params.len() == MAX_PARAMS {
+            return Err(OAuthError::invalid_request(
+                format!("more than {MAX_PARAMS} parameters"),
+                "malformed",
+            ));
+        }
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        for part in [name, value] {
+            if !is_valid_component(part) {
+                return Err(OAuthError::invalid_request(
+                    "form body has invalid percent-encoding or non-UTF-8 text",
+                    "malformed",
+                ));
+            }
+        }
+        let param = Param {
+            name: FormText::Encoded(name),
+            value: FormText::Encoded(value),
+        };
+        if params.iter().any(|p: &Param| same_text(&p.name, &param.name)) {
+            let shown = param.name.decoded();
+            return Err(OAuthError::invalid_request(
+                format!("parameter '{}' is repeated", printable_name(&shown)),
+                "malformed",
+            ));
+        }
+        params.push(param);
+    }
+    Ok(params)
+}
+
+/// Encodes parameters back to a form body, copying untouched ones verbatim.
+pub fn encode_form(params: &[Param<'_>]) -> String {
+    let capacity = params
+        .iter()
+        .map(|p| p.name.encoded_len_hint() + p.value.encoded_len_hint() + 2)
+        .sum();
+    let mut out = String::with_capacity(capacity);
+    append_form(params, &mut out);
+    out
+}
+
+/// Appends encoded parameters to `out`, separated by `&` from what is there.
+pub fn append_form(params: &[Param<'_>], out: &mut String) {
+    for param in params {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        param.name.write_encoded(out);
+        out.push('=');
+        param.value.write_encoded(out);
+    }
+}
+
+/// Percent-encodes one component the way browsers encode forms (WHATWG urlencoded).
+pub fn encode_component(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+}
+
+/// Decodes one component strictly, for callers holding raw text (Basic credentials).
+pub fn decode_component(raw: &str) -> Option<String> {
+    if !is_valid_component(raw) {
+        return None;
+    }
+    let bytes: Vec<u8> = decoded_bytes(raw).map(|b| b.unwrap_or(0)).collect();
+    String::from_utf8(bytes).ok()
+}
+
+/// A parameter name safe to echo in an error: printable and short.
+pub fn printable_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(40)
+        .collect()
+}
+
+fn same_text(a: &FormText<'_>, b: &FormText<'_>) -> bool {
+    match (a, b) {
+        (FormText::Encoded(x), FormText::Encoded(y)) if x == y => true,
+        _ => a.is(&b.decoded()),
+    }
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decoded bytes of a component; `Err` marks a broken percent-escape.
+fn decoded_bytes(raw: &str) -> impl Iterator<Item = Result<u8, ()>> + '_ {
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b = *bytes.get(i)?;
+        i += 1;
+        Some(match b {
+            b'+' => Ok(b' '),
+            b'%' => {
+                let hi = bytes.get(i).copied().and_then(hex_value);
+                let lo = bytes.get(i + 1).copied().and_then(hex_value);
+                match (hi, lo) {
+                    (Some(h), Some(l)) => {
+                        i += 2;
+                        Ok(h << 4 | l)
+                    }
+                    _ => {
+                        i = bytes.len();
+                        Err(())
+                    }
+                }
+            }
+            other => Ok(other),
+        })
+    })
+}
+
+/// True when every escape is well formed and the decoded bytes are UTF-8
+/// (checked as a stream, so validation allocates nothing).
+fn is_valid_component(raw: &str) -> bool {
+    if !raw.bytes().any(|b| b == b'%') {
+        return true; // already valid UTF-8 as part of a &str
+    }
+    let (mut need, mut lower, mut upper) = (0u8, 0x80u8, 0xBFu8);
+    for byte in decoded_bytes(raw) {
+        let Ok(b) = byte else { return false };
+        if need == 0 {
+            match b {
+                0x00..=0x7F => {}
+                0xC2..=0xDF => need = 1,
+                0xE0 => (need, lower) = (2, 0xA0),
+                0xE1..=0xEC | 0xEE..=0xEF => need = 2,
+                0xED => (need, upper) = (2, 0x9F),
+                0xF0 => (need, lower) = (3, 0x90),
+                0xF1..=0xF3 => need = 3,
+                0xF4 => (need, upper) = (3, 0x8F),
+                _ => return false,
+            }
+        } else {
+            if b < lower || b > upper {
+                return false;
+            }
+            (lower, upper) = (0x80, 0xBF);
+            need -= 1;
+        }
+    }
+    need == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(params: &[Param<'_>]) -> Vec<(String, String)> {
+        params
+            .iter()
+            .map(|p| (p.name.decoded().into_owned(), p.value.decoded().into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_in_order_and_decodes_escapes_and_plus() {
+        let body = b"grant_type=authorization_code&code=a%2Ab%21c&redirect_uri=https%3A%2F%2Fx.example%2Fcb&state=a+b";
+        let params = parse_form(body).unwrap();
+        assert_eq!(
+            decoded(&params),
+            vec![
+                ("grant_type".into(), "authorization_code".into()),
+                ("code".into(), "a*b!c".into()),
+                ("redirect_uri".into(), "https://x.example/cb".into()),
+                ("state".into(), "a b".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn untouched_params_round_trip_byte_for_byte() {
+        let body = "code=%7Eodd%20but%20valid&x=1&empty=&flag";
+        let params = parse_form(body.as_bytes()).unwrap();
+        assert_eq!(encode_form(&params), "code=%7Eodd%20but%20valid&x=1&empty=&flag=");
+    }
+
+    #[test]
+    fn rejects_broken_percent_escapes() {
+        for body in ["code=%zz", "code=%4", "code=abc%", "a%2=1"] {
+            let err = parse_form(body.as_bytes()).unwrap_err();
+            assert_eq!((err.status, err.reason), (400, "malformed"), "{body}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_utf8_raw_and_escaped() {
+        assert!(parse_form(b"code=\xff\xfe").is_err());
+        assert!(parse_form(b"code=%FF%FE").is_err());
+        assert!(parse_form(b"code=%C0%AF").is_err(), "overlong encoding");
+        assert!(parse_form(b"code=%ED%A0%80").is_err(), "surrogate");
+        assert!(parse_form("code=%C3%A9t%C3%A9".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn rejects_repeated_parameters_even_when_spelled_differently() {
+        assert!(parse_form(b"client_id=a&client_id=b").is_err());
+        assert!(parse_form(b"client_id=a&client%5Fid=a").is_err());
+    }
+
+    #[test]
+    fn rejects_too_many_parameters() {
+        let body: String = (0..=MAX_PARAMS).map(|i| format!("p{i}=v&")).collect();
+        assert_eq!(parse_form(body.as_bytes()).unwrap_err().reason, "malformed");
+    }
+
+    #[test]
+    fn plain_values_are_encoded_on_output() {
+        let params = vec![Param::plain("client_key", Cow::Borrowed("a b&c=d/é"))];
+        assert_eq!(encode_form(&params), "client_key=a+b%26c%3Dd%2F%C3%A9");
+        let back = parse_form(encode_form(&params).as_bytes()).unwrap();
+        assert_eq!(back[0].value.decoded(), "a b&c=d/é");
+    }
+
+    #[test]
+    fn is_compares_decoded_text() {
+        let params = parse_form(b"grant_type=refresh%5Ftoken").unwrap();
+        assert!(params[0].value.is("refresh_token"));
+        assert!(!params[0].value.is("refresh_toke"));
+        assert!(!params[0].value.is("refresh_tokens"));
+    }
+}

@@ -1,0 +1,18 @@
+//! quirkgate: an OAuth 2.0 token gateway that rewrites provider quirks.
+//!
+//! The pure core (`form`, `rules`, `rewrite`, `oauth_error`) knows nothing of
+//! the network; `gateway` is the thin Pingora adapter around it.
+
+pub mod config;
+pub mod exchange;
+pub mod form;
+pub mod gateway;
+pub mod logging;
+pub mod metrics;
+pub mod mock_provider;
+pub mod oauth_error;
+pub mod plan;
+pub mod rewrite;
+pub mod rules;
+pub mod server;
+pub mod upstream;

@@ -1,0 +1,281 @@
+//! Mock OAuth providers that answer as `../shared/oauth-quirks.md` documents
+//! the real ones do. Used by `quirkgate mock-provider` (to try the gateway
+//! with curl, no provider app needed), the black-box tests and the load
+//! benchmark. Plain HTTP/1.1 with keep-alive, optionally over TLS.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// Which provider to imitate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    TikTok,
+    TikTokV1,
+    TikTokUserInfo,
+    WeChat,
+    GitHub,
+    Slack,
+    Reddit,
+}
+
+impl ProviderKind {
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "tiktok" => ProviderKind::TikTok,
+            "tiktok-v1" => ProviderKind::TikTokV1,
+            "tiktok-userinfo" => ProviderKind::TikTokUserInfo,
+            "wechat" => ProviderKind::WeChat,
+            "github" => ProviderKind::GitHub,
+            "slack" => ProviderKind::Slack,
+            "reddit" => ProviderKind::Reddit,
+            _ => return None,
+        })
+    }
+}
+
+/// A request as the mock received it.
+#[derive(Clone, Debug)]
+pub struct SeenRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<(String, String)>,
+    pub raw_body: Vec<u8>,
+}
+
+impl SeenRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn body_param(&self, name: &str) -> Option<&str> {
+        self.body.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A running mock; `seen` records every request (tests read it, the CLI prints it).
+pub struct MockProvider {
+    pub addr: SocketAddr,
+    pub seen: Arc<Mutex<Vec<SeenRequest>>>,
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockProvider {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockProvider {
+    /// Starts on `listen` (port 0 for a free one); with `tls`, speaks HTTPS.
+    pub async fn start(kind: ProviderKind, listen: &str, tls: Option<pingora::tls::TlsAcceptor>) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (seen_task, conns_task) = (seen.clone(), connections.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                conns_task.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let seen = seen_task.clone();
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    let _ = stream.set_nodelay(true);
+                    match tls {
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_connection(stream, kind, seen).await;
+                            }
+                        }
+                        None => serve_connection(stream, kind, seen).await,
+                    }
+                });
+            }
+        });
+        Ok(MockProvider { addr, seen, connections, task })
+    }
+
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Serves HTTP/1.1 requests on one connection until the peer closes it.
+pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, kind: ProviderKind, seen: Arc<Mutex<Vec<SeenRequest>>>) {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        let Some(request) = read_request(&mut stream, &mut buf).await else { return };
+        let (status, content_type, body) = answer(kind, &request);
+        seen.lock().unwrap().push(request);
+        let head = format!(
+            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+            if status < 400 { "OK" } else { "Error" },
+            body.len()
+        );
+        let mut out = head.into_bytes();
+        out.extend_from_slice(body.as_bytes());
+        if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads one request (Content-Length bodies only); `None` when the peer is gone.
+pub async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Option<SeenRequest> {
+    loop {
+        if let Some(end) = find_header_end(buf) {
+            let head = std::str::from_utf8(&buf[..end]).ok()?.to_owned();
+            let mut lines = head.split("\r\n");
+            let mut first = lines.next()?.split(' ');
+            let method = first.next()?.to_owned();
+            let target = first.next()?.to_owned();
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                .collect();
+            let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let mut chunk = [0u8; 4096];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let raw_body = buf[end + 4..end + 4 + length].to_vec();
+            buf.drain(..end + 4 + length);
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            return Some(SeenRequest {
+                method,
+                path: path.to_owned(),
+                query: serde_urlencoded::from_str(query).unwrap_or_default(),
+                headers,
+                body: serde_urlencoded::from_bytes(&raw_body).unwrap_or_default(),
+                raw_body,
+            });
+        }
+        let mut chunk = [0u8; 4096];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find_header_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n")
+}
+
+fn json(value: serde_json::Value) -> String {
+    value.to_string()
+}
+
+/// The provider's documented answer to a request.
+pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, String) {
+    use serde_json::json;
+    const JSON: &str = "application/json";
+    match kind {
+        ProviderKind::TikTok => {
+            let (Some(_key), Some(_secret)) = (request.body_param("client_key"), request.body_param("client_secret")) else {
+                // TikTok may answer errors with HTTP 200 (oauth-quirks.md: unsure), so the mock does.
+                return (200, JSON, json(json!({"error": "invalid_client", "error_description": "client_key or client_secret is missing", "log_id": "mock-log"})));
+            };
+            match (request.body_param("grant_type"), request.body_param("code"), request.body_param("refresh_token")) {
+                (Some("authorization_code"), Some(code), _) if code.starts_with("expired") => (
+                    200,
+                    JSON,
+                    json(json!({"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "mock-log"})),
+                ),
+                (Some("authorization_code"), Some(code), _) => (200, JSON, tiktok_token(&format!("act.{code}"), &format!("rft.{code}"))),
+                (Some("refresh_token"), _, Some(refresh)) => (200, JSON, tiktok_token(&format!("act.{refresh}.next"), &format!("{refresh}.next"))),
+                _ => (400, JSON, json(json!({"error": "invalid_request", "error_description": "grant_type with code or refresh_token is required", "log_id": "mock-log"}))),
+            }
+        }
+        ProviderKind::TikTokV1 => {
+            let ok = request.query_param("client_key").is_some() && request.query_param("client_secret").is_some();
+            match request.query_param("code") {
+                Some(code) if ok && !code.starts_with("expired") => (
+                    200,
+                    JSON,
+                    json(json!({"data": {"access_token": format!("act.{code}"), "open_id": "open-1", "expires_in": 86400, "refresh_token": format!("rft.{code}"), "scope": "user.info.basic", "error_code": 0, "description": ""}, "message": "success"})),
+                ),
+                _ => (200, JSON, json(json!({"data": {"error_code": 10007, "description": "Authorization code is expired"}, "message": "error"}))),
+            }
+        }
+        ProviderKind::TikTokUserInfo => match request.header("authorization") {
+            Some(auth) if auth.starts_with("Bearer act.") => (
+                200,
+                JSON,
+                json(json!({"data": {"user": {"open_id": "open-1", "union_id": "union-1", "avatar_url": "https://p16.example/a.jpg", "display_name": "Mock User"}}, "error": {"code": "ok", "message": "", "log_id": "mock-log"}})),
+            ),
+            _ => (401, JSON, json(json!({"data": {}, "error": {"code": "access_token_invalid", "message": "The access token is invalid or not found in the request.", "log_id": "mock-log"}}))),
+        },
+        ProviderKind::WeChat => {
+            let creds = request.query_param("appid").is_some() && request.query_param("secret").is_some();
+            match request.query_param("code") {
+                Some(code) if creds && request.method == "GET" && !code.starts_with("expired") => (
+                    200,
+                    "text/plain",
+                    json(json!({"access_token": format!("wx.{code}"), "expires_in": 7200, "refresh_token": "wxr", "openid": "openid-1", "scope": "snsapi_login", "unionid": "union-1"})),
+                ),
+                _ => (200, "text/plain", json(json!({"errcode": 40029, "errmsg": "invalid code"}))),
+            }
+        }
+        ProviderKind::GitHub => {
+            let wants_json = request.header("accept").is_some_and(|a| a.contains("application/json"));
+            match (request.body_param("client_id"), request.body_param("code")) {
+                (Some(_), Some(code)) if !code.starts_with("expired") => {
+                    if wants_json {
+                        (200, JSON, json(json!({"access_token": format!("gho_{code}"), "scope": "read:user", "token_type": "bearer"})))
+                    } else {
+                        (200, "application/x-www-form-urlencoded", format!("access_token=gho_{code}&scope=read%3Auser&token_type=bearer"))
+                    }
+                }
+                _ => (200, JSON, json(json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/"}))),
+            }
+        }
+        ProviderKind::Slack => match request.body_param("code") {
+            Some(code) if !code.starts_with("expired") => (
+                200,
+                JSON,
+                json(json!({"ok": true, "access_token": format!("xoxb-{code}"), "token_type": "bot", "scope": "commands", "team": {"id": "T1"}})),
+            ),
+            _ => (200, JSON, json(json!({"ok": false, "error": "invalid_code"}))),
+        },
+        ProviderKind::Reddit => {
+            if request.body_param("client_id").is_some() || request.body_param("client_secret").is_some() {
+                return (401, JSON, json(json!({"message": "Unauthorized", "error": 401})));
+            }
+            match (request.header("authorization"), request.body_param("code")) {
+                (Some(auth), Some(code)) if auth.starts_with("Basic ") => (
+                    200,
+                    JSON,
+                    json(json!({"access_token": format!("rd.{code}"), "token_type": "bearer", "expires_in": 86400, "scope": "identity"})),
+                ),
+                _ => (401, JSON, json(json!({"message": "Unauthorized", "error": 401}))),
+            }
+        }
+    }
+}
+
+fn tiktok_token(access: &str, refresh: &str) -> String {
+    serde_json::json!({
+        "access_token": access,
+        "expires_in": 86400,
+        "open_id": "open-1",
+        "refresh_expires_in": 31536000,
+        "refresh_token": refresh,
+        "scope": "user.info.basic",
+        "token_type": "Bearer"
+    })
+    .to_string()
+}

@@ -1,0 +1,254 @@
+//! The compiled plan the request path reads: routes by path with their rules,
+//! limits, upstream and addresses. Built once per load; swapped whole on reload.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{load_preset, GatewayFile, RouteFile};
+use crate::rules::request::RequestRule;
+use crate::rules::response::ResponsePlan;
+use crate::rules::spec::{compile_request_rules, compile_response_rules};
+use crate::upstream::{resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget};
+
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
+pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Largest provider answer the gateway buffers; token answers are a few hundred bytes.
+pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+/// One token route: what it accepts, how it rewrites, where it forwards.
+pub struct TokenRoute {
+    /// The configured path: the `route` label of every metric and log line.
+    pub name: String,
+    pub methods: Vec<http::Method>,
+    /// `Allow` header for 405 answers.
+    pub allow: String,
+    pub upstream: UpstreamTarget,
+    pub addresses: Arc<UpstreamAddresses>,
+    pub peer: PeerSettings,
+    pub timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub retries: u32,
+    /// Grant types safe to send again after a full write (`client_credentials`).
+    pub retry_after_send: Vec<String>,
+    pub request_rules: Vec<Box<dyn RequestRule>>,
+    pub response: ResponsePlan,
+}
+
+impl TokenRoute {
+    /// Routes whose callers send a form body (POST); GET routes read none.
+    pub fn reads_form(&self) -> bool {
+        self.methods.contains(&http::Method::POST)
+    }
+}
+
+/// Everything the request path needs, immutable once built.
+pub struct GatewayPlan {
+    pub routes: HashMap<String, Arc<TokenRoute>>,
+    /// Each distinct route once, in file order (for the resolver and readiness).
+    pub route_list: Vec<Arc<TokenRoute>>,
+}
+
+impl GatewayPlan {
+    pub fn route(&self, path: &str) -> Option<&Arc<TokenRoute>> {
+        self.routes.get(path)
+    }
+
+    /// Ready when every upstream has at least one address.
+    pub fn is_ready(&self) -> bool {
+        self.route_list.iter().all(|r| r.addresses.is_resolved())
+    }
+}
+
+/// How a load treats upstream host names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Resolve now (startup and reload); a failure leaves the route unready, not the load failed.
+    Now,
+    /// `--test`: check the file only.
+    Skip,
+}
+
+/// Compiles a file into a plan, collecting every error (each naming its route).
+pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut routes = HashMap::new();
+    let mut route_list = Vec::new();
+    if file.routes.is_empty() {
+        errors.push("routes: at least one route is needed".to_owned());
+    }
+    for (index, route_file) in file.routes.iter().enumerate() {
+        let label = format!("routes[{index}] ({})", route_file.path);
+        match compile_route(route_file, resolution) {
+            Ok(route) => {
+                let route = Arc::new(route);
+                for path in std::iter::once(&route_file.path).chain(&route_file.aliases) {
+                    if !path.starts_with('/') {
+                        errors.push(format!("{label}: path '{path}' must start with '/'"));
+                    } else if routes.insert(path.clone(), route.clone()).is_some() {
+                        errors.push(format!("{label}: path '{path}' is used by another route"));
+                    }
+                }
+                route_list.push(route);
+            }
+            Err(e) => errors.extend(e.into_iter().map(|e| format!("{label}: {e}"))),
+        }
+    }
+    if errors.is_empty() {
+        Ok(GatewayPlan { routes, route_list })
+    } else {
+        Err(errors)
+    }
+}
+
+fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute, Vec<String>> {
+    let mut errors = Vec::new();
+    let preset = match file.preset.as_deref().map(load_preset).transpose() {
+        Ok(p) => p,
+        Err(e) => return Err(vec![format!("preset: {e}")]),
+    };
+    let request_specs: Vec<_> = preset.iter().flat_map(|p| p.request.clone()).chain(file.request.clone()).collect();
+    let response_specs: Vec<_> = preset.iter().flat_map(|p| p.response.clone()).chain(file.response.clone()).collect();
+    let request_rules = compile_request_rules(&request_specs).map_err(|e| errors.push(e)).unwrap_or_default();
+    let response = compile_response_rules(&response_specs).map_err(|e| errors.push(e)).unwrap_or_default();
+
+    let upstream_url = file.upstream.clone().or_else(|| preset.as_ref().and_then(|p| p.upstream.clone()));
+    let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
+        Some(Ok(target)) => Some(target),
+        Some(Err(e)) => {
+            errors.push(format!("upstream: {e}"));
+            None
+        }
+        None => {
+            errors.push("upstream: missing (no preset provides one)".to_owned());
+            None
+        }
+    };
+    let method_names = file
+        .methods
+        .clone()
+        .or_else(|| preset.as_ref().and_then(|p| p.methods.clone()))
+        .unwrap_or_else(|| vec!["POST".to_owned()]);
+    let mut methods = Vec::new();
+    for name in &method_names {
+        match name.to_ascii_uppercase().as_str() {
+            "POST" => methods.push(http::Method::POST),
+            "GET" => methods.push(http::Method::GET),
+            other => errors.push(format!("methods: '{other}' is not supported (GET or POST)")),
+        }
+    }
+    let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
+    if max_body_bytes == 0 || max_body_bytes > MAX_BODY_BYTES_LIMIT {
+        errors.push(format!("max_body_bytes: {max_body_bytes} is outside 1..={MAX_BODY_BYTES_LIMIT}"));
+    }
+    let connect_timeout = file.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0);
+    let timeout = file.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
+    if connect_timeout.is_zero() || timeout.is_zero() {
+        errors.push("connect_timeout and timeout must be above zero".to_owned());
+    }
+    if connect_timeout > timeout {
+        errors.push("connect_timeout is longer than timeout (the whole exchange)".to_owned());
+    }
+    let ca = match &file.ca_file {
+        Some(path) => match trust_anchors_with(path) {
+            Ok(ca) => Some(ca),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    let retry_after_send = file.retry_after_send.clone().unwrap_or_default();
+    for grant in &retry_after_send {
+        if grant == "authorization_code" || grant == "refresh_token" {
+            errors.push(format!(
+                "retry_after_send: '{grant}' is single-use at the provider and can never be sent twice"
+            ));
+        }
+    }
+    let (Some(upstream), true) = (upstream, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let addresses = match resolution {
+        Resolution::Now => resolve_blocking(&upstream),
+        Resolution::Skip => Vec::new(),
+    };
+    if resolution == Resolution::Now && addresses.is_empty() {
+        log::warn!("upstream host {} did not resolve yet; the route answers 502 until it does", upstream.host);
+    }
+    Ok(TokenRoute {
+        name: file.path.clone(),
+        allow: methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "),
+        methods,
+        addresses: Arc::new(UpstreamAddresses::new(addresses)),
+        peer: PeerSettings {
+            connect_timeout,
+            io_timeout: timeout,
+            idle_timeout: file.upstream_idle_timeout.map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
+            ca,
+        },
+        upstream,
+        timeout,
+        body_timeout: file.body_timeout.map_or(DEFAULT_BODY_TIMEOUT, |d| d.0),
+        max_body_bytes,
+        retries: file.retries.unwrap_or(DEFAULT_RETRIES),
+        retry_after_send,
+        request_rules,
+        response,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_text;
+
+    fn compile_text(text: &str) -> Result<GatewayPlan, Vec<String>> {
+        compile(&parse_text(text, &|_| None).unwrap(), Resolution::Skip)
+    }
+
+    #[test]
+    fn shipped_config_compiles_with_both_paths() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml")).unwrap();
+        let plan = compile_text(&text).unwrap();
+        assert!(plan.route("/token/proxy").is_some());
+        assert!(plan.route("/proxy/token").is_some());
+        assert!(Arc::ptr_eq(plan.route("/token/proxy").unwrap(), plan.route("/proxy/token").unwrap()));
+    }
+
+    #[test]
+    fn every_error_names_its_route() {
+        let errors = compile_text(
+            "routes:\n  - path: /a\n    preset: nope\n  - path: b\n    upstream: http://127.0.0.1:1/\n  - path: /c\n    upstream: http://127.0.0.1:1/\n    retry_after_send: [authorization_code]\n",
+        )
+        .unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("routes[0] (/a)") && e.contains("unknown preset")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("routes[1] (b)") && e.contains("must start with '/'")), "{errors:?}");
+        assert!(errors.iter().any(|e| e.contains("routes[2]") && e.contains("single-use")), "{errors:?}");
+    }
+
+    #[test]
+    fn duplicate_paths_are_refused() {
+        let errors = compile_text(
+            "routes:\n  - path: /a\n    preset: tiktok\n  - path: /b\n    aliases: [/a]\n    preset: tiktok\n",
+        )
+        .unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("used by another route")), "{errors:?}");
+    }
+
+    #[test]
+    fn preset_rules_run_before_the_routes_own() {
+        let errors = compile_text(
+            "routes:\n  - path: /a\n    preset: tiktok\n    request:\n      - rename: { body: { client_id: other } }\n",
+        )
+        .unwrap_err();
+        assert!(errors.iter().any(|e| e.contains("can never apply")), "{errors:?}");
+    }
+}

@@ -1,0 +1,463 @@
+//! Request rules: small types that each do one edit of a token request on its
+//! way to the provider, in Kong's request-transformer vocabulary
+//! (remove, rename, replace, add, append) plus OAuth's own moves.
+
+use std::borrow::Cow;
+
+use base64::Engine;
+
+use crate::form::{decode_component, encode_component, printable_name, FormText, Param};
+use crate::oauth_error::OAuthError;
+
+/// Where a parameter lives. Header names are matched case-insensitively
+/// (stored lowercase); header values are plain text, never form-encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Place {
+    Body,
+    Query,
+    Headers,
+}
+
+impl Place {
+    pub fn word(self) -> &'static str {
+        match self {
+            Place::Body => "body",
+            Place::Query => "query",
+            Place::Headers => "headers",
+        }
+    }
+}
+
+/// The HTTP method sent upstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpstreamMethod {
+    Get,
+    Post,
+}
+
+impl UpstreamMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpstreamMethod::Get => "GET",
+            UpstreamMethod::Post => "POST",
+        }
+    }
+}
+
+/// A token request as the rules see it: the caller's form body, the query and
+/// the headers that will go upstream, and the method.
+pub struct TokenRequest<'a> {
+    pub method: UpstreamMethod,
+    pub body: Vec<Param<'a>>,
+    pub query: Vec<Param<'a>>,
+    pub headers: Vec<Param<'a>>,
+}
+
+impl<'a> TokenRequest<'a> {
+    pub fn new(method: UpstreamMethod, body: Vec<Param<'a>>) -> Self {
+        TokenRequest {
+            method,
+            body,
+            query: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn params(&self, place: Place) -> &Vec<Param<'a>> {
+        match place {
+            Place::Body => &self.body,
+            Place::Query => &self.query,
+            Place::Headers => &self.headers,
+        }
+    }
+
+    pub fn params_mut(&mut self, place: Place) -> &mut Vec<Param<'a>> {
+        match place {
+            Place::Body => &mut self.body,
+            Place::Query => &mut self.query,
+            Place::Headers => &mut self.headers,
+        }
+    }
+
+    /// Position of a parameter by decoded name (header names are lowercase on both sides).
+    pub fn find(&self, place: Place, name: &str) -> Option<usize> {
+        self.params(place).iter().position(|p| p.name.is(name))
+    }
+
+    /// The decoded value of a parameter, if present.
+    pub fn value(&self, place: Place, name: &str) -> Option<Cow<'a, str>> {
+        self.find(place, name).map(|i| self.params(place)[i].value.decoded())
+    }
+
+    /// Takes a parameter out, returning its value.
+    pub fn take(&mut self, place: Place, name: &str) -> Option<FormText<'a>> {
+        let index = self.find(place, name)?;
+        Some(self.params_mut(place).remove(index).value)
+    }
+}
+
+/// One compiled request edit. Rules borrow their names and values from the
+/// plan, so applying one allocates nothing unless it must decode or build text.
+pub trait RequestRule: Send + Sync + std::fmt::Debug {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError>;
+}
+
+/// `remove`: drop parameters by name.
+#[derive(Debug)]
+pub struct RemoveParams {
+    pub place: Place,
+    pub names: Vec<String>,
+}
+
+impl RequestRule for RemoveParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        request
+            .params_mut(self.place)
+            .retain(|p| !self.names.iter().any(|n| p.name.is(n)));
+        Ok(())
+    }
+}
+
+/// `rename`: give a parameter a new name, keeping its value and position.
+#[derive(Debug)]
+pub struct RenameParams {
+    pub place: Place,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl RequestRule for RenameParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for (from, to) in &self.pairs {
+            if let Some(index) = request.find(self.place, from) {
+                if request.find(self.place, to).is_some() {
+                    // Two values for one name (e.g. client_id and client_key) would be
+                    // ambiguous upstream: refuse instead of choosing.
+                    return Err(OAuthError::invalid_request(
+                        format!(
+                            "both '{}' and '{}' were sent; send only '{}'",
+                            printable_name(from),
+                            printable_name(to),
+                            printable_name(from)
+                        ),
+                        "conflict",
+                    ));
+                }
+                request.params_mut(self.place)[index].name = FormText::plain(to);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `replace`: overwrite the value of parameters that are present.
+#[derive(Debug)]
+pub struct ReplaceParams {
+    pub place: Place,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl RequestRule for ReplaceParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for (name, value) in &self.pairs {
+            if let Some(index) = request.find(self.place, name) {
+                request.params_mut(self.place)[index].value = FormText::plain(value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `add`: add parameters that are absent (a present one is left alone).
+#[derive(Debug)]
+pub struct AddParams {
+    pub place: Place,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl RequestRule for AddParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for (name, value) in &self.pairs {
+            if request.find(self.place, name).is_none() {
+                request
+                    .params_mut(self.place)
+                    .push(Param::plain(name, Cow::Borrowed(value)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `append`: add parameters whether or not the name is already there.
+#[derive(Debug)]
+pub struct AppendParams {
+    pub place: Place,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl RequestRule for AppendParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for (name, value) in &self.pairs {
+            request
+                .params_mut(self.place)
+                .push(Param::plain(name, Cow::Borrowed(value)));
+        }
+        Ok(())
+    }
+}
+
+/// `move_to_query` / `move_to_body`: carry parameters between body and query.
+#[derive(Debug)]
+pub struct MoveParams {
+    pub from: Place,
+    pub to: Place,
+    pub names: Vec<String>,
+}
+
+impl RequestRule for MoveParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for name in &self.names {
+            if let Some(index) = request.find(self.from, name) {
+                let param = request.params_mut(self.from).remove(index);
+                request.params_mut(self.to).push(param);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `method`: the HTTP method sent upstream.
+#[derive(Debug)]
+pub struct SetMethod(pub UpstreamMethod);
+
+impl RequestRule for SetMethod {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        request.method = self.0;
+        Ok(())
+    }
+}
+
+/// `require`: refuse the request before any upstream contact when a parameter is missing.
+#[derive(Debug)]
+pub struct RequireParams {
+    pub place: Place,
+    pub names: Vec<String>,
+    /// `invalid_client` (401) for credentials, else `invalid_request` (400).
+    pub invalid_client: bool,
+}
+
+impl RequestRule for RequireParams {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        for name in &self.names {
+            let present = request
+                .find(self.place, name)
+                .is_some_and(|i| !request.params(self.place)[i].value.is(""));
+            if !present {
+                let description = format!("missing '{}'", printable_name(name));
+                return Err(if self.invalid_client {
+                    OAuthError::invalid_client(format!("no client credentials: {description}"))
+                } else {
+                    OAuthError::invalid_request(description, "missing_param")
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `basic_to_body`: RFC 6749 §2.3.1 client credentials from an
+/// `Authorization: Basic` header into body parameters; the header is consumed.
+#[derive(Debug)]
+pub struct BasicToBody {
+    pub id: String,
+    pub secret: String,
+}
+
+impl RequestRule for BasicToBody {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        let Some(header) = request.take(Place::Headers, "authorization") else {
+            return Ok(());
+        };
+        let (id, secret) = parse_basic(&header.decoded())?;
+        if request.find(Place::Body, &self.id).is_some()
+            || request.find(Place::Body, &self.secret).is_some()
+        {
+            // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+            return Err(OAuthError::invalid_request(
+                "client credentials sent both in the Authorization header and in the body",
+                "conflict",
+            ));
+        }
+        request.body.push(Param::plain(&self.id, Cow::Owned(id)));
+        request.body.push(Param::plain(&self.secret, Cow::Owned(secret)));
+        Ok(())
+    }
+}
+
+/// `body_to_basic`: body credentials into an `Authorization: Basic` header,
+/// for providers that accept no other client authentication.
+#[derive(Debug)]
+pub struct BodyToBasic {
+    pub id: String,
+    pub secret: String,
+}
+
+impl RequestRule for BodyToBasic {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        let id = request.take(Place::Body, &self.id);
+        let secret = request.take(Place::Body, &self.secret);
+        let (id, secret) = match (id, secret) {
+            (None, None) => return Ok(()),
+            (id, secret) => (
+                id.map(|t| t.decoded()).unwrap_or_default(),
+                secret.map(|t| t.decoded()).unwrap_or_default(),
+            ),
+        };
+        if request.find(Place::Headers, "authorization").is_some() {
+            return Err(OAuthError::invalid_request(
+                "client credentials sent both in the Authorization header and in the body",
+                "conflict",
+            ));
+        }
+        let mut pair = String::with_capacity(id.len() + secret.len() + 8);
+        encode_component(&id, &mut pair);
+        pair.push(':');
+        encode_component(&secret, &mut pair);
+        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+        request
+            .headers
+            .push(Param::plain("authorization", Cow::Owned(value)));
+        Ok(())
+    }
+}
+
+/// Decodes `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
+    let malformed = || OAuthError::invalid_client("malformed Basic client credentials");
+    let (scheme, token) = header.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_client(
+            "only Basic client authentication is accepted in the Authorization header",
+        ));
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(token.trim())
+        .map_err(|_| malformed())?;
+    let raw = String::from_utf8(raw).map_err(|_| malformed())?;
+    let (id, secret) = raw.split_once(':').ok_or_else(malformed)?;
+    let id = decode_component(id).ok_or_else(malformed)?;
+    let secret = decode_component(secret).ok_or_else(malformed)?;
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    Ok((id, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::{encode_form, parse_form};
+
+    fn request(body: &str) -> TokenRequest<'_> {
+        TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap())
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn rename_keeps_value_and_position() {
+        let rule = RenameParams { place: Place::Body, pairs: pairs(&[("client_id", "client_key")]) };
+        let mut req = request("grant_type=authorization_code&client_id=abc%2B1&code=x");
+        rule.apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.body), "grant_type=authorization_code&client_key=abc%2B1&code=x");
+    }
+
+    #[test]
+    fn rename_refuses_when_both_names_were_sent() {
+        let rule = RenameParams { place: Place::Body, pairs: pairs(&[("client_id", "client_key")]) };
+        let mut req = request("client_id=a&client_key=b");
+        assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
+    }
+
+    #[test]
+    fn add_only_when_absent_and_append_always() {
+        let add = AddParams { place: Place::Body, pairs: pairs(&[("scope", "x"), ("code", "no")]) };
+        let append = AppendParams { place: Place::Body, pairs: pairs(&[("extra", "1")]) };
+        let mut req = request("code=yes");
+        add.apply(&mut req).unwrap();
+        append.apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.body), "code=yes&scope=x&extra=1");
+    }
+
+    #[test]
+    fn replace_and_remove_touch_only_named_params() {
+        let replace = ReplaceParams { place: Place::Body, pairs: pairs(&[("client_id", "injected")]) };
+        let remove = RemoveParams { place: Place::Body, names: vec!["state".into()] };
+        let mut req = request("client_id=caller&state=s&code=c");
+        replace.apply(&mut req).unwrap();
+        remove.apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.body), "client_id=injected&code=c");
+    }
+
+    #[test]
+    fn move_to_query_and_method() {
+        let mv = MoveParams { from: Place::Body, to: Place::Query, names: vec!["appid".into(), "code".into()] };
+        let mut req = request("appid=a&code=c&keep=k");
+        mv.apply(&mut req).unwrap();
+        SetMethod(UpstreamMethod::Get).apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.query), "appid=a&code=c");
+        assert_eq!(encode_form(&req.body), "keep=k");
+        assert_eq!(req.method, UpstreamMethod::Get);
+    }
+
+    #[test]
+    fn basic_to_body_decodes_each_half_and_consumes_the_header() {
+        // id "my id", secret "p@ss:word" — each half form-urlencoded, then base64.
+        let token = base64::engine::general_purpose::STANDARD.encode("my+id:p%40ss%3Aword");
+        let mut req = request("grant_type=authorization_code&code=c");
+        req.headers.push(Param::plain("authorization", Cow::Owned(format!("Basic {token}"))));
+        let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+        rule.apply(&mut req).unwrap();
+        assert!(req.headers.is_empty());
+        assert_eq!(req.value(Place::Body, "client_id").unwrap(), "my id");
+        assert_eq!(req.value(Place::Body, "client_secret").unwrap(), "p@ss:word");
+    }
+
+    #[test]
+    fn basic_and_body_credentials_together_are_refused() {
+        let token = base64::engine::general_purpose::STANDARD.encode("a:b");
+        let mut req = request("client_id=a");
+        req.headers.push(Param::plain("authorization", Cow::Owned(format!("Basic {token}"))));
+        let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+        assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
+    }
+
+    #[test]
+    fn malformed_basic_is_invalid_client() {
+        for header in ["Basic !!!", "Basic", "Bearer abc", "Basic Zm9v"] {
+            let mut req = request("code=c");
+            req.headers.push(Param::plain("authorization", Cow::Borrowed(header)));
+            let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+            assert_eq!(rule.apply(&mut req).unwrap_err().status, 401, "{header}");
+        }
+    }
+
+    #[test]
+    fn body_to_basic_round_trips_through_parse_basic() {
+        let mut req = request("client_id=my%20app&client_secret=s%3Acr%C3%A9t&code=c");
+        let rule = BodyToBasic { id: "client_id".into(), secret: "client_secret".into() };
+        rule.apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.body), "code=c");
+        let header = req.value(Place::Headers, "authorization").unwrap();
+        assert_eq!(parse_basic(&header).unwrap(), ("my app".into(), "s:crét".into()));
+    }
+
+    #[test]
+    fn require_reports_invalid_client_for_credentials() {
+        let rule = RequireParams { place: Place::Body, names: vec!["client_id".into()], invalid_client: true };
+        assert_eq!(rule.apply(&mut request("code=c")).unwrap_err().status, 401);
+        assert_eq!(rule.apply(&mut request("code=c&client_id=")).unwrap_err().status, 401);
+        assert!(rule.apply(&mut request("client_id=a")).is_ok());
+    }
+}

@@ -1,0 +1,355 @@
+//! Response rules: turn a provider's answer into what a standard OAuth 2.0
+//! client expects (RFC 6749 §5.1 / §5.2): unwrap nested objects, rename and
+//! add fields, and map provider-specific error shapes to RFC errors.
+
+use serde_json::{Map, Value};
+
+use crate::oauth_error::OAuthError;
+
+/// What the provider answered, fully buffered.
+pub struct ProviderAnswer<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// What goes back to the caller: a status and a JSON body.
+#[derive(Debug, PartialEq)]
+pub struct CallerAnswer {
+    pub status: u16,
+    pub body: bytes::Bytes,
+}
+
+/// One compiled response edit on the parsed JSON document of a 2xx answer.
+pub trait ResponseRule: Send + Sync + std::fmt::Debug {
+    /// `Err` turns the answer into an RFC 6749 error for the caller.
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError>;
+    /// Whether the rule rewrites the document (so the original bytes can't be passed on).
+    fn edits(&self) -> bool {
+        true
+    }
+}
+
+/// The compiled response side of a route.
+#[derive(Debug, Default)]
+pub struct ResponsePlan {
+    /// Accept `application/x-www-form-urlencoded` answers and turn them into JSON.
+    pub form_to_json: bool,
+    pub rules: Vec<Box<dyn ResponseRule>>,
+}
+
+impl ResponsePlan {
+    /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
+    /// non-2xx JSON answers pass through; 2xx answers go through the rules.
+    pub fn shape(&self, answer: &ProviderAnswer<'_>, original: &bytes::Bytes) -> Result<CallerAnswer, OAuthError> {
+        let is_form = answer
+            .content_type
+            .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"));
+        let (mut document, converted) = if self.form_to_json && is_form {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(answer.body).map_err(|_| {
+                OAuthError::bad_gateway("the provider answered with a malformed form", "protocol")
+            })?;
+            let map = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            (map, true)
+        } else {
+            match serde_json::from_slice::<Value>(answer.body) {
+                Ok(Value::Object(map)) => (map, false),
+                _ => {
+                    return Err(OAuthError::bad_gateway(
+                        format!("the provider answered HTTP {} without a JSON object", answer.status),
+                        "not_json",
+                    ))
+                }
+            }
+        };
+        if !(200..300).contains(&answer.status) {
+            let body = if converted { json_bytes(&document) } else { original.clone() };
+            return Ok(CallerAnswer { status: answer.status, body });
+        }
+        for rule in &self.rules {
+            rule.apply(&mut document)?;
+        }
+        let edited = converted || self.rules.iter().any(|r| r.edits());
+        let body = if edited { json_bytes(&document) } else { original.clone() };
+        Ok(CallerAnswer { status: answer.status, body })
+    }
+}
+
+fn json_bytes(document: &Map<String, Value>) -> bytes::Bytes {
+    serde_json::to_vec(document).expect("a JSON map always serializes").into()
+}
+
+/// Compares the media type of a Content-Type, ignoring parameters and case.
+pub fn mime_is(content_type: &str, expected: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(expected))
+}
+
+/// A dotted path into the JSON document (`data.error_code`).
+#[derive(Clone, Debug)]
+pub struct FieldPath(pub Vec<String>);
+
+impl FieldPath {
+    pub fn parse(text: &str) -> Self {
+        FieldPath(text.split('.').map(str::to_owned).collect())
+    }
+
+    pub fn get<'d>(&self, document: &'d Map<String, Value>) -> Option<&'d Value> {
+        let (first, rest) = self.0.split_first()?;
+        let mut value = document.get(first)?;
+        for key in rest {
+            value = value.as_object()?.get(key)?;
+        }
+        Some(value)
+    }
+}
+
+impl std::fmt::Display for FieldPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("."))
+    }
+}
+
+/// When an `error_from` rule fires; every condition given must hold.
+#[derive(Debug, Default)]
+pub struct ErrorCondition {
+    pub present: Vec<FieldPath>,
+    pub absent: Vec<FieldPath>,
+    pub nonzero: Vec<FieldPath>,
+    pub equals: Vec<(FieldPath, Value)>,
+    /// Holds when the field is present with another value (`error.code` not `ok`).
+    pub not_equals: Vec<(FieldPath, Value)>,
+}
+
+impl ErrorCondition {
+    fn holds(&self, document: &Map<String, Value>) -> bool {
+        self.present.iter().all(|p| p.get(document).is_some_and(|v| !v.is_null()))
+            && self.absent.iter().all(|p| p.get(document).is_none_or(Value::is_null))
+            && self.nonzero.iter().all(|p| p.get(document).is_some_and(is_nonzero))
+            && self.equals.iter().all(|(p, v)| p.get(document) == Some(v))
+            && self.not_equals.iter().all(|(p, v)| p.get(document).is_some_and(|found| found != v))
+    }
+}
+
+fn is_nonzero(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty() && s != "0",
+        Value::Bool(b) => *b,
+        Value::Null => false,
+        _ => true,
+    }
+}
+
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `error_from`: a 2xx answer that is really an error becomes an RFC 6749 error.
+#[derive(Debug)]
+pub struct ErrorFrom {
+    pub when: ErrorCondition,
+    /// Field holding the provider's error code.
+    pub error: Option<FieldPath>,
+    pub description: Option<FieldPath>,
+    /// Provider code → RFC 6749 code; unmapped codes use `default`, or pass as they are.
+    pub codes: Vec<(String, String)>,
+    pub default: Option<String>,
+    pub status: Option<u16>,
+}
+
+impl ResponseRule for ErrorFrom {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        if !self.when.holds(document) {
+            return Ok(());
+        }
+        let provider_code = self.error.as_ref().and_then(|p| p.get(document)).map(text_of);
+        let code = provider_code
+            .as_deref()
+            .and_then(|c| self.codes.iter().find(|(from, _)| from == c).map(|(_, to)| to.clone()))
+            .or_else(|| self.default.clone())
+            .or(provider_code)
+            .unwrap_or_else(|| "invalid_request".to_owned());
+        let description = self
+            .description
+            .as_ref()
+            .and_then(|p| p.get(document))
+            .map(text_of)
+            .unwrap_or_default();
+        let mut error = OAuthError::from_provider(code, description);
+        if let Some(status) = self.status {
+            error.status = status;
+        }
+        Err(error)
+    }
+
+    fn edits(&self) -> bool {
+        false
+    }
+}
+
+/// `unwrap`: replace the document by the object nested at a path (`data`).
+#[derive(Debug)]
+pub struct UnwrapObject(pub FieldPath);
+
+impl ResponseRule for UnwrapObject {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        match self.0.get(document) {
+            Some(Value::Object(inner)) => {
+                *document = inner.clone();
+                Ok(())
+            }
+            _ => Err(OAuthError::bad_gateway(
+                format!("the provider's answer has no '{}' object", self.0),
+                "protocol",
+            )),
+        }
+    }
+}
+
+/// `rename: { json: … }`: rename top-level fields.
+#[derive(Debug)]
+pub struct RenameFields(pub Vec<(String, String)>);
+
+impl ResponseRule for RenameFields {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        for (from, to) in &self.0 {
+            if let Some(value) = document.remove(from) {
+                document.insert(to.clone(), value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `add: { json: … }`: add fields that are absent.
+#[derive(Debug)]
+pub struct AddFields(pub Vec<(String, Value)>);
+
+impl ResponseRule for AddFields {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        for (name, value) in &self.0 {
+            document.entry(name.clone()).or_insert_with(|| value.clone());
+        }
+        Ok(())
+    }
+}
+
+/// `remove: { json: … }`: drop top-level fields.
+#[derive(Debug)]
+pub struct RemoveFields(pub Vec<String>);
+
+impl ResponseRule for RemoveFields {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        for name in &self.0 {
+            document.remove(name);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn shape(plan: &ResponsePlan, status: u16, ct: &str, body: &str) -> Result<CallerAnswer, OAuthError> {
+        let original = bytes::Bytes::copy_from_slice(body.as_bytes());
+        plan.shape(&ProviderAnswer { status, content_type: Some(ct), body: body.as_bytes() }, &original)
+    }
+
+    fn tiktok_errors() -> ErrorFrom {
+        ErrorFrom {
+            when: ErrorCondition {
+                present: vec![FieldPath::parse("error")],
+                absent: vec![FieldPath::parse("access_token")],
+                ..Default::default()
+            },
+            error: Some(FieldPath::parse("error")),
+            description: Some(FieldPath::parse("error_description")),
+            codes: vec![],
+            default: None,
+            status: None,
+        }
+    }
+
+    #[test]
+    fn success_passes_through_byte_for_byte() {
+        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(tiktok_errors())] };
+        let body = r#"{"access_token":"act.1","expires_in":86400,"open_id":"o","token_type":"Bearer"}"#;
+        let answer = shape(&plan, 200, "application/json", body).unwrap();
+        assert_eq!((answer.status, &answer.body[..]), (200, body.as_bytes()));
+    }
+
+    #[test]
+    fn error_in_a_200_becomes_400_with_the_providers_code() {
+        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(tiktok_errors())] };
+        let err = shape(&plan, 200, "application/json",
+            r#"{"error":"invalid_grant","error_description":"Authorization code is expired.","log_id":"x"}"#)
+            .unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (400, "invalid_grant"));
+        assert_eq!(err.description, "Authorization code is expired.");
+    }
+
+    #[test]
+    fn non_2xx_json_passes_with_its_status() {
+        let plan = ResponsePlan::default();
+        let answer = shape(&plan, 401, "application/json", r#"{"error":"invalid_client"}"#).unwrap();
+        assert_eq!(answer.status, 401);
+    }
+
+    #[test]
+    fn html_error_page_is_a_502() {
+        let err = shape(&ResponsePlan::default(), 500, "text/html", "<html>oops</html>").unwrap_err();
+        assert_eq!((err.status, err.reason), (502, "not_json"));
+    }
+
+    #[test]
+    fn wechat_errcode_maps_through_the_code_table() {
+        let rule = ErrorFrom {
+            when: ErrorCondition { nonzero: vec![FieldPath::parse("errcode")], ..Default::default() },
+            error: Some(FieldPath::parse("errcode")),
+            description: Some(FieldPath::parse("errmsg")),
+            codes: vec![("40125".into(), "invalid_client".into())],
+            default: Some("invalid_grant".into()),
+            status: None,
+        };
+        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(rule)] };
+        let err = shape(&plan, 200, "text/plain", r#"{"errcode":40029,"errmsg":"invalid code"}"#).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref(), err.description.as_ref()), (400, "invalid_grant", "invalid code"));
+        let err = shape(&plan, 200, "text/plain", r#"{"errcode":40125,"errmsg":"bad secret"}"#).unwrap_err();
+        assert_eq!(err.status, 401);
+        assert!(shape(&plan, 200, "text/plain", r#"{"access_token":"a","errcode":0}"#).is_ok());
+    }
+
+    #[test]
+    fn unwrap_then_add_builds_a_flat_token_answer() {
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![
+                Box::new(UnwrapObject(FieldPath::parse("data"))),
+                Box::new(RemoveFields(vec!["error_code".into(), "description".into()])),
+                Box::new(AddFields(vec![("token_type".into(), json!("Bearer"))])),
+            ],
+        };
+        let answer = shape(&plan, 200, "application/json",
+            r#"{"data":{"access_token":"a","open_id":"o","error_code":0,"description":""},"message":"success"}"#)
+            .unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(v, json!({"access_token":"a","open_id":"o","token_type":"Bearer"}));
+    }
+
+    #[test]
+    fn form_answers_become_json() {
+        let plan = ResponsePlan { form_to_json: true, rules: vec![Box::new(RenameFields(vec![("scope".into(), "granted".into())]))] };
+        let answer = shape(&plan, 200, "application/x-www-form-urlencoded",
+            "access_token=gho_1&scope=read%3Auser&token_type=bearer").unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(v, json!({"access_token":"gho_1","granted":"read:user","token_type":"bearer"}));
+    }
+}
