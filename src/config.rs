@@ -50,9 +50,9 @@ pub struct RouteFile {
     pub retries: Option<u32>,
     /// Grant types whose exchange may be sent again after it was written in full.
     pub retry_after_send: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub request: Vec<RequestRuleSpec>,
-    #[serde(default)]
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
 }
 
@@ -63,9 +63,9 @@ pub struct PresetFile {
     pub description: String,
     pub upstream: Option<String>,
     pub methods: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub request: Vec<RequestRuleSpec>,
-    #[serde(default)]
+    #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
 }
 

@@ -228,7 +228,8 @@ mod tests {
         let errors = compile_text(
             "routes:\n  - path: /a\n    preset: nope\n  - path: b\n    upstream: http://127.0.0.1:1/\n  - path: /c\n    upstream: http://127.0.0.1:1/\n    retry_after_send: [authorization_code]\n",
         )
-        .unwrap_err();
+        .err()
+        .expect("the file must be refused");
         assert!(errors.iter().any(|e| e.contains("routes[0] (/a)") && e.contains("unknown preset")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("routes[1] (b)") && e.contains("must start with '/'")), "{errors:?}");
         assert!(errors.iter().any(|e| e.contains("routes[2]") && e.contains("single-use")), "{errors:?}");
@@ -239,7 +240,8 @@ mod tests {
         let errors = compile_text(
             "routes:\n  - path: /a\n    preset: tiktok\n  - path: /b\n    aliases: [/a]\n    preset: tiktok\n",
         )
-        .unwrap_err();
+        .err()
+        .expect("the file must be refused");
         assert!(errors.iter().any(|e| e.contains("used by another route")), "{errors:?}");
     }
 
@@ -248,7 +250,8 @@ mod tests {
         let errors = compile_text(
             "routes:\n  - path: /a\n    preset: tiktok\n    request:\n      - rename: { body: { client_id: other } }\n",
         )
-        .unwrap_err();
+        .err()
+        .expect("the file must be refused");
         assert!(errors.iter().any(|e| e.contains("can never apply")), "{errors:?}");
     }
 }

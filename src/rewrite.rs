@@ -95,7 +95,7 @@ mod tests {
     #[test]
     fn tiktok_without_credentials_is_invalid_client() {
         let rules = tiktok_rules();
-        let err = rewrite(&rules, b"grant_type=authorization_code&code=c", None).unwrap_err();
+        let err = rewrite(&rules, b"grant_type=authorization_code&code=c", None).err().unwrap();
         assert_eq!((err.status, err.code.as_ref()), (401, "invalid_client"));
     }
 

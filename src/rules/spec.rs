@@ -440,7 +440,11 @@ mod tests {
     use super::*;
 
     fn request_specs(yaml: &str) -> Vec<RequestRuleSpec> {
-        serde_yaml::from_str(yaml).unwrap()
+        parse(yaml).unwrap()
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, serde_yaml::Error> {
+        serde_yaml::with::singleton_map_recursive::deserialize(serde_yaml::Deserializer::from_str(yaml))
     }
 
     #[test]
@@ -471,12 +475,12 @@ mod tests {
 
     #[test]
     fn error_from_needs_a_condition() {
-        let specs: Vec<ResponseRuleSpec> = serde_yaml::from_str("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
+        let specs: Vec<ResponseRuleSpec> = parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
         assert!(compile_response_rules(&specs).is_err());
     }
 
     #[test]
     fn unknown_rule_words_are_refused_by_the_parser() {
-        assert!(serde_yaml::from_str::<Vec<RequestRuleSpec>>("- rewrite: { body: {} }\n").is_err());
+        assert!(parse::<Vec<RequestRuleSpec>>("- rewrite: { body: {} }\n").is_err());
     }
 }
