@@ -73,15 +73,24 @@ pub struct PresetFile {
 pub const PRESETS: &[(&str, &str)] = &[
     ("tiktok", include_str!("../conf/presets/tiktok.yaml")),
     ("tiktok-v1", include_str!("../conf/presets/tiktok-v1.yaml")),
-    ("tiktok-userinfo", include_str!("../conf/presets/tiktok-userinfo.yaml")),
+    (
+        "tiktok-userinfo",
+        include_str!("../conf/presets/tiktok-userinfo.yaml"),
+    ),
     ("wechat", include_str!("../conf/presets/wechat.yaml")),
     ("github", include_str!("../conf/presets/github.yaml")),
     ("slack", include_str!("../conf/presets/slack.yaml")),
-    ("basic-auth", include_str!("../conf/presets/basic-auth.yaml")),
+    (
+        "basic-auth",
+        include_str!("../conf/presets/basic-auth.yaml"),
+    ),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {
-    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    PRESETS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 pub fn load_preset(name: &str) -> Result<PresetFile, String> {
@@ -90,7 +99,8 @@ pub fn load_preset(name: &str) -> Result<PresetFile, String> {
         format!("unknown preset '{name}' (known: {})", known.join(", "))
     })?;
     let de = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
 }
 
 /// A duration written `250ms`, `2s`, `1m` or a bare number of seconds.
@@ -107,14 +117,18 @@ impl<'de> Deserialize<'de> for DurationText {
         }
         match Raw::deserialize(de)? {
             Raw::Seconds(s) => Ok(DurationText(Duration::from_secs(s))),
-            Raw::Text(t) => parse_duration(&t).map(DurationText).map_err(serde::de::Error::custom),
+            Raw::Text(t) => parse_duration(&t)
+                .map(DurationText)
+                .map_err(serde::de::Error::custom),
         }
     }
 }
 
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
@@ -123,7 +137,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => Ok(Duration::from_millis(number)),
         "s" | "" => Ok(Duration::from_secs(number)),
         "m" => Ok(Duration::from_secs(number * 60)),
-        _ => Err(format!("invalid duration unit in '{text}' (use ms, s or m)")),
+        _ => Err(format!(
+            "invalid duration unit in '{text}' (use ms, s or m)"
+        )),
     }
 }
 
@@ -160,9 +176,15 @@ fn describe(path: &str, message: &str) -> String {
 }
 
 /// Expands `${VAR}` and `${VAR:-default}` in every string; `$${` is a literal `${`.
-fn expand_env(value: &mut serde_yaml::Value, path: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+fn expand_env(
+    value: &mut serde_yaml::Value,
+    path: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), String> {
     match value {
-        serde_yaml::Value::String(s) => *s = expand_string(s, env).map_err(|e| describe(path, &e))?,
+        serde_yaml::Value::String(s) => {
+            *s = expand_string(s, env).map_err(|e| describe(path, &e))?
+        }
         serde_yaml::Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 expand_env(item, &format!("{path}[{i}]"), env)?;
@@ -171,7 +193,11 @@ fn expand_env(value: &mut serde_yaml::Value, path: &str, env: &dyn Fn(&str) -> O
         serde_yaml::Value::Mapping(map) => {
             for (key, item) in map.iter_mut() {
                 let key = key.as_str().unwrap_or("?");
-                let child = if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+                let child = if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                };
                 expand_env(item, &child, env)?;
             }
         }
@@ -191,7 +217,9 @@ pub fn expand_string(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result
             out.push_str("${");
             rest = after;
         } else if let Some(after) = tail.strip_prefix("${") {
-            let end = after.find('}').ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
             let expr = &after[..end];
             let (name, default) = match expr.split_once(":-") {
                 Some((n, d)) => (n, Some(d)),
@@ -241,10 +269,21 @@ mod tests {
 
     #[test]
     fn expands_variables_defaults_and_escapes() {
-        assert_eq!(expand_string("k=${TIKTOK_CLIENT_KEY}", &env).unwrap(), "k=ck_123");
-        assert_eq!(expand_string("${MISSING:-fallback}", &env).unwrap(), "fallback");
-        assert_eq!(expand_string("$${LITERAL} costs $5", &env).unwrap(), "${LITERAL} costs $5");
-        assert!(expand_string("${MISSING}", &env).unwrap_err().contains("MISSING"));
+        assert_eq!(
+            expand_string("k=${TIKTOK_CLIENT_KEY}", &env).unwrap(),
+            "k=ck_123"
+        );
+        assert_eq!(
+            expand_string("${MISSING:-fallback}", &env).unwrap(),
+            "fallback"
+        );
+        assert_eq!(
+            expand_string("$${LITERAL} costs $5", &env).unwrap(),
+            "${LITERAL} costs $5"
+        );
+        assert!(expand_string("${MISSING}", &env)
+            .unwrap_err()
+            .contains("MISSING"));
     }
 
     #[test]
@@ -258,8 +297,15 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_named_with_their_line() {
-        let err = parse_text("listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    upstreem: x\n", &env).unwrap_err();
-        assert!(err.contains("routes[0]") && err.contains("upstreem") && err.contains("line 4"), "{err}");
+        let err = parse_text(
+            "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    upstreem: x\n",
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("routes[0]") && err.contains("upstreem") && err.contains("line 4"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::TransportConnector;
+use pingora::http::RequestHeader;
 use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::Peer;
 use pingora::{Error, ErrorType};
-use pingora::http::RequestHeader;
 
 use crate::metrics::{status_class, METRICS};
 use crate::oauth_error::OAuthError;
@@ -44,9 +44,10 @@ struct AttemptFailure {
 pub fn error_kind(error: &Error) -> &'static str {
     use ErrorType::*;
     match error.etype() {
-        ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | BindError | SocketError
-        | ConnectProxyFailure => "connect",
-        TLSWantX509Lookup | TLSHandshakeFailure | TLSHandshakeTimedout | InvalidCert | HandshakeError => "tls",
+        ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | BindError
+        | SocketError | ConnectProxyFailure => "connect",
+        TLSWantX509Lookup | TLSHandshakeFailure | TLSHandshakeTimedout | InvalidCert
+        | HandshakeError => "tls",
         ReadTimedout | WriteTimedout => "timeout",
         ReadError | WriteError | ConnectionClosed => "reset",
         _ => "protocol",
@@ -68,13 +69,23 @@ pub async fn exchange(
 ) -> Result<ProviderReply, OAuthError> {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + route.timeout;
-    let result = tokio::time::timeout_at(deadline, attempts(route, transport, header, body, grant_type, report)).await;
+    let result = tokio::time::timeout_at(
+        deadline,
+        attempts(route, transport, header, body, grant_type, report),
+    )
+    .await;
     report.upstream_elapsed = started.elapsed();
-    METRICS.upstream_duration.with_label_values(&[&route.name]).observe(report.upstream_elapsed.as_secs_f64());
+    METRICS
+        .upstream_duration
+        .with_label_values(&[&route.name])
+        .observe(report.upstream_elapsed.as_secs_f64());
     match result {
         Ok(outcome) => outcome,
         Err(_) => {
-            METRICS.upstream_errors.with_label_values(&[&route.name, "timeout"]).inc();
+            METRICS
+                .upstream_errors
+                .with_label_values(&[&route.name, "timeout"])
+                .inc();
             Err(OAuthError::gateway_timeout())
         }
     }
@@ -94,29 +105,46 @@ async fn attempts(
     let mut force_fresh = false;
     loop {
         let Some(address) = route.addresses.pick(failures) else {
-            METRICS.upstream_errors.with_label_values(&[&route.name, "resolve"]).inc();
-            return Err(OAuthError::bad_gateway("the provider's host name has not resolved", "resolve"));
+            METRICS
+                .upstream_errors
+                .with_label_values(&[&route.name, "resolve"])
+                .inc();
+            return Err(OAuthError::bad_gateway(
+                "the provider's host name has not resolved",
+                "resolve",
+            ));
         };
         let peer = build_peer(&route.upstream, address, &route.peer);
         report.attempts += 1;
-        let failure = match attempt(route, transport, &peer, header, body, force_fresh, report).await {
-            Ok(reply) => return Ok(reply),
-            Err(failure) => failure,
-        };
+        let failure =
+            match attempt(route, transport, &peer, header, body, force_fresh, report).await {
+                Ok(reply) => return Ok(reply),
+                Err(failure) => failure,
+            };
         let kind = error_kind(&failure.error);
-        METRICS.upstream_errors.with_label_values(&[&route.name, kind]).inc();
+        METRICS
+            .upstream_errors
+            .with_label_values(&[&route.name, kind])
+            .inc();
         log::warn!(
             "route {} attempt {} to {address} failed ({kind}, request {}): {}",
             route.name,
             report.attempts,
-            if failure.sent { "sent in full" } else { "not sent in full" },
+            if failure.sent {
+                "sent in full"
+            } else {
+                "not sent in full"
+            },
             failure.error.etype().as_str()
         );
         if !failure.sent && failure.reused && !fresh_connection_retry_used {
             // A pooled connection the provider had closed: it never got the request.
             fresh_connection_retry_used = true;
             force_fresh = true;
-            METRICS.retries.with_label_values(&[&route.name, "stale_connection"]).inc();
+            METRICS
+                .retries
+                .with_label_values(&[&route.name, "stale_connection"])
+                .inc();
             continue;
         }
         if failure.sent && !replay_safe {
@@ -127,13 +155,25 @@ async fn attempts(
         }
         if failures >= route.retries {
             return Err(OAuthError::bad_gateway(
-                format!("the provider could not be reached ({kind}) after {} attempts", report.attempts),
+                format!(
+                    "the provider could not be reached ({kind}) after {} attempts",
+                    report.attempts
+                ),
                 kind,
             ));
         }
         failures += 1;
-        let reason = if failure.sent { "after_send" } else if kind == "connect" || kind == "tls" { "connect" } else { "unsent" };
-        METRICS.retries.with_label_values(&[&route.name, reason]).inc();
+        let reason = if failure.sent {
+            "after_send"
+        } else if kind == "connect" || kind == "tls" {
+            "connect"
+        } else {
+            "unsent"
+        };
+        METRICS
+            .retries
+            .with_label_values(&[&route.name, reason])
+            .inc();
         tokio::time::sleep(backoff(failures, route.timeout)).await;
     }
 }
@@ -152,21 +192,36 @@ async fn attempt(
     } else {
         transport.get_stream(peer).await
     };
-    let (stream, reused) = connected.map_err(|error| AttemptFailure { error, sent: false, reused: false })?;
+    let (stream, reused) = connected.map_err(|error| AttemptFailure {
+        error,
+        sent: false,
+        reused: false,
+    })?;
     report.reused_connection = reused;
     METRICS
         .upstream_connections
         .with_label_values(&[route.name.as_str(), if reused { "true" } else { "false" }])
         .inc();
     let mut session = HttpSession::new_with_options(stream, peer);
-    let unsent = |error| AttemptFailure { error, sent: false, reused };
-    session.write_request_header(Box::new(header.clone())).await.map_err(unsent)?;
+    let unsent = |error| AttemptFailure {
+        error,
+        sent: false,
+        reused,
+    };
+    session
+        .write_request_header(Box::new(header.clone()))
+        .await
+        .map_err(unsent)?;
     if !body.is_empty() {
         session.write_body(body).await.map_err(unsent)?;
     }
     session.finish_body().await.map_err(unsent)?;
     // From here on the provider may have the whole request.
-    let sent = |error| AttemptFailure { error, sent: true, reused };
+    let sent = |error| AttemptFailure {
+        error,
+        sent: true,
+        reused,
+    };
     loop {
         session.read_response().await.map_err(sent)?;
         if !session.get_status().is_some_and(|s| s.is_informational()) {
@@ -175,7 +230,10 @@ async fn attempt(
     }
     let status = session.get_status().map_or(0, |s| s.as_u16());
     report.upstream_status = Some(status);
-    METRICS.upstream_responses.with_label_values(&[&route.name, status_class(status)]).inc();
+    METRICS
+        .upstream_responses
+        .with_label_values(&[&route.name, status_class(status)])
+        .inc();
     let content_type = session
         .get_header(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -183,7 +241,10 @@ async fn attempt(
     let mut answer = BytesMut::new();
     while let Some(chunk) = session.read_body_ref().await.map_err(sent)? {
         if answer.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(sent(Error::explain(ErrorType::H1Error, "provider answer exceeds the gateway's buffer")));
+            return Err(sent(Error::explain(
+                ErrorType::H1Error,
+                "provider answer exceeds the gateway's buffer",
+            )));
         }
         answer.extend_from_slice(chunk);
     }
@@ -191,7 +252,11 @@ async fn attempt(
     if let Some(stream) = session.reuse().await {
         transport.release_stream(stream, peer.reuse_hash(), Some(route.peer.idle_timeout));
     }
-    Ok(ProviderReply { status, content_type, body: answer.freeze() })
+    Ok(ProviderReply {
+        status,
+        content_type,
+        body: answer.freeze(),
+    })
 }
 
 /// Jittered exponential backoff: 50 ms, 100 ms, 200 ms… at most a quarter of
@@ -201,7 +266,9 @@ pub fn backoff(failures: u32, timeout: Duration) -> Duration {
     let base = Duration::from_millis(50).saturating_mul(1 << failures.saturating_sub(1).min(10));
     let ceiling = base.min(cap);
     // Jitter in [50%, 100%] of the ceiling, from the clock's low bits.
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     ceiling.mul_f64(0.5 + f64::from(nanos % 1000) / 2000.0)
 }
 
@@ -222,10 +289,19 @@ mod tests {
 
     #[test]
     fn error_kinds_are_bounded_labels() {
-        assert_eq!(error_kind(&Error::new(ErrorType::ConnectRefused)), "connect");
+        assert_eq!(
+            error_kind(&Error::new(ErrorType::ConnectRefused)),
+            "connect"
+        );
         assert_eq!(error_kind(&Error::new(ErrorType::InvalidCert)), "tls");
         assert_eq!(error_kind(&Error::new(ErrorType::ReadTimedout)), "timeout");
-        assert_eq!(error_kind(&Error::new(ErrorType::ConnectionClosed)), "reset");
-        assert_eq!(error_kind(&Error::new(ErrorType::InvalidHTTPHeader)), "protocol");
+        assert_eq!(
+            error_kind(&Error::new(ErrorType::ConnectionClosed)),
+            "reset"
+        );
+        assert_eq!(
+            error_kind(&Error::new(ErrorType::InvalidHTTPHeader)),
+            "protocol"
+        );
     }
 }

@@ -113,7 +113,10 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
             name: FormText::Encoded(name),
             value: FormText::Encoded(value),
         };
-        if params.iter().any(|p: &Param| same_text(&p.name, &param.name)) {
+        if params
+            .iter()
+            .any(|p: &Param| same_text(&p.name, &param.name))
+        {
             let shown = param.name.decoded();
             return Err(OAuthError::invalid_request(
                 format!("parameter '{}' is repeated", printable_name(&shown)),
@@ -153,7 +156,9 @@ pub fn encode_component(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &b in text.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => {
                 out.push('%');
@@ -264,7 +269,12 @@ mod tests {
     fn decoded(params: &[Param<'_>]) -> Vec<(String, String)> {
         params
             .iter()
-            .map(|p| (p.name.decoded().into_owned(), p.value.decoded().into_owned()))
+            .map(|p| {
+                (
+                    p.name.decoded().into_owned(),
+                    p.value.decoded().into_owned(),
+                )
+            })
             .collect()
     }
 
@@ -287,7 +297,10 @@ mod tests {
     fn untouched_params_round_trip_byte_for_byte() {
         let body = "code=%7Eodd%20but%20valid&x=1&empty=&flag";
         let params = parse_form(body.as_bytes()).unwrap();
-        assert_eq!(encode_form(&params), "code=%7Eodd%20but%20valid&x=1&empty=&flag=");
+        assert_eq!(
+            encode_form(&params),
+            "code=%7Eodd%20but%20valid&x=1&empty=&flag="
+        );
     }
 
     #[test]

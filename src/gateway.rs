@@ -12,10 +12,10 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::TransportConnector;
+use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
-use pingora::http::{RequestHeader, ResponseHeader};
 
 use crate::exchange::{exchange, ExchangeReport};
 use crate::metrics::{method_label, status_label, METRICS};
@@ -59,7 +59,11 @@ struct Answer {
 
 impl Answer {
     fn from_error(error: &OAuthError) -> Self {
-        Answer { status: error.status, body: error.to_json().into(), allow: None }
+        Answer {
+            status: error.status,
+            body: error.to_json().into(),
+            allow: None,
+        }
     }
 }
 
@@ -91,7 +95,10 @@ impl ProxyHttp for TokenGateway {
                 if ctx.report.attempts == 0 {
                     ctx.refusal = Some(error.reason);
                     let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-                    METRICS.refused.with_label_values(&[route, error.reason]).inc();
+                    METRICS
+                        .refused
+                        .with_label_values(&[route, error.reason])
+                        .inc();
                 }
                 let mut answer = Answer::from_error(&error);
                 if error.status == 405 {
@@ -107,8 +114,15 @@ impl ProxyHttp for TokenGateway {
     }
 
     /// Never reached: every request is answered in `request_filter`.
-    async fn upstream_peer(&self, _session: &mut Session, _ctx: &mut ExchangeCtx) -> Result<Box<HttpPeer>> {
-        Error::e_explain(ErrorType::InternalError, "quirkgate answers every request in request_filter")
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut ExchangeCtx,
+    ) -> Result<Box<HttpPeer>> {
+        Error::e_explain(
+            ErrorType::InternalError,
+            "quirkgate answers every request in request_filter",
+        )
     }
 
     /// One access-log line and the request metrics; no parameter or header value is ever logged.
@@ -117,8 +131,14 @@ impl ProxyHttp for TokenGateway {
         let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
         let method = method_label(&session.req_header().method);
         let elapsed = ctx.started.elapsed();
-        METRICS.requests.with_label_values(&[route, method, status_label(ctx.status)]).inc();
-        METRICS.request_duration.with_label_values(&[route]).observe(elapsed.as_secs_f64());
+        METRICS
+            .requests
+            .with_label_values(&[route, method, status_label(ctx.status)])
+            .inc();
+        METRICS
+            .request_duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
         log::info!(
             target: "quirkgate::access",
             "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}",
@@ -138,12 +158,20 @@ impl ProxyHttp for TokenGateway {
     /// Pingora's error lines name the route and method only: never a URI with a query.
     fn request_summary(&self, session: &Session, ctx: &ExchangeCtx) -> String {
         let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-        format!("{} route={route}", method_label(&session.req_header().method))
+        format!(
+            "{} route={route}",
+            method_label(&session.req_header().method)
+        )
     }
 }
 
 impl TokenGateway {
-    async fn handle(&self, session: &mut Session, plan: &GatewayPlan, ctx: &mut ExchangeCtx) -> Result<Answer, OAuthError> {
+    async fn handle(
+        &self,
+        session: &mut Session,
+        plan: &GatewayPlan,
+        ctx: &mut ExchangeCtx,
+    ) -> Result<Answer, OAuthError> {
         let Some(route) = plan.route(session.req_header().uri.path()) else {
             session.set_keepalive(None);
             return Err(OAuthError::not_found());
@@ -169,11 +197,17 @@ impl TokenGateway {
             BytesMut::new()
         };
         ctx.bytes_in = body.len();
-        let authorization = match session.req_header().headers.get(http::header::AUTHORIZATION) {
+        let authorization = match session
+            .req_header()
+            .headers
+            .get(http::header::AUTHORIZATION)
+        {
             Some(value) => Some(
                 value
                     .to_str()
-                    .map_err(|_| OAuthError::invalid_client("the Authorization header is not readable text"))?
+                    .map_err(|_| {
+                        OAuthError::invalid_client("the Authorization header is not readable text")
+                    })?
                     .to_owned(),
             ),
             None => None,
@@ -190,9 +224,17 @@ impl TokenGateway {
             &mut ctx.report,
         )
         .await?;
-        let answer = ProviderAnswer { status: reply.status, content_type: reply.content_type.as_deref(), body: &reply.body };
+        let answer = ProviderAnswer {
+            status: reply.status,
+            content_type: reply.content_type.as_deref(),
+            body: &reply.body,
+        };
         let shaped = route.response.shape(&answer, &reply.body)?;
-        Ok(Answer { status: shaped.status, body: shaped.body, allow: None })
+        Ok(Answer {
+            status: shaped.status,
+            body: shaped.body,
+            allow: None,
+        })
     }
 }
 
@@ -218,7 +260,10 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
             }
             Ok(Err(_)) => {
                 session.set_keepalive(None);
-                return Err(OAuthError::invalid_request("the request body could not be read", "malformed"));
+                return Err(OAuthError::invalid_request(
+                    "the request body could not be read",
+                    "malformed",
+                ));
             }
             Ok(Ok(None)) => return Ok(body),
             Ok(Ok(Some(chunk))) => {
@@ -234,9 +279,13 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
 
 /// The provider's request header: its own Host, an exact Content-Length, JSON
 /// asked for, then whatever headers the rules produced.
-fn upstream_header(route: &TokenRoute, rewritten: &RewrittenRequest<'_>) -> Result<RequestHeader, OAuthError> {
+fn upstream_header(
+    route: &TokenRoute,
+    rewritten: &RewrittenRequest<'_>,
+) -> Result<RequestHeader, OAuthError> {
     let target = &route.upstream;
-    let mut path = String::with_capacity(target.path.len() + target.query.len() + rewritten.query.len() + 2);
+    let mut path =
+        String::with_capacity(target.path.len() + target.query.len() + rewritten.query.len() + 2);
     path.push_str(&target.path);
     if !target.query.is_empty() || !rewritten.query.is_empty() {
         path.push('?');
@@ -247,19 +296,41 @@ fn upstream_header(route: &TokenRoute, rewritten: &RewrittenRequest<'_>) -> Resu
         path.push_str(&rewritten.query);
     }
     let bad = |_| OAuthError::invalid_request("a header value is not allowed in HTTP", "malformed");
-    let mut header = RequestHeader::build(rewritten.method.as_str(), path.as_bytes(), Some(6 + rewritten.headers.len()))
-        .map_err(|_| OAuthError::invalid_request("the rewritten request line is not valid HTTP", "malformed"))?;
-    header.insert_header(http::header::HOST, target.authority.as_str()).map_err(bad)?;
+    let mut header = RequestHeader::build(
+        rewritten.method.as_str(),
+        path.as_bytes(),
+        Some(6 + rewritten.headers.len()),
+    )
+    .map_err(|_| {
+        OAuthError::invalid_request("the rewritten request line is not valid HTTP", "malformed")
+    })?;
+    header
+        .insert_header(http::header::HOST, target.authority.as_str())
+        .map_err(bad)?;
     if rewritten.method == UpstreamMethod::Post {
-        header.insert_header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded").map_err(bad)?;
-        header.insert_header(http::header::CONTENT_LENGTH, rewritten.body.len()).map_err(bad)?;
+        header
+            .insert_header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .map_err(bad)?;
+        header
+            .insert_header(http::header::CONTENT_LENGTH, rewritten.body.len())
+            .map_err(bad)?;
     }
-    header.insert_header(http::header::ACCEPT, "application/json").map_err(bad)?;
-    header.insert_header(http::header::USER_AGENT, USER_AGENT).map_err(bad)?;
+    header
+        .insert_header(http::header::ACCEPT, "application/json")
+        .map_err(bad)?;
+    header
+        .insert_header(http::header::USER_AGENT, USER_AGENT)
+        .map_err(bad)?;
     for field in &rewritten.headers {
-        let name = http::HeaderName::from_bytes(field.name.decoded().as_bytes())
-            .map_err(|_| OAuthError::invalid_request("a header name is not allowed in HTTP", "malformed"))?;
-        header.insert_header(name, field.value.decoded().as_ref()).map_err(bad)?;
+        let name = http::HeaderName::from_bytes(field.name.decoded().as_bytes()).map_err(|_| {
+            OAuthError::invalid_request("a header name is not allowed in HTTP", "malformed")
+        })?;
+        header
+            .insert_header(name, field.value.decoded().as_ref())
+            .map_err(bad)?;
     }
     Ok(header)
 }
@@ -274,6 +345,8 @@ async fn write_answer(session: &mut Session, answer: Answer) -> Result<()> {
     if let Some(allow) = answer.allow {
         header.insert_header(http::header::ALLOW, allow)?;
     }
-    session.write_response_header(Box::new(header), false).await?;
+    session
+        .write_response_header(Box::new(header), false)
+        .await?;
     session.write_response_body(Some(answer.body), true).await
 }

@@ -15,7 +15,8 @@ fn is_pingora(target: &str) -> bool {
 
 impl Log for CappedLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        !(is_pingora(metadata.target()) && metadata.level() > Level::Info) && self.inner.enabled(metadata)
+        !(is_pingora(metadata.target()) && metadata.level() > Level::Info)
+            && self.inner.enabled(metadata)
     }
 
     fn log(&self, record: &Record<'_>) {
@@ -31,7 +32,8 @@ impl Log for CappedLogger {
 
 /// Installs the logger: `RUST_LOG` (default `info`), written to stderr.
 pub fn init() {
-    let inner = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
+    let inner =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).build();
     let max = inner.filter();
     if log::set_boxed_logger(Box::new(CappedLogger { inner })).is_ok() {
         log::set_max_level(max);

@@ -10,7 +10,11 @@ use quirkgate::plan::Resolution;
 use quirkgate::server::{build_server, load_plan};
 
 #[derive(Parser)]
-#[command(name = "quirkgate", version, about = "OAuth token gateway that rewrites provider quirks, on Pingora")]
+#[command(
+    name = "quirkgate",
+    version,
+    about = "OAuth token gateway that rewrites provider quirks, on Pingora"
+)]
 struct Cli {
     /// The gateway's YAML configuration.
     #[arg(long, default_value = "conf/quirkgate.yaml", global = true)]
@@ -58,7 +62,11 @@ fn main() {
 
 fn run_gateway(config: String, opt: Opt) {
     quirkgate::logging::init();
-    let resolution = if opt.test { Resolution::Skip } else { Resolution::Now };
+    let resolution = if opt.test {
+        Resolution::Skip
+    } else {
+        Resolution::Now
+    };
     let (file, plan) = match load_plan(&config, resolution) {
         Ok(loaded) => loaded,
         Err(errors) => {
@@ -73,7 +81,12 @@ fn run_gateway(config: String, opt: Opt) {
         println!("{config}: ok ({} route(s))", plan.route_list.len());
         return;
     }
-    log::info!("quirkgate {} listening on {} with {} route(s)", env!("CARGO_PKG_VERSION"), file.listen, plan.route_list.len());
+    log::info!(
+        "quirkgate {} listening on {} with {} route(s)",
+        env!("CARGO_PKG_VERSION"),
+        file.listen,
+        plan.route_list.len()
+    );
     build_server(opt, config, file, plan).run_forever();
 }
 
@@ -82,12 +95,17 @@ fn run_mock(provider: &str, listen: &str) {
         eprintln!("unknown provider '{provider}' (tiktok, tiktok-v1, tiktok-userinfo, wechat, github, slack, reddit)");
         std::process::exit(1);
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     runtime.block_on(async {
-        let mock = MockProvider::start(kind, listen, None).await.unwrap_or_else(|e| {
-            eprintln!("cannot listen on {listen}: {e}");
-            std::process::exit(1);
-        });
+        let mock = MockProvider::start(kind, listen, None)
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("cannot listen on {listen}: {e}");
+                std::process::exit(1);
+            });
         println!("mock {provider} provider on http://{}", mock.addr);
         std::future::pending::<()>().await;
     });

@@ -127,9 +127,22 @@ pub fn method_label(method: &http::Method) -> &'static str {
 /// Status label: the three digits, from a bounded set.
 pub fn status_label(status: u16) -> &'static str {
     const LABELS: &[(u16, &str)] = &[
-        (200, "200"), (201, "201"), (204, "204"), (400, "400"), (401, "401"), (403, "403"),
-        (404, "404"), (405, "405"), (408, "408"), (413, "413"), (415, "415"), (429, "429"),
-        (500, "500"), (502, "502"), (503, "503"), (504, "504"),
+        (200, "200"),
+        (201, "201"),
+        (204, "204"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (408, "408"),
+        (413, "413"),
+        (415, "415"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+        (504, "504"),
     ];
     LABELS
         .iter()
@@ -159,6 +172,7 @@ pub fn render() -> Vec<u8> {
     LazyLock::force(&METRICS);
     let mut out = Vec::with_capacity(16 * 1024);
     let encoder = prometheus::TextEncoder::new();
-    prometheus::Encoder::encode(&encoder, &prometheus::gather(), &mut out).expect("text encoding to a Vec cannot fail");
+    prometheus::Encoder::encode(&encoder, &prometheus::gather(), &mut out)
+        .expect("text encoding to a Vec cannot fail");
     out
 }

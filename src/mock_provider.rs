@@ -49,13 +49,22 @@ pub struct SeenRequest {
 
 impl SeenRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn body_param(&self, name: &str) -> Option<&str> {
-        self.body.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.body
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -75,7 +84,11 @@ impl Drop for MockProvider {
 
 impl MockProvider {
     /// Starts on `listen` (port 0 for a free one); with `tls`, speaks HTTPS.
-    pub async fn start(kind: ProviderKind, listen: &str, tls: Option<pingora::tls::TlsAcceptor>) -> std::io::Result<Self> {
+    pub async fn start(
+        kind: ProviderKind,
+        listen: &str,
+        tls: Option<pingora::tls::TlsAcceptor>,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -83,7 +96,9 @@ impl MockProvider {
         let (seen_task, conns_task) = (seen.clone(), connections.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 conns_task.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let seen = seen_task.clone();
                 let tls = tls.clone();
@@ -100,7 +115,12 @@ impl MockProvider {
                 });
             }
         });
-        Ok(MockProvider { addr, seen, connections, task })
+        Ok(MockProvider {
+            addr,
+            seen,
+            connections,
+            task,
+        })
     }
 
     pub fn requests(&self) -> Vec<SeenRequest> {
@@ -109,10 +129,16 @@ impl MockProvider {
 }
 
 /// Serves HTTP/1.1 requests on one connection until the peer closes it.
-pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, kind: ProviderKind, seen: Arc<Mutex<Vec<SeenRequest>>>) {
+pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    kind: ProviderKind,
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
+) {
     let mut buf = Vec::with_capacity(4096);
     loop {
-        let Some(request) = read_request(&mut stream, &mut buf).await else { return };
+        let Some(request) = read_request(&mut stream, &mut buf).await else {
+            return;
+        };
         let (status, content_type, body) = answer(kind, &request);
         seen.lock().unwrap().push(request);
         let head = format!(
@@ -129,7 +155,10 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, 
 }
 
 /// Reads one request (Content-Length bodies only); `None` when the peer is gone.
-pub async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8>) -> Option<SeenRequest> {
+pub async fn read_request<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    buf: &mut Vec<u8>,
+) -> Option<SeenRequest> {
     loop {
         if let Some(end) = find_header_end(buf) {
             let head = std::str::from_utf8(&buf[..end]).ok()?.to_owned();
@@ -141,7 +170,11 @@ pub async fn read_request<S: AsyncRead + Unpin>(stream: &mut S, buf: &mut Vec<u8
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
                 .collect();
-            let length: usize = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            let length: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
             while buf.len() < end + 4 + length {
                 let mut chunk = [0u8; 4096];
                 let n = stream.read(&mut chunk).await.ok()?;
@@ -185,83 +218,172 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
     const JSON: &str = "application/json";
     match kind {
         ProviderKind::TikTok => {
-            let (Some(_key), Some(_secret)) = (request.body_param("client_key"), request.body_param("client_secret")) else {
+            let (Some(_key), Some(_secret)) = (
+                request.body_param("client_key"),
+                request.body_param("client_secret"),
+            ) else {
                 // TikTok may answer errors with HTTP 200 (oauth-quirks.md: unsure), so the mock does.
-                return (200, JSON, json(json!({"error": "invalid_client", "error_description": "client_key or client_secret is missing", "log_id": "mock-log"})));
+                return (
+                    200,
+                    JSON,
+                    json(
+                        json!({"error": "invalid_client", "error_description": "client_key or client_secret is missing", "log_id": "mock-log"}),
+                    ),
+                );
             };
-            match (request.body_param("grant_type"), request.body_param("code"), request.body_param("refresh_token")) {
+            match (
+                request.body_param("grant_type"),
+                request.body_param("code"),
+                request.body_param("refresh_token"),
+            ) {
                 (Some("authorization_code"), Some(code), _) if code.starts_with("expired") => (
                     200,
                     JSON,
-                    json(json!({"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "mock-log"})),
+                    json(
+                        json!({"error": "invalid_grant", "error_description": "Authorization code is expired.", "log_id": "mock-log"}),
+                    ),
                 ),
-                (Some("authorization_code"), Some(code), _) => (200, JSON, tiktok_token(&format!("act.{code}"), &format!("rft.{code}"))),
-                (Some("refresh_token"), _, Some(refresh)) => (200, JSON, tiktok_token(&format!("act.{refresh}.next"), &format!("{refresh}.next"))),
-                _ => (400, JSON, json(json!({"error": "invalid_request", "error_description": "grant_type with code or refresh_token is required", "log_id": "mock-log"}))),
+                (Some("authorization_code"), Some(code), _) => (
+                    200,
+                    JSON,
+                    tiktok_token(&format!("act.{code}"), &format!("rft.{code}")),
+                ),
+                (Some("refresh_token"), _, Some(refresh)) => (
+                    200,
+                    JSON,
+                    tiktok_token(&format!("act.{refresh}.next"), &format!("{refresh}.next")),
+                ),
+                _ => (
+                    400,
+                    JSON,
+                    json(
+                        json!({"error": "invalid_request", "error_description": "grant_type with code or refresh_token is required", "log_id": "mock-log"}),
+                    ),
+                ),
             }
         }
         ProviderKind::TikTokV1 => {
-            let ok = request.query_param("client_key").is_some() && request.query_param("client_secret").is_some();
+            let ok = request.query_param("client_key").is_some()
+                && request.query_param("client_secret").is_some();
             match request.query_param("code") {
                 Some(code) if ok && !code.starts_with("expired") => (
                     200,
                     JSON,
-                    json(json!({"data": {"access_token": format!("act.{code}"), "open_id": "open-1", "expires_in": 86400, "refresh_token": format!("rft.{code}"), "scope": "user.info.basic", "error_code": 0, "description": ""}, "message": "success"})),
+                    json(
+                        json!({"data": {"access_token": format!("act.{code}"), "open_id": "open-1", "expires_in": 86400, "refresh_token": format!("rft.{code}"), "scope": "user.info.basic", "error_code": 0, "description": ""}, "message": "success"}),
+                    ),
                 ),
-                _ => (200, JSON, json(json!({"data": {"error_code": 10007, "description": "Authorization code is expired"}, "message": "error"}))),
+                _ => (
+                    200,
+                    JSON,
+                    json(
+                        json!({"data": {"error_code": 10007, "description": "Authorization code is expired"}, "message": "error"}),
+                    ),
+                ),
             }
         }
         ProviderKind::TikTokUserInfo => match request.header("authorization") {
             Some(auth) if auth.starts_with("Bearer act.") => (
                 200,
                 JSON,
-                json(json!({"data": {"user": {"open_id": "open-1", "union_id": "union-1", "avatar_url": "https://p16.example/a.jpg", "display_name": "Mock User"}}, "error": {"code": "ok", "message": "", "log_id": "mock-log"}})),
+                json(
+                    json!({"data": {"user": {"open_id": "open-1", "union_id": "union-1", "avatar_url": "https://p16.example/a.jpg", "display_name": "Mock User"}}, "error": {"code": "ok", "message": "", "log_id": "mock-log"}}),
+                ),
             ),
-            _ => (401, JSON, json(json!({"data": {}, "error": {"code": "access_token_invalid", "message": "The access token is invalid or not found in the request.", "log_id": "mock-log"}}))),
+            _ => (
+                401,
+                JSON,
+                json(
+                    json!({"data": {}, "error": {"code": "access_token_invalid", "message": "The access token is invalid or not found in the request.", "log_id": "mock-log"}}),
+                ),
+            ),
         },
         ProviderKind::WeChat => {
-            let creds = request.query_param("appid").is_some() && request.query_param("secret").is_some();
+            let creds =
+                request.query_param("appid").is_some() && request.query_param("secret").is_some();
             match request.query_param("code") {
                 Some(code) if creds && request.method == "GET" && !code.starts_with("expired") => (
                     200,
                     "text/plain",
-                    json(json!({"access_token": format!("wx.{code}"), "expires_in": 7200, "refresh_token": "wxr", "openid": "openid-1", "scope": "snsapi_login", "unionid": "union-1"})),
+                    json(
+                        json!({"access_token": format!("wx.{code}"), "expires_in": 7200, "refresh_token": "wxr", "openid": "openid-1", "scope": "snsapi_login", "unionid": "union-1"}),
+                    ),
                 ),
-                _ => (200, "text/plain", json(json!({"errcode": 40029, "errmsg": "invalid code"}))),
+                _ => (
+                    200,
+                    "text/plain",
+                    json(json!({"errcode": 40029, "errmsg": "invalid code"})),
+                ),
             }
         }
         ProviderKind::GitHub => {
-            let wants_json = request.header("accept").is_some_and(|a| a.contains("application/json"));
+            let wants_json = request
+                .header("accept")
+                .is_some_and(|a| a.contains("application/json"));
             match (request.body_param("client_id"), request.body_param("code")) {
                 (Some(_), Some(code)) if !code.starts_with("expired") => {
                     if wants_json {
-                        (200, JSON, json(json!({"access_token": format!("gho_{code}"), "scope": "read:user", "token_type": "bearer"})))
+                        (
+                            200,
+                            JSON,
+                            json(
+                                json!({"access_token": format!("gho_{code}"), "scope": "read:user", "token_type": "bearer"}),
+                            ),
+                        )
                     } else {
-                        (200, "application/x-www-form-urlencoded", format!("access_token=gho_{code}&scope=read%3Auser&token_type=bearer"))
+                        (
+                            200,
+                            "application/x-www-form-urlencoded",
+                            format!("access_token=gho_{code}&scope=read%3Auser&token_type=bearer"),
+                        )
                     }
                 }
-                _ => (200, JSON, json(json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/"}))),
+                _ => (
+                    200,
+                    JSON,
+                    json(
+                        json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired.", "error_uri": "https://docs.github.com/"}),
+                    ),
+                ),
             }
         }
         ProviderKind::Slack => match request.body_param("code") {
             Some(code) if !code.starts_with("expired") => (
                 200,
                 JSON,
-                json(json!({"ok": true, "access_token": format!("xoxb-{code}"), "token_type": "bot", "scope": "commands", "team": {"id": "T1"}})),
+                json(
+                    json!({"ok": true, "access_token": format!("xoxb-{code}"), "token_type": "bot", "scope": "commands", "team": {"id": "T1"}}),
+                ),
             ),
-            _ => (200, JSON, json(json!({"ok": false, "error": "invalid_code"}))),
+            _ => (
+                200,
+                JSON,
+                json(json!({"ok": false, "error": "invalid_code"})),
+            ),
         },
         ProviderKind::Reddit => {
-            if request.body_param("client_id").is_some() || request.body_param("client_secret").is_some() {
-                return (401, JSON, json(json!({"message": "Unauthorized", "error": 401})));
+            if request.body_param("client_id").is_some()
+                || request.body_param("client_secret").is_some()
+            {
+                return (
+                    401,
+                    JSON,
+                    json(json!({"message": "Unauthorized", "error": 401})),
+                );
             }
             match (request.header("authorization"), request.body_param("code")) {
                 (Some(auth), Some(code)) if auth.starts_with("Basic ") => (
                     200,
                     JSON,
-                    json(json!({"access_token": format!("rd.{code}"), "token_type": "bearer", "expires_in": 86400, "scope": "identity"})),
+                    json(
+                        json!({"access_token": format!("rd.{code}"), "token_type": "bearer", "expires_in": 86400, "scope": "identity"}),
+                    ),
                 ),
-                _ => (401, JSON, json(json!({"message": "Unauthorized", "error": 401}))),
+                _ => (
+                    401,
+                    JSON,
+                    json(json!({"message": "Unauthorized", "error": 401})),
+                ),
             }
         }
     }

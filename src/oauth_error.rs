@@ -29,7 +29,10 @@ impl OAuthError {
         }
     }
 
-    pub fn invalid_request(description: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
+    pub fn invalid_request(
+        description: impl Into<Cow<'static, str>>,
+        reason: &'static str,
+    ) -> Self {
         Self::new(400, "invalid_request", description, reason)
     }
 
@@ -38,11 +41,21 @@ impl OAuthError {
     }
 
     pub fn not_found() -> Self {
-        Self::new(404, "invalid_request", "no token route at this path", "not_found")
+        Self::new(
+            404,
+            "invalid_request",
+            "no token route at this path",
+            "not_found",
+        )
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "invalid_request", "token requests must use POST", "method")
+        Self::new(
+            405,
+            "invalid_request",
+            "token requests must use POST",
+            "method",
+        )
     }
 
     pub fn unsupported_media_type() -> Self {
@@ -55,11 +68,21 @@ impl OAuthError {
     }
 
     pub fn body_too_large(limit: usize) -> Self {
-        Self::new(413, "invalid_request", format!("request body exceeds {limit} bytes"), "too_large")
+        Self::new(
+            413,
+            "invalid_request",
+            format!("request body exceeds {limit} bytes"),
+            "too_large",
+        )
     }
 
     pub fn body_timeout() -> Self {
-        Self::new(408, "invalid_request", "request body was not received in time", "body_timeout")
+        Self::new(
+            408,
+            "invalid_request",
+            "request body was not received in time",
+            "body_timeout",
+        )
     }
 
     pub fn bad_gateway(description: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
@@ -67,7 +90,12 @@ impl OAuthError {
     }
 
     pub fn gateway_timeout() -> Self {
-        Self::new(504, "temporarily_unavailable", "the provider did not answer in time", "timeout")
+        Self::new(
+            504,
+            "temporarily_unavailable",
+            "the provider did not answer in time",
+            "timeout",
+        )
     }
 
     /// The RFC 6749 §5.2 status for a provider error code: 401 for `invalid_client`, else 400.
@@ -109,7 +137,13 @@ mod tests {
 
     #[test]
     fn provider_invalid_client_maps_to_401() {
-        assert_eq!(OAuthError::from_provider("invalid_client".into(), String::new()).status, 401);
-        assert_eq!(OAuthError::from_provider("invalid_grant".into(), String::new()).status, 400);
+        assert_eq!(
+            OAuthError::from_provider("invalid_client".into(), String::new()).status,
+            401
+        );
+        assert_eq!(
+            OAuthError::from_provider("invalid_grant".into(), String::new()).status,
+            400
+        );
     }
 }

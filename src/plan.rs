@@ -9,7 +9,9 @@ use crate::config::{load_preset, GatewayFile, RouteFile};
 use crate::rules::request::RequestRule;
 use crate::rules::response::ResponsePlan;
 use crate::rules::spec::{compile_request_rules, compile_response_rules};
-use crate::upstream::{resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget};
+use crate::upstream::{
+    resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
+};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -113,12 +115,27 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         Ok(p) => p,
         Err(e) => return Err(vec![format!("preset: {e}")]),
     };
-    let request_specs: Vec<_> = preset.iter().flat_map(|p| p.request.clone()).chain(file.request.clone()).collect();
-    let response_specs: Vec<_> = preset.iter().flat_map(|p| p.response.clone()).chain(file.response.clone()).collect();
-    let request_rules = compile_request_rules(&request_specs).map_err(|e| errors.push(e)).unwrap_or_default();
-    let response = compile_response_rules(&response_specs).map_err(|e| errors.push(e)).unwrap_or_default();
+    let request_specs: Vec<_> = preset
+        .iter()
+        .flat_map(|p| p.request.clone())
+        .chain(file.request.clone())
+        .collect();
+    let response_specs: Vec<_> = preset
+        .iter()
+        .flat_map(|p| p.response.clone())
+        .chain(file.response.clone())
+        .collect();
+    let request_rules = compile_request_rules(&request_specs)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
+    let response = compile_response_rules(&response_specs)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
 
-    let upstream_url = file.upstream.clone().or_else(|| preset.as_ref().and_then(|p| p.upstream.clone()));
+    let upstream_url = file
+        .upstream
+        .clone()
+        .or_else(|| preset.as_ref().and_then(|p| p.upstream.clone()));
     let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
         Some(Ok(target)) => Some(target),
         Some(Err(e)) => {
@@ -145,9 +162,13 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
     }
     let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
     if max_body_bytes == 0 || max_body_bytes > MAX_BODY_BYTES_LIMIT {
-        errors.push(format!("max_body_bytes: {max_body_bytes} is outside 1..={MAX_BODY_BYTES_LIMIT}"));
+        errors.push(format!(
+            "max_body_bytes: {max_body_bytes} is outside 1..={MAX_BODY_BYTES_LIMIT}"
+        ));
     }
-    let connect_timeout = file.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0);
+    let connect_timeout = file
+        .connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0);
     let timeout = file.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
     if connect_timeout.is_zero() || timeout.is_zero() {
         errors.push("connect_timeout and timeout must be above zero".to_owned());
@@ -155,15 +176,15 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
     if connect_timeout > timeout {
         errors.push("connect_timeout is longer than timeout (the whole exchange)".to_owned());
     }
-    let ca = match &file.ca_file {
+    let (ca, trust_group) = match &file.ca_file {
         Some(path) => match trust_anchors_with(path) {
-            Ok(ca) => Some(ca),
+            Ok((ca, group)) => (Some(ca), group),
             Err(e) => {
                 errors.push(e);
-                None
+                (None, 0)
             }
         },
-        None => None,
+        None => (None, 0),
     };
     let retry_after_send = file.retry_after_send.clone().unwrap_or_default();
     for grant in &retry_after_send {
@@ -181,18 +202,28 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         Resolution::Skip => Vec::new(),
     };
     if resolution == Resolution::Now && addresses.is_empty() {
-        log::warn!("upstream host {} did not resolve yet; the route answers 502 until it does", upstream.host);
+        log::warn!(
+            "upstream host {} did not resolve yet; the route answers 502 until it does",
+            upstream.host
+        );
     }
     Ok(TokenRoute {
         name: file.path.clone(),
-        allow: methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "),
+        allow: methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         methods,
         addresses: Arc::new(UpstreamAddresses::new(addresses)),
         peer: PeerSettings {
             connect_timeout,
             io_timeout: timeout,
-            idle_timeout: file.upstream_idle_timeout.map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
+            idle_timeout: file
+                .upstream_idle_timeout
+                .map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
             ca,
+            trust_group,
         },
         upstream,
         timeout,
@@ -216,11 +247,16 @@ mod tests {
 
     #[test]
     fn shipped_config_compiles_with_both_paths() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml")).unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml"))
+                .unwrap();
         let plan = compile_text(&text).unwrap();
         assert!(plan.route("/token/proxy").is_some());
         assert!(plan.route("/proxy/token").is_some());
-        assert!(Arc::ptr_eq(plan.route("/token/proxy").unwrap(), plan.route("/proxy/token").unwrap()));
+        assert!(Arc::ptr_eq(
+            plan.route("/token/proxy").unwrap(),
+            plan.route("/proxy/token").unwrap()
+        ));
     }
 
     #[test]
@@ -230,9 +266,24 @@ mod tests {
         )
         .err()
         .expect("the file must be refused");
-        assert!(errors.iter().any(|e| e.contains("routes[0] (/a)") && e.contains("unknown preset")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("routes[1] (b)") && e.contains("must start with '/'")), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("routes[2]") && e.contains("single-use")), "{errors:?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("routes[0] (/a)") && e.contains("unknown preset")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("routes[1] (b)") && e.contains("must start with '/'")),
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("routes[2]") && e.contains("single-use")),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -242,7 +293,10 @@ mod tests {
         )
         .err()
         .expect("the file must be refused");
-        assert!(errors.iter().any(|e| e.contains("used by another route")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("used by another route")),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -252,6 +306,9 @@ mod tests {
         )
         .err()
         .expect("the file must be refused");
-        assert!(errors.iter().any(|e| e.contains("can never apply")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("can never apply")),
+            "{errors:?}"
+        );
     }
 }

@@ -28,7 +28,10 @@ pub fn rewrite<'a>(
 ) -> Result<RewrittenRequest<'a>, OAuthError> {
     let mut request = TokenRequest::new(UpstreamMethod::Post, parse_form(body)?);
     if let Some(value) = authorization {
-        request.headers.push(Param { name: FormText::plain("authorization"), value: FormText::plain(value) });
+        request.headers.push(Param {
+            name: FormText::plain("authorization"),
+            value: FormText::plain(value),
+        });
     }
     let grant_type = request.value(Place::Body, "grant_type");
     for rule in rules {
@@ -40,7 +43,13 @@ pub fn rewrite<'a>(
         UpstreamMethod::Post => crate::form::encode_form(&request.body),
         UpstreamMethod::Get => String::new(),
     };
-    Ok(RewrittenRequest { method: request.method, body, query, headers: request.headers, grant_type })
+    Ok(RewrittenRequest {
+        method: request.method,
+        body,
+        query,
+        headers: request.headers,
+        grant_type,
+    })
 }
 
 #[cfg(test)]
@@ -59,7 +68,12 @@ mod tests {
         parse_form(body.as_bytes())
             .unwrap()
             .iter()
-            .map(|p| (p.name.decoded().into_owned(), p.value.decoded().into_owned()))
+            .map(|p| {
+                (
+                    p.name.decoded().into_owned(),
+                    p.value.decoded().into_owned(),
+                )
+            })
             .collect()
     }
 
@@ -77,10 +91,16 @@ mod tests {
     #[test]
     fn tiktok_takes_basic_credentials_into_the_body() {
         let rules = tiktok_rules();
-        let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("aw123:s3cr%2Bt"));
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("aw123:s3cr%2Bt")
+        );
         let body = b"grant_type=refresh_token&refresh_token=rt.1";
         let out = rewrite(&rules, body, Some(&basic)).unwrap();
-        assert!(out.headers.is_empty(), "the Authorization header must not be forwarded");
+        assert!(
+            out.headers.is_empty(),
+            "the Authorization header must not be forwarded"
+        );
         assert_eq!(
             decoded(&out.body),
             vec![
@@ -95,7 +115,9 @@ mod tests {
     #[test]
     fn tiktok_without_credentials_is_invalid_client() {
         let rules = tiktok_rules();
-        let err = rewrite(&rules, b"grant_type=authorization_code&code=c", None).err().unwrap();
+        let err = rewrite(&rules, b"grant_type=authorization_code&code=c", None)
+            .err()
+            .unwrap();
         assert_eq!((err.status, err.code.as_ref()), (401, "invalid_client"));
     }
 

@@ -25,7 +25,10 @@ pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);
 pub const DEFAULT_UPSTREAM_POOL: usize = 128;
 
 /// Loads and compiles a file; every error is listed.
-pub fn load_plan(path: &str, resolution: Resolution) -> Result<(GatewayFile, GatewayPlan), Vec<String>> {
+pub fn load_plan(
+    path: &str,
+    resolution: Resolution,
+) -> Result<(GatewayFile, GatewayPlan), Vec<String>> {
     let file = load_file(path).map_err(|e| vec![e])?;
     let plan = compile(&file, resolution)?;
     Ok((file, plan))
@@ -34,18 +37,28 @@ pub fn load_plan(path: &str, resolution: Resolution) -> Result<(GatewayFile, Gat
 /// Pingora's server settings from ours.
 pub fn server_conf(file: &GatewayFile, base: Option<ServerConf>) -> ServerConf {
     let mut conf = base.unwrap_or_default();
-    conf.threads = file.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    conf.threads = file
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     conf.work_stealing = file.work_stealing.unwrap_or(false);
-    let grace = file.grace_period.map_or(DEFAULT_GRACE_PERIOD, |d| d.0).as_secs();
+    let grace = file
+        .grace_period
+        .map_or(DEFAULT_GRACE_PERIOD, |d| d.0)
+        .as_secs();
     conf.grace_period_seconds = Some(grace);
     conf.graceful_shutdown_timeout_seconds = Some(grace.max(1));
-    conf.upstream_keepalive_pool_size = file.upstream_keepalive_pool_size.unwrap_or(DEFAULT_UPSTREAM_POOL);
+    conf.upstream_keepalive_pool_size = file
+        .upstream_keepalive_pool_size
+        .unwrap_or(DEFAULT_UPSTREAM_POOL);
     conf
 }
 
 /// Builds the whole server. `config_path` is read again on SIGHUP.
 pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: GatewayPlan) -> Server {
-    let base = opt.conf.as_deref().map(|p| ServerConf::load_from_yaml(p).unwrap_or_else(|e| panic!("--conf {p}: {e}")));
+    let base = opt
+        .conf
+        .as_deref()
+        .map(|p| ServerConf::load_from_yaml(p).unwrap_or_else(|e| panic!("--conf {p}: {e}")));
     let conf = server_conf(&file, base);
     let connector_options = ConnectorOptions {
         keepalive_pool_size: conf.upstream_keepalive_pool_size * conf.threads.max(1),
@@ -56,18 +69,29 @@ pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: Gate
     std::sync::LazyLock::force(&METRICS);
 
     let plan = Arc::new(ArcSwap::from_pointee(plan));
-    let gateway = TokenGateway::new(plan.clone(), TransportConnector::new(Some(connector_options)));
+    let gateway = TokenGateway::new(
+        plan.clone(),
+        TransportConnector::new(Some(connector_options)),
+    );
     let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, gateway);
     proxy.add_tcp(&file.listen);
     server.add_service(proxy);
 
     if let Some(metrics_listen) = &file.metrics_listen {
-        let mut endpoint = Service::new("metrics".to_owned(), MetricsEndpoint { plan: plan.clone() });
+        let mut endpoint =
+            Service::new("metrics".to_owned(), MetricsEndpoint { plan: plan.clone() });
         endpoint.add_tcp(metrics_listen);
         server.add_service(endpoint);
     }
     let refresh = file.dns_refresh.map_or(DEFAULT_DNS_REFRESH, |d| d.0);
-    server.add_service(background_service("upstream resolver and reloader", PlanKeeper { plan, config_path, refresh }));
+    server.add_service(background_service(
+        "upstream resolver and reloader",
+        PlanKeeper {
+            plan,
+            config_path,
+            refresh,
+        },
+    ));
     server
 }
 
@@ -83,7 +107,11 @@ impl ServeHttp for MetricsEndpoint {
             "/metrics" => (200, "text/plain; version=0.0.4", render()),
             "/healthz" => (200, "text/plain", b"ok\n".to_vec()),
             "/readyz" if self.plan.load().is_ready() => (200, "text/plain", b"ready\n".to_vec()),
-            "/readyz" => (503, "text/plain", b"upstream addresses not resolved\n".to_vec()),
+            "/readyz" => (
+                503,
+                "text/plain",
+                b"upstream addresses not resolved\n".to_vec(),
+            ),
             _ => (404, "text/plain", b"not found\n".to_vec()),
         };
         http::Response::builder()
@@ -110,7 +138,10 @@ impl PlanKeeper {
         for route in &plan.route_list {
             let fresh = resolve(&route.upstream).await;
             route.addresses.replace(fresh);
-            METRICS.upstream_addresses.with_label_values(&[&route.name]).set(route.addresses.len() as i64);
+            METRICS
+                .upstream_addresses
+                .with_label_values(&[&route.name])
+                .set(route.addresses.len() as i64);
         }
     }
 
@@ -126,7 +157,10 @@ impl PlanKeeper {
             }
             Ok(Err(errors)) => {
                 METRICS.config_reloads.with_label_values(&["error"]).inc();
-                log::error!("configuration reload refused, the running plan stays: {}", errors.join("; "));
+                log::error!(
+                    "configuration reload refused, the running plan stays: {}",
+                    errors.join("; ")
+                );
             }
             Err(e) => {
                 METRICS.config_reloads.with_label_values(&["error"]).inc();
@@ -140,13 +174,14 @@ impl PlanKeeper {
 impl BackgroundService for PlanKeeper {
     async fn start(&self, mut shutdown: ShutdownWatch) {
         self.refresh_addresses().await;
-        let mut hangups = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                log::error!("SIGHUP reload unavailable: {e}");
-                None
-            }
-        };
+        let mut hangups =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log::error!("SIGHUP reload unavailable: {e}");
+                    None
+                }
+            };
         let mut ticker = tokio::time::interval(self.refresh);
         ticker.tick().await;
         loop {

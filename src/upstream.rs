@@ -27,20 +27,36 @@ pub struct UpstreamTarget {
 
 impl UpstreamTarget {
     pub fn parse(url: &str) -> Result<Self, String> {
-        let uri: http::Uri = url.parse().map_err(|e| format!("invalid upstream URL '{url}': {e}"))?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| format!("invalid upstream URL '{url}': {e}"))?;
         let tls = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => return Err(format!("upstream '{url}' must start with http:// or https://")),
+            _ => {
+                return Err(format!(
+                    "upstream '{url}' must start with http:// or https://"
+                ))
+            }
         };
-        let authority = uri.authority().ok_or_else(|| format!("upstream '{url}' has no host"))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("upstream '{url}' has no host"))?;
         if authority.as_str().contains('@') {
             return Err(format!("upstream '{url}' must not carry credentials"));
         }
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let port = authority.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let default_port = if tls { 443 } else { 80 };
-        let authority = if port == default_port { authority.host().to_owned() } else { format!("{}:{port}", authority.host()) };
+        let authority = if port == default_port {
+            authority.host().to_owned()
+        } else {
+            format!("{}:{port}", authority.host())
+        };
         Ok(UpstreamTarget {
             tls,
             host,
@@ -53,7 +69,10 @@ impl UpstreamTarget {
 
     /// A literal IP address needs no DNS.
     pub fn literal_address(&self) -> Option<SocketAddr> {
-        self.host.parse::<std::net::IpAddr>().ok().map(|ip| SocketAddr::new(ip, self.port))
+        self.host
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, self.port))
     }
 }
 
@@ -67,7 +86,10 @@ pub struct UpstreamAddresses {
 
 impl UpstreamAddresses {
     pub fn new(initial: Vec<SocketAddr>) -> Self {
-        UpstreamAddresses { addresses: ArcSwap::from_pointee(initial), next: AtomicUsize::new(0) }
+        UpstreamAddresses {
+            addresses: ArcSwap::from_pointee(initial),
+            next: AtomicUsize::new(0),
+        }
     }
 
     pub fn is_resolved(&self) -> bool {
@@ -95,7 +117,11 @@ impl UpstreamAddresses {
         if list.is_empty() {
             return None;
         }
-        let base = if attempt == 0 { self.next.fetch_add(1, Ordering::Relaxed) } else { self.next.load(Ordering::Relaxed).wrapping_sub(1) };
+        let base = if attempt == 0 {
+            self.next.fetch_add(1, Ordering::Relaxed)
+        } else {
+            self.next.load(Ordering::Relaxed).wrapping_sub(1)
+        };
         Some(list[(base.wrapping_add(attempt as usize)) % list.len()])
     }
 }
@@ -105,7 +131,10 @@ pub fn resolve_blocking(target: &UpstreamTarget) -> Vec<SocketAddr> {
     if let Some(addr) = target.literal_address() {
         return vec![addr];
     }
-    (target.host.as_str(), target.port).to_socket_addrs().map(|a| a.collect()).unwrap_or_default()
+    (target.host.as_str(), target.port)
+        .to_socket_addrs()
+        .map(|a| a.collect())
+        .unwrap_or_default()
 }
 
 pub async fn resolve(target: &UpstreamTarget) -> Vec<SocketAddr> {
@@ -123,8 +152,14 @@ pub async fn resolve(target: &UpstreamTarget) -> Vec<SocketAddr> {
 
 /// Trust anchors for a route with `ca_file`: the system's roots plus the file's
 /// certificates (a per-peer CA list replaces Pingora's default store, so both go in).
-pub fn trust_anchors_with(ca_file: &str) -> Result<Arc<CaType>, String> {
+pub fn trust_anchors_with(ca_file: &str) -> Result<(Arc<CaType>, u64), String> {
     let pem = std::fs::read(ca_file).map_err(|e| format!("ca_file {ca_file}: {e}"))?;
+    let trust_group = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        pem.hash(&mut hasher);
+        hasher.finish() | 1 // never 0, the system roots' group
+    };
     let extra: Vec<Vec<u8>> = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("ca_file {ca_file}: {e}"))?
@@ -139,17 +174,24 @@ pub fn trust_anchors_with(ca_file: &str) -> Result<Arc<CaType>, String> {
         .unwrap_or_default();
     let mut anchors = Vec::with_capacity(system.len() + extra.len());
     for (index, der) in extra.into_iter().enumerate() {
-        anchors.push(wrap_certificate(der).ok_or_else(|| format!("ca_file {ca_file}: certificate {} is not valid X.509", index + 1))?);
+        anchors.push(wrap_certificate(der).ok_or_else(|| {
+            format!(
+                "ca_file {ca_file}: certificate {} is not valid X.509",
+                index + 1
+            )
+        })?);
     }
     // A system root the X.509 parser can't read is skipped rather than fatal.
     anchors.extend(system.into_iter().filter_map(wrap_certificate));
-    Ok(Arc::from(anchors.into_boxed_slice()))
+    Ok((Arc::from(anchors.into_boxed_slice()), trust_group))
 }
 
 fn wrap_certificate(der: Vec<u8>) -> Option<WrappedX509> {
     use x509_parser::prelude::FromDer;
     x509_parser::certificate::X509Certificate::from_der(&der).ok()?;
-    Some(WrappedX509::new(der, |raw| pingora::utils::tls::parse_x509(raw)))
+    Some(WrappedX509::new(der, |raw| {
+        pingora::utils::tls::parse_x509(raw)
+    }))
 }
 
 /// Timeouts and trust for peers of one route.
@@ -159,11 +201,19 @@ pub struct PeerSettings {
     pub io_timeout: Duration,
     pub idle_timeout: Duration,
     pub ca: Option<Arc<CaType>>,
+    /// Pooled connections are shared only between peers with the same trust
+    /// anchors: a connection verified against one route's `ca_file` must never
+    /// serve a route that would have refused its certificate.
+    pub trust_group: u64,
 }
 
 /// A peer from a resolved address: `HttpPeer::new` with a `SocketAddr` never
 /// touches DNS. Peers built from the same inputs hash alike and share the pool.
-pub fn build_peer(target: &UpstreamTarget, address: SocketAddr, settings: &PeerSettings) -> HttpPeer {
+pub fn build_peer(
+    target: &UpstreamTarget,
+    address: SocketAddr,
+    settings: &PeerSettings,
+) -> HttpPeer {
     let mut peer = HttpPeer::new(address, target.tls, target.host.clone());
     peer.options.connection_timeout = Some(settings.connect_timeout);
     peer.options.total_connection_timeout = Some(settings.connect_timeout);
@@ -171,6 +221,7 @@ pub fn build_peer(target: &UpstreamTarget, address: SocketAddr, settings: &PeerS
     peer.options.write_timeout = Some(settings.io_timeout);
     peer.options.idle_timeout = Some(settings.idle_timeout);
     peer.options.ca = settings.ca.clone();
+    peer.group_key = settings.trust_group;
     peer
 }
 
@@ -180,10 +231,17 @@ mod tests {
 
     #[test]
     fn parses_https_with_default_port_and_query() {
-        let t = UpstreamTarget::parse("https://open.tiktokapis.com/v2/user/info/?fields=open_id").unwrap();
+        let t = UpstreamTarget::parse("https://open.tiktokapis.com/v2/user/info/?fields=open_id")
+            .unwrap();
         assert!(t.tls);
-        assert_eq!((t.host.as_str(), t.port, t.authority.as_str()), ("open.tiktokapis.com", 443, "open.tiktokapis.com"));
-        assert_eq!((t.path.as_str(), t.query.as_str()), ("/v2/user/info/", "fields=open_id"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.authority.as_str()),
+            ("open.tiktokapis.com", 443, "open.tiktokapis.com")
+        );
+        assert_eq!(
+            (t.path.as_str(), t.query.as_str()),
+            ("/v2/user/info/", "fields=open_id")
+        );
     }
 
     #[test]

@@ -7,13 +7,21 @@ use std::time::Duration;
 
 use common::*;
 use oauth2::basic::BasicClient;
-use oauth2::{AuthType, AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RefreshToken, TokenResponse, TokenUrl};
+use oauth2::{
+    AuthType, AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RefreshToken, TokenResponse,
+    TokenUrl,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const REDIRECT: &str = "https://tenant.auth0.com/login/callback";
 
 fn tiktok_route(upstream: &str, extra: &str) -> String {
-    route("/token/proxy", "tiktok", upstream, &format!("aliases: [/proxy/token]\n{extra}"))
+    route(
+        "/token/proxy",
+        "tiktok",
+        upstream,
+        &format!("aliases: [/proxy/token]\n{extra}"),
+    )
 }
 
 type Client = oauth2::Client<
@@ -54,23 +62,41 @@ async fn client_secret_post_exchange_renames_client_id_and_keeps_every_other_par
         .await
         .unwrap();
     assert_eq!(token.access_token().secret(), "act.code*with!odd~chars");
-    assert_eq!(token.refresh_token().unwrap().secret(), "rft.code*with!odd~chars");
+    assert_eq!(
+        token.refresh_token().unwrap().secret(),
+        "rft.code*with!odd~chars"
+    );
 
     let seen = tiktok.requests();
     assert_eq!(seen.len(), 1);
     let request = &seen[0];
-    assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/v2/oauth/token/"));
+    assert_eq!(
+        (request.method.as_str(), request.path.as_str()),
+        ("POST", "/v2/oauth/token/")
+    );
     assert_eq!(request.body_param("client_key"), Some("tiktok-client-key"));
     assert_eq!(request.body_param("client_id"), None);
-    assert_eq!(request.body_param("client_secret"), Some("s3cret+value/with=chars"));
+    assert_eq!(
+        request.body_param("client_secret"),
+        Some("s3cret+value/with=chars")
+    );
     assert_eq!(request.body_param("code"), Some("code*with!odd~chars"));
     assert_eq!(request.body_param("redirect_uri"), Some(REDIRECT));
     assert_eq!(request.body_param("grant_type"), Some("authorization_code"));
     assert_eq!(request.body_param("code_verifier"), Some("verifier-123"));
     assert_eq!(request.body_param("state"), Some("opaque state"));
-    assert_eq!(request.header("host"), Some(tiktok.addr.to_string().as_str()));
-    assert_eq!(request.header("content-length"), Some(request.raw_body.len().to_string().as_str()));
-    assert_eq!(request.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        request.header("host"),
+        Some(tiktok.addr.to_string().as_str())
+    );
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.raw_body.len().to_string().as_str())
+    );
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
 }
 
 #[tokio::test]
@@ -78,12 +104,19 @@ async fn basic_auth_credentials_become_body_parameters_and_the_header_is_not_for
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
     let client = oauth_client(&gateway.url("/proxy/token"), AuthType::BasicAuth);
-    let token = client.exchange_code(AuthorizationCode::new("basic-code".into())).request_async(&http_client()).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new("basic-code".into()))
+        .request_async(&http_client())
+        .await
+        .unwrap();
     assert_eq!(token.access_token().secret(), "act.basic-code");
     let request = &tiktok.requests()[0];
     assert_eq!(request.header("authorization"), None);
     assert_eq!(request.body_param("client_key"), Some("tiktok-client-key"));
-    assert_eq!(request.body_param("client_secret"), Some("s3cret+value/with=chars"));
+    assert_eq!(
+        request.body_param("client_secret"),
+        Some("s3cret+value/with=chars")
+    );
 }
 
 #[tokio::test]
@@ -91,7 +124,11 @@ async fn refresh_token_grant_works_like_a_code_grant() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
     let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
-    let token = client.exchange_refresh_token(&RefreshToken::new("rft.old".into())).request_async(&http_client()).await.unwrap();
+    let token = client
+        .exchange_refresh_token(&RefreshToken::new("rft.old".into()))
+        .request_async(&http_client())
+        .await
+        .unwrap();
     assert_eq!(token.access_token().secret(), "act.rft.old.next");
     let request = &tiktok.requests()[0];
     assert_eq!(request.body_param("grant_type"), Some("refresh_token"));
@@ -109,7 +146,11 @@ async fn https_upstream_is_verified_against_ca_file_and_refused_without_it() {
     let gateway = Gateway::start(&format!("{trusted}{untrusted}"));
 
     let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
-    let token = client.exchange_code(AuthorizationCode::new("tls-code".into())).request_async(&http_client()).await.unwrap();
+    let token = client
+        .exchange_code(AuthorizationCode::new("tls-code".into()))
+        .request_async(&http_client())
+        .await
+        .unwrap();
     assert_eq!(token.access_token().secret(), "act.tls-code");
 
     let refused = http_client()
@@ -122,8 +163,20 @@ async fn https_upstream_is_verified_against_ca_file_and_refused_without_it() {
     assert_eq!(refused.status(), 502);
     let body: serde_json::Value = refused.json().await.unwrap();
     assert!(body["error"].is_string() && body["error_description"].is_string());
-    assert_eq!(tiktok.requests().len(), 1, "the unverified upstream must not get the code");
-    assert!(gateway.metric("quirkgate_upstream_errors_total", &[("route", "/untrusted"), ("kind", "tls")]).await >= 1.0);
+    assert_eq!(
+        tiktok.requests().len(),
+        1,
+        "the unverified upstream must not get the code"
+    );
+    assert!(
+        gateway
+            .metric(
+                "quirkgate_upstream_errors_total",
+                &[("route", "/untrusted"), ("kind", "tls")]
+            )
+            .await
+            >= 1.0
+    );
 }
 
 #[tokio::test]
@@ -132,11 +185,27 @@ async fn upstream_connections_are_pooled_and_reused() {
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
     let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     for i in 0..5 {
-        let token = client.exchange_code(AuthorizationCode::new(format!("pooled-{i}"))).request_async(&http_client()).await.unwrap();
+        let token = client
+            .exchange_code(AuthorizationCode::new(format!("pooled-{i}")))
+            .request_async(&http_client())
+            .await
+            .unwrap();
         assert_eq!(token.access_token().secret(), &format!("act.pooled-{i}"));
     }
-    assert_eq!(tiktok.connections.load(std::sync::atomic::Ordering::SeqCst), 1, "one upstream connection for five exchanges");
-    assert_eq!(gateway.metric("quirkgate_upstream_connections_total", &[("reused", "true")]).await, 4.0);
+    assert_eq!(
+        tiktok.connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one upstream connection for five exchanges"
+    );
+    assert_eq!(
+        gateway
+            .metric(
+                "quirkgate_upstream_connections_total",
+                &[("reused", "true")]
+            )
+            .await,
+        4.0
+    );
 }
 
 #[tokio::test]
@@ -149,8 +218,19 @@ async fn concurrent_exchanges_each_get_their_own_token() {
         .map(|i| {
             let (url, http) = (url.clone(), http.clone());
             tokio::spawn(async move {
-                let client = oauth_client(&url, if i % 2 == 0 { AuthType::RequestBody } else { AuthType::BasicAuth });
-                let token = client.exchange_code(AuthorizationCode::new(format!("c{i}"))).request_async(&http).await.unwrap();
+                let client = oauth_client(
+                    &url,
+                    if i % 2 == 0 {
+                        AuthType::RequestBody
+                    } else {
+                        AuthType::BasicAuth
+                    },
+                );
+                let token = client
+                    .exchange_code(AuthorizationCode::new(format!("c{i}")))
+                    .request_async(&http)
+                    .await
+                    .unwrap();
                 (i, token.access_token().secret().clone())
             })
         })
@@ -167,11 +247,18 @@ async fn provider_error_in_a_200_reaches_the_client_as_an_oauth_error() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
     let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
-    let err = client.exchange_code(AuthorizationCode::new("expired-1".into())).request_async(&http_client()).await.unwrap_err();
+    let err = client
+        .exchange_code(AuthorizationCode::new("expired-1".into()))
+        .request_async(&http_client())
+        .await
+        .unwrap_err();
     match err {
         oauth2::RequestTokenError::ServerResponse(response) => {
             assert_eq!(response.error().as_ref(), "invalid_grant");
-            assert_eq!(response.error_description().map(String::as_str), Some("Authorization code is expired."));
+            assert_eq!(
+                response.error_description().map(String::as_str),
+                Some("Authorization code is expired.")
+            );
         }
         other => panic!("expected an OAuth error, got {other:?}"),
     }
@@ -187,11 +274,26 @@ async fn provider_error_in_a_200_reaches_the_client_as_an_oauth_error() {
 }
 
 /// Sends a form POST and returns (status, JSON body, headers).
-async fn post(gateway: &Gateway, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let response = http_client().post(gateway.url(path)).header("content-type", content_type).body(body).send().await.unwrap();
+async fn post(
+    gateway: &Gateway,
+    path: &str,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let response = http_client()
+        .post(gateway.url(path))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    (status, response.json().await.unwrap_or(serde_json::Value::Null), headers)
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+        headers,
+    )
 }
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -203,44 +305,109 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), "max_body_bytes: 512"));
 
     let (status, body, _) = post(&gateway, "/nope", FORM, GOOD).await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("invalid_request")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("invalid_request"))
+    );
 
-    let response = http_client().get(gateway.url("/token/proxy")).send().await.unwrap();
+    let response = http_client()
+        .get(gateway.url("/token/proxy"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
 
-    let (status, body, _) = post(&gateway, "/token/proxy", "application/json", r#"{"code":"c"}"#).await;
-    assert_eq!((status, body["error"].as_str()), (415, Some("invalid_request")));
+    let (status, body, _) = post(
+        &gateway,
+        "/token/proxy",
+        "application/json",
+        r#"{"code":"c"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (415, Some("invalid_request"))
+    );
 
-    let (status, _, _) = post(&gateway, "/token/proxy", "application/x-www-form-urlencoded; charset=UTF-8", "grant_type=authorization_code&code=%zz&client_id=a&client_secret=b").await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy",
+        "application/x-www-form-urlencoded; charset=UTF-8",
+        "grant_type=authorization_code&code=%zz&client_id=a&client_secret=b",
+    )
+    .await;
     assert_eq!(status, 400);
 
-    let (status, body, _) = post(&gateway, "/token/proxy", FORM, b"grant_type=authorization_code&code=\xff\xfe&client_id=a&client_secret=b".to_vec()).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request")));
+    let (status, body, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        b"grant_type=authorization_code&code=\xff\xfe&client_id=a&client_secret=b".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
 
-    let (status, body, headers) = post(&gateway, "/token/proxy", FORM, "grant_type=authorization_code&code=c").await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    let (status, body, headers) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        "grant_type=authorization_code&code=c",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     assert_eq!(headers["cache-control"], "no-store");
 
-    let (status, _, _) = post(&gateway, "/token/proxy", FORM, format!("{GOOD}&pad={}", "x".repeat(600))).await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        format!("{GOOD}&pad={}", "x".repeat(600)),
+    )
+    .await;
     assert_eq!(status, 413);
 
     // Chunked, with no Content-Length to refuse it early.
     let chunks = futures_stream(vec![GOOD.to_owned(), format!("&pad={}", "y".repeat(600))]);
-    let (status, _, _) = post(&gateway, "/token/proxy", FORM, reqwest::Body::wrap_stream(chunks)).await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        reqwest::Body::wrap_stream(chunks),
+    )
+    .await;
     assert_eq!(status, 413);
 
-    assert!(tiktok.requests().is_empty(), "no refused request may reach the provider");
-    assert!(gateway.metric("quirkgate_refused_total", &[("reason", "too_large")]).await >= 2.0);
+    assert!(
+        tiktok.requests().is_empty(),
+        "no refused request may reach the provider"
+    );
+    assert!(
+        gateway
+            .metric("quirkgate_refused_total", &[("reason", "too_large")])
+            .await
+            >= 2.0
+    );
 
     // Still serving.
     let (status, body, _) = post(&gateway, "/token/proxy", FORM, GOOD).await;
-    assert_eq!((status, body["access_token"].as_str()), (200, Some("act.c")));
+    assert_eq!(
+        (status, body["access_token"].as_str()),
+        (200, Some("act.c"))
+    );
 }
 
-fn futures_stream(parts: Vec<String>) -> impl futures_core::Stream<Item = Result<String, std::io::Error>> {
+fn futures_stream(
+    parts: Vec<String>,
+) -> impl futures_core::Stream<Item = Result<String, std::io::Error>> {
     let mut parts = parts.into_iter();
     futures_util::stream::poll_fn(move |_| std::task::Poll::Ready(parts.next().map(Ok)))
 }
@@ -249,26 +416,51 @@ fn futures_stream(parts: Vec<String>) -> impl futures_core::Stream<Item = Result
 async fn chunked_request_bodies_are_accepted() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let chunks = futures_stream(vec!["grant_type=authorization_code&co".into(), "de=chunky&client_id=a&client_secret=b".into()]);
-    let (status, body, _) = post(&gateway, "/token/proxy", FORM, reqwest::Body::wrap_stream(chunks)).await;
-    assert_eq!((status, body["access_token"].as_str()), (200, Some("act.chunky")));
+    let chunks = futures_stream(vec![
+        "grant_type=authorization_code&co".into(),
+        "de=chunky&client_id=a&client_secret=b".into(),
+    ]);
+    let (status, body, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        reqwest::Body::wrap_stream(chunks),
+    )
+    .await;
+    assert_eq!(
+        (status, body["access_token"].as_str()),
+        (200, Some("act.chunky"))
+    );
     let request = &tiktok.requests()[0];
-    assert_eq!(request.header("content-length"), Some(request.raw_body.len().to_string().as_str()));
+    assert_eq!(
+        request.header("content-length"),
+        Some(request.raw_body.len().to_string().as_str())
+    );
 }
 
 /// A fake upstream that does one thing to every connection.
-async fn fault_upstream(fault: &'static str) -> (std::net::SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+async fn fault_upstream(
+    fault: &'static str,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = requests.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { return };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
             let counter = counter.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::new();
-                if quirkgate::mock_provider::read_request(&mut stream, &mut buf).await.is_none() {
+                if quirkgate::mock_provider::read_request(&mut stream, &mut buf)
+                    .await
+                    .is_none()
+                {
                     return;
                 }
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -300,10 +492,20 @@ async fn upstream_failures_map_to_502_and_504_and_are_never_replayed() {
     let closed_port = free_port();
     let routes = [
         route("/html", "tiktok", &format!("http://{html}/"), ""),
-        route("/stall", "tiktok", &format!("http://{stall}/"), "timeout: 1s\nconnect_timeout: 500ms"),
+        route(
+            "/stall",
+            "tiktok",
+            &format!("http://{stall}/"),
+            "timeout: 1s\nconnect_timeout: 500ms",
+        ),
         route("/close", "tiktok", &format!("http://{close}/"), ""),
         route("/garbage", "tiktok", &format!("http://{garbage}/"), ""),
-        route("/refused", "tiktok", &format!("http://127.0.0.1:{closed_port}/"), "retries: 2"),
+        route(
+            "/refused",
+            "tiktok",
+            &format!("http://127.0.0.1:{closed_port}/"),
+            "retries: 2",
+        ),
     ]
     .concat();
     let gateway = Gateway::start(&routes);
@@ -315,11 +517,17 @@ async fn upstream_failures_map_to_502_and_504_and_are_never_replayed() {
     let started = std::time::Instant::now();
     let (status, _, _) = post(&gateway, "/stall", FORM, GOOD).await;
     assert_eq!(status, 504);
-    assert!(started.elapsed() < Duration::from_secs(5), "504 must come within the route timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "504 must come within the route timeout"
+    );
 
     let (status, body, _) = post(&gateway, "/close", FORM, GOOD).await;
     assert_eq!(status, 502);
-    assert!(body["error_description"].as_str().unwrap().contains("not sent again"));
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("not sent again"));
 
     let (status, _, _) = post(&gateway, "/garbage", FORM, GOOD).await;
     assert_eq!(status, 502);
@@ -330,11 +538,36 @@ async fn upstream_failures_map_to_502_and_504_and_are_never_replayed() {
     use std::sync::atomic::Ordering::SeqCst;
     assert_eq!(html_count.load(SeqCst), 1);
     assert_eq!(stall_count.load(SeqCst), 1);
-    assert_eq!(close_count.load(SeqCst), 1, "a code that reached the provider is never sent twice");
+    assert_eq!(
+        close_count.load(SeqCst),
+        1,
+        "a code that reached the provider is never sent twice"
+    );
     assert_eq!(garbage_count.load(SeqCst), 1);
-    assert_eq!(gateway.metric("quirkgate_retries_total", &[("route", "/refused"), ("reason", "connect")]).await, 2.0);
-    assert_eq!(gateway.metric("quirkgate_retries_total", &[("route", "/close")]).await, 0.0);
-    assert!(gateway.metric("quirkgate_upstream_errors_total", &[("route", "/stall"), ("kind", "timeout")]).await >= 1.0);
+    assert_eq!(
+        gateway
+            .metric(
+                "quirkgate_retries_total",
+                &[("route", "/refused"), ("reason", "connect")]
+            )
+            .await,
+        2.0
+    );
+    assert_eq!(
+        gateway
+            .metric("quirkgate_retries_total", &[("route", "/close")])
+            .await,
+        0.0
+    );
+    assert!(
+        gateway
+            .metric(
+                "quirkgate_upstream_errors_total",
+                &[("route", "/stall"), ("kind", "timeout")]
+            )
+            .await
+            >= 1.0
+    );
 
     let tiktok = mock(ProviderKind::TikTok).await;
     drop(tiktok);
@@ -356,11 +589,20 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
     let secret = "SECRET-client-secret-9f8e7d";
     let code = "CODE-single-use-1a2b3c";
     let refresh = "REFRESH-token-4d5e6f";
-    let ok_body = format!("grant_type=authorization_code&code={code}&client_id=app&client_secret={secret}");
+    let ok_body =
+        format!("grant_type=authorization_code&code={code}&client_id=app&client_secret={secret}");
     let (status, body, _) = post(&gateway, "/token/proxy", FORM, ok_body.clone()).await;
     assert_eq!(status, 200);
     let access_token = body["access_token"].as_str().unwrap().to_owned();
-    let (status, _, _) = post(&gateway, "/token/proxy", FORM, format!("grant_type=refresh_token&refresh_token={refresh}&client_id=app&client_secret={secret}")).await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        format!(
+            "grant_type=refresh_token&refresh_token={refresh}&client_id=app&client_secret={secret}"
+        ),
+    )
+    .await;
     assert_eq!(status, 200);
     let basic = format!("Basic {}", base64_encode(&format!("app:{secret}")));
     let response = http_client()
@@ -374,16 +616,38 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
     assert_eq!(response.status(), 200);
     let (status, _, _) = post(&gateway, "/close", FORM, ok_body.clone()).await;
     assert_eq!(status, 502);
-    let (status, _, _) = post(&gateway, "/token/proxy", FORM, format!("{ok_body}&code=dup")).await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy",
+        FORM,
+        format!("{ok_body}&code=dup"),
+    )
+    .await;
     assert_eq!(status, 400);
-    let (status, _, _) = post(&gateway, "/token/proxy?code={code}", FORM, format!("grant_type=authorization_code&code={code}&client_secret={secret}")).await;
+    let (status, _, _) = post(
+        &gateway,
+        "/token/proxy?code={code}",
+        FORM,
+        format!("grant_type=authorization_code&code={code}&client_secret={secret}"),
+    )
+    .await;
     assert_eq!(status, 401);
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let log = gateway.log();
-    assert!(log.contains("quirkgate::access"), "the access log is written:\n{log}");
+    assert!(
+        log.contains("quirkgate::access"),
+        "the access log is written:\n{log}"
+    );
     assert!(log.lines().count() > 10, "trace logging is on");
-    for needle in [secret, code, refresh, access_token.as_str(), basic.as_str(), &basic[6..]] {
+    for needle in [
+        secret,
+        code,
+        refresh,
+        access_token.as_str(),
+        basic.as_str(),
+        &basic[6..],
+    ] {
         assert!(!log.contains(needle), "log leaks {needle}:\n{log}");
     }
     let metrics = gateway.metrics().await;
@@ -401,16 +665,36 @@ fn base64_encode(text: &str) -> String {
 fn config_test_flag_accepts_the_shipped_file_and_names_bad_keys() {
     let binary = env!("CARGO_BIN_EXE_quirkgate");
     let ok = std::process::Command::new(binary)
-        .args(["--config", concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml"), "--test"])
+        .args([
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml"),
+            "--test",
+        ])
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    preset: tiktok\n    timeuot: 2s\n").unwrap();
-    let out = std::process::Command::new(binary).arg("--config").arg(&bad).arg("--test").output().unwrap();
+    std::fs::write(
+        &bad,
+        "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    preset: tiktok\n    timeuot: 2s\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(binary)
+        .arg("--config")
+        .arg(&bad)
+        .arg("--test")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("timeuot") && stderr.contains("line 5"), "{stderr}");
+    assert!(
+        stderr.contains("timeuot") && stderr.contains("line 5"),
+        "{stderr}"
+    );
 }

@@ -86,7 +86,8 @@ impl<'a> TokenRequest<'a> {
 
     /// The decoded value of a parameter, if present.
     pub fn value(&self, place: Place, name: &str) -> Option<Cow<'a, str>> {
-        self.find(place, name).map(|i| self.params(place)[i].value.decoded())
+        self.find(place, name)
+            .map(|i| self.params(place)[i].value.decoded())
     }
 
     /// Takes a parameter out, returning its value.
@@ -288,7 +289,9 @@ impl RequestRule for BasicToBody {
             ));
         }
         request.body.push(Param::plain(&self.id, Cow::Owned(id)));
-        request.body.push(Param::plain(&self.secret, Cow::Owned(secret)));
+        request
+            .body
+            .push(Param::plain(&self.secret, Cow::Owned(secret)));
         Ok(())
     }
 }
@@ -322,7 +325,10 @@ impl RequestRule for BodyToBasic {
         encode_component(&id, &mut pair);
         pair.push(':');
         encode_component(&secret, &mut pair);
-        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+        let value = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        );
         request
             .headers
             .push(Param::plain("authorization", Cow::Owned(value)));
@@ -362,28 +368,45 @@ mod tests {
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn rename_keeps_value_and_position() {
-        let rule = RenameParams { place: Place::Body, pairs: pairs(&[("client_id", "client_key")]) };
+        let rule = RenameParams {
+            place: Place::Body,
+            pairs: pairs(&[("client_id", "client_key")]),
+        };
         let mut req = request("grant_type=authorization_code&client_id=abc%2B1&code=x");
         rule.apply(&mut req).unwrap();
-        assert_eq!(encode_form(&req.body), "grant_type=authorization_code&client_key=abc%2B1&code=x");
+        assert_eq!(
+            encode_form(&req.body),
+            "grant_type=authorization_code&client_key=abc%2B1&code=x"
+        );
     }
 
     #[test]
     fn rename_refuses_when_both_names_were_sent() {
-        let rule = RenameParams { place: Place::Body, pairs: pairs(&[("client_id", "client_key")]) };
+        let rule = RenameParams {
+            place: Place::Body,
+            pairs: pairs(&[("client_id", "client_key")]),
+        };
         let mut req = request("client_id=a&client_key=b");
         assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
     }
 
     #[test]
     fn add_only_when_absent_and_append_always() {
-        let add = AddParams { place: Place::Body, pairs: pairs(&[("scope", "x"), ("code", "no")]) };
-        let append = AppendParams { place: Place::Body, pairs: pairs(&[("extra", "1")]) };
+        let add = AddParams {
+            place: Place::Body,
+            pairs: pairs(&[("scope", "x"), ("code", "no")]),
+        };
+        let append = AppendParams {
+            place: Place::Body,
+            pairs: pairs(&[("extra", "1")]),
+        };
         let mut req = request("code=yes");
         add.apply(&mut req).unwrap();
         append.apply(&mut req).unwrap();
@@ -392,8 +415,14 @@ mod tests {
 
     #[test]
     fn replace_and_remove_touch_only_named_params() {
-        let replace = ReplaceParams { place: Place::Body, pairs: pairs(&[("client_id", "injected")]) };
-        let remove = RemoveParams { place: Place::Body, names: vec!["state".into()] };
+        let replace = ReplaceParams {
+            place: Place::Body,
+            pairs: pairs(&[("client_id", "injected")]),
+        };
+        let remove = RemoveParams {
+            place: Place::Body,
+            names: vec!["state".into()],
+        };
         let mut req = request("client_id=caller&state=s&code=c");
         replace.apply(&mut req).unwrap();
         remove.apply(&mut req).unwrap();
@@ -402,7 +431,11 @@ mod tests {
 
     #[test]
     fn move_to_query_and_method() {
-        let mv = MoveParams { from: Place::Body, to: Place::Query, names: vec!["appid".into(), "code".into()] };
+        let mv = MoveParams {
+            from: Place::Body,
+            to: Place::Query,
+            names: vec!["appid".into(), "code".into()],
+        };
         let mut req = request("appid=a&code=c&keep=k");
         mv.apply(&mut req).unwrap();
         SetMethod(UpstreamMethod::Get).apply(&mut req).unwrap();
@@ -416,20 +449,35 @@ mod tests {
         // id "my id", secret "p@ss:word" — each half form-urlencoded, then base64.
         let token = base64::engine::general_purpose::STANDARD.encode("my+id:p%40ss%3Aword");
         let mut req = request("grant_type=authorization_code&code=c");
-        req.headers.push(Param::plain("authorization", Cow::Owned(format!("Basic {token}"))));
-        let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+        req.headers.push(Param::plain(
+            "authorization",
+            Cow::Owned(format!("Basic {token}")),
+        ));
+        let rule = BasicToBody {
+            id: "client_id".into(),
+            secret: "client_secret".into(),
+        };
         rule.apply(&mut req).unwrap();
         assert!(req.headers.is_empty());
         assert_eq!(req.value(Place::Body, "client_id").unwrap(), "my id");
-        assert_eq!(req.value(Place::Body, "client_secret").unwrap(), "p@ss:word");
+        assert_eq!(
+            req.value(Place::Body, "client_secret").unwrap(),
+            "p@ss:word"
+        );
     }
 
     #[test]
     fn basic_and_body_credentials_together_are_refused() {
         let token = base64::engine::general_purpose::STANDARD.encode("a:b");
         let mut req = request("client_id=a");
-        req.headers.push(Param::plain("authorization", Cow::Owned(format!("Basic {token}"))));
-        let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+        req.headers.push(Param::plain(
+            "authorization",
+            Cow::Owned(format!("Basic {token}")),
+        ));
+        let rule = BasicToBody {
+            id: "client_id".into(),
+            secret: "client_secret".into(),
+        };
         assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
     }
 
@@ -437,8 +485,12 @@ mod tests {
     fn malformed_basic_is_invalid_client() {
         for header in ["Basic !!!", "Basic", "Bearer abc", "Basic Zm9v"] {
             let mut req = request("code=c");
-            req.headers.push(Param::plain("authorization", Cow::Borrowed(header)));
-            let rule = BasicToBody { id: "client_id".into(), secret: "client_secret".into() };
+            req.headers
+                .push(Param::plain("authorization", Cow::Borrowed(header)));
+            let rule = BasicToBody {
+                id: "client_id".into(),
+                secret: "client_secret".into(),
+            };
             assert_eq!(rule.apply(&mut req).unwrap_err().status, 401, "{header}");
         }
     }
@@ -446,18 +498,33 @@ mod tests {
     #[test]
     fn body_to_basic_round_trips_through_parse_basic() {
         let mut req = request("client_id=my%20app&client_secret=s%3Acr%C3%A9t&code=c");
-        let rule = BodyToBasic { id: "client_id".into(), secret: "client_secret".into() };
+        let rule = BodyToBasic {
+            id: "client_id".into(),
+            secret: "client_secret".into(),
+        };
         rule.apply(&mut req).unwrap();
         assert_eq!(encode_form(&req.body), "code=c");
         let header = req.value(Place::Headers, "authorization").unwrap();
-        assert_eq!(parse_basic(&header).unwrap(), ("my app".into(), "s:crét".into()));
+        assert_eq!(
+            parse_basic(&header).unwrap(),
+            ("my app".into(), "s:crét".into())
+        );
     }
 
     #[test]
     fn require_reports_invalid_client_for_credentials() {
-        let rule = RequireParams { place: Place::Body, names: vec!["client_id".into()], invalid_client: true };
+        let rule = RequireParams {
+            place: Place::Body,
+            names: vec!["client_id".into()],
+            invalid_client: true,
+        };
         assert_eq!(rule.apply(&mut request("code=c")).unwrap_err().status, 401);
-        assert_eq!(rule.apply(&mut request("code=c&client_id=")).unwrap_err().status, 401);
+        assert_eq!(
+            rule.apply(&mut request("code=c&client_id="))
+                .unwrap_err()
+                .status,
+            401
+        );
         assert!(rule.apply(&mut request("client_id=a")).is_ok());
     }
 }

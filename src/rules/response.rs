@@ -41,42 +41,72 @@ pub struct ResponsePlan {
 impl ResponsePlan {
     /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
     /// non-2xx JSON answers pass through; 2xx answers go through the rules.
-    pub fn shape(&self, answer: &ProviderAnswer<'_>, original: &bytes::Bytes) -> Result<CallerAnswer, OAuthError> {
+    pub fn shape(
+        &self,
+        answer: &ProviderAnswer<'_>,
+        original: &bytes::Bytes,
+    ) -> Result<CallerAnswer, OAuthError> {
         let is_form = answer
             .content_type
             .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"));
         let (mut document, converted) = if self.form_to_json && is_form {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(answer.body).map_err(|_| {
-                OAuthError::bad_gateway("the provider answered with a malformed form", "protocol")
-            })?;
-            let map = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(answer.body).map_err(|_| {
+                    OAuthError::bad_gateway(
+                        "the provider answered with a malformed form",
+                        "protocol",
+                    )
+                })?;
+            let map = pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect();
             (map, true)
         } else {
             match serde_json::from_slice::<Value>(answer.body) {
                 Ok(Value::Object(map)) => (map, false),
                 _ => {
                     return Err(OAuthError::bad_gateway(
-                        format!("the provider answered HTTP {} without a JSON object", answer.status),
+                        format!(
+                            "the provider answered HTTP {} without a JSON object",
+                            answer.status
+                        ),
                         "not_json",
                     ))
                 }
             }
         };
         if !(200..300).contains(&answer.status) {
-            let body = if converted { json_bytes(&document) } else { original.clone() };
-            return Ok(CallerAnswer { status: answer.status, body });
+            let body = if converted {
+                json_bytes(&document)
+            } else {
+                original.clone()
+            };
+            return Ok(CallerAnswer {
+                status: answer.status,
+                body,
+            });
         }
         for rule in &self.rules {
             rule.apply(&mut document)?;
         }
         let edited = converted || self.rules.iter().any(|r| r.edits());
-        let body = if edited { json_bytes(&document) } else { original.clone() };
-        Ok(CallerAnswer { status: answer.status, body })
+        let body = if edited {
+            json_bytes(&document)
+        } else {
+            original.clone()
+        };
+        Ok(CallerAnswer {
+            status: answer.status,
+            body,
+        })
     }
 }
 
 fn json_bytes(document: &Map<String, Value>) -> bytes::Bytes {
-    serde_json::to_vec(document).expect("a JSON map always serializes").into()
+    serde_json::to_vec(document)
+        .expect("a JSON map always serializes")
+        .into()
 }
 
 /// Compares the media type of a Content-Type, ignoring parameters and case.
@@ -125,11 +155,22 @@ pub struct ErrorCondition {
 
 impl ErrorCondition {
     fn holds(&self, document: &Map<String, Value>) -> bool {
-        self.present.iter().all(|p| p.get(document).is_some_and(|v| !v.is_null()))
-            && self.absent.iter().all(|p| p.get(document).is_none_or(Value::is_null))
-            && self.nonzero.iter().all(|p| p.get(document).is_some_and(is_nonzero))
+        self.present
+            .iter()
+            .all(|p| p.get(document).is_some_and(|v| !v.is_null()))
+            && self
+                .absent
+                .iter()
+                .all(|p| p.get(document).is_none_or(Value::is_null))
+            && self
+                .nonzero
+                .iter()
+                .all(|p| p.get(document).is_some_and(is_nonzero))
             && self.equals.iter().all(|(p, v)| p.get(document) == Some(v))
-            && self.not_equals.iter().all(|(p, v)| p.get(document).is_some_and(|found| found != v))
+            && self
+                .not_equals
+                .iter()
+                .all(|(p, v)| p.get(document).is_some_and(|found| found != v))
     }
 }
 
@@ -168,10 +209,19 @@ impl ResponseRule for ErrorFrom {
         if !self.when.holds(document) {
             return Ok(());
         }
-        let provider_code = self.error.as_ref().and_then(|p| p.get(document)).map(text_of);
+        let provider_code = self
+            .error
+            .as_ref()
+            .and_then(|p| p.get(document))
+            .map(text_of);
         let code = provider_code
             .as_deref()
-            .and_then(|c| self.codes.iter().find(|(from, _)| from == c).map(|(_, to)| to.clone()))
+            .and_then(|c| {
+                self.codes
+                    .iter()
+                    .find(|(from, _)| from == c)
+                    .map(|(_, to)| to.clone())
+            })
             .or_else(|| self.default.clone())
             .or(provider_code)
             .unwrap_or_else(|| "invalid_request".to_owned());
@@ -234,7 +284,9 @@ pub struct AddFields(pub Vec<(String, Value)>);
 impl ResponseRule for AddFields {
     fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
         for (name, value) in &self.0 {
-            document.entry(name.clone()).or_insert_with(|| value.clone());
+            document
+                .entry(name.clone())
+                .or_insert_with(|| value.clone());
         }
         Ok(())
     }
@@ -258,9 +310,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn shape(plan: &ResponsePlan, status: u16, ct: &str, body: &str) -> Result<CallerAnswer, OAuthError> {
+    fn shape(
+        plan: &ResponsePlan,
+        status: u16,
+        ct: &str,
+        body: &str,
+    ) -> Result<CallerAnswer, OAuthError> {
         let original = bytes::Bytes::copy_from_slice(body.as_bytes());
-        plan.shape(&ProviderAnswer { status, content_type: Some(ct), body: body.as_bytes() }, &original)
+        plan.shape(
+            &ProviderAnswer {
+                status,
+                content_type: Some(ct),
+                body: body.as_bytes(),
+            },
+            &original,
+        )
     }
 
     fn tiktok_errors() -> ErrorFrom {
@@ -280,15 +344,22 @@ mod tests {
 
     #[test]
     fn success_passes_through_byte_for_byte() {
-        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(tiktok_errors())] };
-        let body = r#"{"access_token":"act.1","expires_in":86400,"open_id":"o","token_type":"Bearer"}"#;
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![Box::new(tiktok_errors())],
+        };
+        let body =
+            r#"{"access_token":"act.1","expires_in":86400,"open_id":"o","token_type":"Bearer"}"#;
         let answer = shape(&plan, 200, "application/json", body).unwrap();
         assert_eq!((answer.status, &answer.body[..]), (200, body.as_bytes()));
     }
 
     #[test]
     fn error_in_a_200_becomes_400_with_the_providers_code() {
-        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(tiktok_errors())] };
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![Box::new(tiktok_errors())],
+        };
         let err = shape(&plan, 200, "application/json",
             r#"{"error":"invalid_grant","error_description":"Authorization code is expired.","log_id":"x"}"#)
             .unwrap_err();
@@ -299,32 +370,71 @@ mod tests {
     #[test]
     fn non_2xx_json_passes_with_its_status() {
         let plan = ResponsePlan::default();
-        let answer = shape(&plan, 401, "application/json", r#"{"error":"invalid_client"}"#).unwrap();
+        let answer = shape(
+            &plan,
+            401,
+            "application/json",
+            r#"{"error":"invalid_client"}"#,
+        )
+        .unwrap();
         assert_eq!(answer.status, 401);
     }
 
     #[test]
     fn html_error_page_is_a_502() {
-        let err = shape(&ResponsePlan::default(), 500, "text/html", "<html>oops</html>").unwrap_err();
+        let err = shape(
+            &ResponsePlan::default(),
+            500,
+            "text/html",
+            "<html>oops</html>",
+        )
+        .unwrap_err();
         assert_eq!((err.status, err.reason), (502, "not_json"));
     }
 
     #[test]
     fn wechat_errcode_maps_through_the_code_table() {
         let rule = ErrorFrom {
-            when: ErrorCondition { nonzero: vec![FieldPath::parse("errcode")], ..Default::default() },
+            when: ErrorCondition {
+                nonzero: vec![FieldPath::parse("errcode")],
+                ..Default::default()
+            },
             error: Some(FieldPath::parse("errcode")),
             description: Some(FieldPath::parse("errmsg")),
             codes: vec![("40125".into(), "invalid_client".into())],
             default: Some("invalid_grant".into()),
             status: None,
         };
-        let plan = ResponsePlan { form_to_json: false, rules: vec![Box::new(rule)] };
-        let err = shape(&plan, 200, "text/plain", r#"{"errcode":40029,"errmsg":"invalid code"}"#).unwrap_err();
-        assert_eq!((err.status, err.code.as_ref(), err.description.as_ref()), (400, "invalid_grant", "invalid code"));
-        let err = shape(&plan, 200, "text/plain", r#"{"errcode":40125,"errmsg":"bad secret"}"#).unwrap_err();
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![Box::new(rule)],
+        };
+        let err = shape(
+            &plan,
+            200,
+            "text/plain",
+            r#"{"errcode":40029,"errmsg":"invalid code"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.description.as_ref()),
+            (400, "invalid_grant", "invalid code")
+        );
+        let err = shape(
+            &plan,
+            200,
+            "text/plain",
+            r#"{"errcode":40125,"errmsg":"bad secret"}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.status, 401);
-        assert!(shape(&plan, 200, "text/plain", r#"{"access_token":"a","errcode":0}"#).is_ok());
+        assert!(shape(
+            &plan,
+            200,
+            "text/plain",
+            r#"{"access_token":"a","errcode":0}"#
+        )
+        .is_ok());
     }
 
     #[test]
@@ -333,7 +443,10 @@ mod tests {
             form_to_json: false,
             rules: vec![
                 Box::new(UnwrapObject(FieldPath::parse("data"))),
-                Box::new(RemoveFields(vec!["error_code".into(), "description".into()])),
+                Box::new(RemoveFields(vec![
+                    "error_code".into(),
+                    "description".into(),
+                ])),
                 Box::new(AddFields(vec![("token_type".into(), json!("Bearer"))])),
             ],
         };
@@ -341,15 +454,32 @@ mod tests {
             r#"{"data":{"access_token":"a","open_id":"o","error_code":0,"description":""},"message":"success"}"#)
             .unwrap();
         let v: Value = serde_json::from_slice(&answer.body).unwrap();
-        assert_eq!(v, json!({"access_token":"a","open_id":"o","token_type":"Bearer"}));
+        assert_eq!(
+            v,
+            json!({"access_token":"a","open_id":"o","token_type":"Bearer"})
+        );
     }
 
     #[test]
     fn form_answers_become_json() {
-        let plan = ResponsePlan { form_to_json: true, rules: vec![Box::new(RenameFields(vec![("scope".into(), "granted".into())]))] };
-        let answer = shape(&plan, 200, "application/x-www-form-urlencoded",
-            "access_token=gho_1&scope=read%3Auser&token_type=bearer").unwrap();
+        let plan = ResponsePlan {
+            form_to_json: true,
+            rules: vec![Box::new(RenameFields(vec![(
+                "scope".into(),
+                "granted".into(),
+            )]))],
+        };
+        let answer = shape(
+            &plan,
+            200,
+            "application/x-www-form-urlencoded",
+            "access_token=gho_1&scope=read%3Auser&token_type=bearer",
+        )
+        .unwrap();
         let v: Value = serde_json::from_slice(&answer.body).unwrap();
-        assert_eq!(v, json!({"access_token":"gho_1","granted":"read:user","token_type":"bearer"}));
+        assert_eq!(
+            v,
+            json!({"access_token":"gho_1","granted":"read:user","token_type":"bearer"})
+        );
     }
 }

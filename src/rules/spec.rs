@@ -179,7 +179,13 @@ impl RequestRuleSpec {
 }
 
 /// Headers the gateway itself owns; rules may not touch them.
-const MANAGED_HEADERS: &[&str] = &["host", "content-length", "transfer-encoding", "connection", "content-type"];
+const MANAGED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "content-type",
+];
 
 /// Tracks, across the rule list, which names an earlier rule took away, so a
 /// later rule that can only act on them is refused at load.
@@ -207,7 +213,11 @@ impl NameTracker {
 }
 
 fn placed<T: Clone>(body: &T, query: &T, headers: &T) -> [(Place, T); 3] {
-    [(Place::Body, body.clone()), (Place::Query, query.clone()), (Place::Headers, headers.clone())]
+    [
+        (Place::Body, body.clone()),
+        (Place::Query, query.clone()),
+        (Place::Headers, headers.clone()),
+    ]
 }
 
 fn check_name(place: Place, name: &str) -> Result<String, String> {
@@ -218,9 +228,12 @@ fn check_name(place: Place, name: &str) -> Result<String, String> {
         return Ok(name.to_owned());
     }
     let lower = name.to_ascii_lowercase();
-    http::HeaderName::from_bytes(lower.as_bytes()).map_err(|_| format!("'{name}' is not a valid header name"))?;
+    http::HeaderName::from_bytes(lower.as_bytes())
+        .map_err(|_| format!("'{name}' is not a valid header name"))?;
     if MANAGED_HEADERS.contains(&lower.as_str()) {
-        return Err(format!("header '{name}' is set by the gateway and cannot be changed by rules"));
+        return Err(format!(
+            "header '{name}' is set by the gateway and cannot be changed by rules"
+        ));
     }
     Ok(lower)
 }
@@ -233,7 +246,9 @@ fn check_header_value(place: Place, value: &str) -> Result<(), String> {
 }
 
 /// Compiles request rules in order; `index_base` numbers them as the operator sees them.
-pub fn compile_request_rules(specs: &[RequestRuleSpec]) -> Result<Vec<Box<dyn RequestRule>>, String> {
+pub fn compile_request_rules(
+    specs: &[RequestRuleSpec],
+) -> Result<Vec<Box<dyn RequestRule>>, String> {
     let mut tracker = NameTracker::default();
     let mut rules: Vec<Box<dyn RequestRule>> = Vec::new();
     for (index, spec) in specs.iter().enumerate() {
@@ -267,7 +282,10 @@ fn compile_request_rule(
                     tracker.remove(place, &name, number);
                     checked.push(name);
                 }
-                rules.push(Box::new(RemoveParams { place, names: checked }));
+                rules.push(Box::new(RemoveParams {
+                    place,
+                    names: checked,
+                }));
             }
         }
         RequestRuleSpec::Rename(pairs) => {
@@ -289,10 +307,15 @@ fn compile_request_rule(
                     tracker.appear(place, &to);
                     checked.push((from, to));
                 }
-                rules.push(Box::new(RenameParams { place, pairs: checked }));
+                rules.push(Box::new(RenameParams {
+                    place,
+                    pairs: checked,
+                }));
             }
         }
-        RequestRuleSpec::Replace(pairs) | RequestRuleSpec::Add(pairs) | RequestRuleSpec::Append(pairs) => {
+        RequestRuleSpec::Replace(pairs)
+        | RequestRuleSpec::Add(pairs)
+        | RequestRuleSpec::Append(pairs) => {
             for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
                 if map.is_empty() {
                     continue;
@@ -309,9 +332,18 @@ fn compile_request_rule(
                     checked.push((name, value.clone()));
                 }
                 rules.push(match spec {
-                    RequestRuleSpec::Replace(_) => Box::new(ReplaceParams { place, pairs: checked }),
-                    RequestRuleSpec::Add(_) => Box::new(AddParams { place, pairs: checked }),
-                    _ => Box::new(AppendParams { place, pairs: checked }),
+                    RequestRuleSpec::Replace(_) => Box::new(ReplaceParams {
+                        place,
+                        pairs: checked,
+                    }),
+                    RequestRuleSpec::Add(_) => Box::new(AddParams {
+                        place,
+                        pairs: checked,
+                    }),
+                    _ => Box::new(AppendParams {
+                        place,
+                        pairs: checked,
+                    }),
                 });
             }
         }
@@ -320,14 +352,20 @@ fn compile_request_rule(
             tracker.remove(Place::Headers, "authorization", number);
             tracker.appear(Place::Body, &names.id);
             tracker.appear(Place::Body, &names.secret);
-            rules.push(Box::new(BasicToBody { id: names.id.clone(), secret: names.secret.clone() }));
+            rules.push(Box::new(BasicToBody {
+                id: names.id.clone(),
+                secret: names.secret.clone(),
+            }));
         }
         RequestRuleSpec::BodyToBasic(names) => {
             tracker.check(Place::Body, &names.id)?;
             tracker.remove(Place::Body, &names.id, number);
             tracker.remove(Place::Body, &names.secret, number);
             tracker.appear(Place::Headers, "authorization");
-            rules.push(Box::new(BodyToBasic { id: names.id.clone(), secret: names.secret.clone() }));
+            rules.push(Box::new(BodyToBasic {
+                id: names.id.clone(),
+                secret: names.secret.clone(),
+            }));
         }
         RequestRuleSpec::MoveToQuery(names) | RequestRuleSpec::MoveToBody(names) => {
             let (from, to) = match spec {
@@ -341,7 +379,11 @@ fn compile_request_rule(
                 tracker.appear(to, name);
             }
             if !names.is_empty() {
-                rules.push(Box::new(MoveParams { from, to, names: names.clone() }));
+                rules.push(Box::new(MoveParams {
+                    from,
+                    to,
+                    names: names.clone(),
+                }));
             }
         }
         RequestRuleSpec::Method(method) => {
@@ -356,7 +398,11 @@ fn compile_request_rule(
             let invalid_client = match require.error.as_str() {
                 "invalid_client" => true,
                 "invalid_request" => false,
-                other => return Err(format!("error '{other}' must be invalid_client or invalid_request")),
+                other => {
+                    return Err(format!(
+                        "error '{other}' must be invalid_client or invalid_request"
+                    ))
+                }
             };
             for (place, list) in placed(&require.body, &require.query, &require.headers) {
                 if list.is_empty() {
@@ -368,7 +414,11 @@ fn compile_request_rule(
                     tracker.check(place, &name)?;
                     checked.push(name);
                 }
-                rules.push(Box::new(RequireParams { place, names: checked, invalid_client }));
+                rules.push(Box::new(RequireParams {
+                    place,
+                    names: checked,
+                    invalid_client,
+                }));
             }
         }
     }
@@ -390,15 +440,31 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
         };
         let label = |e: String| format!("response rule {number} ({word}): {e}");
         match spec {
-            ResponseRuleSpec::ErrorFrom(s) => plan.rules.push(Box::new(compile_error_from(s).map_err(label)?)),
-            ResponseRuleSpec::Unwrap(path) if path.is_empty() => return Err(label("needs a field path".into())),
-            ResponseRuleSpec::Unwrap(path) => plan.rules.push(Box::new(UnwrapObject(FieldPath::parse(path)))),
+            ResponseRuleSpec::ErrorFrom(s) => plan
+                .rules
+                .push(Box::new(compile_error_from(s).map_err(label)?)),
+            ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
+                return Err(label("needs a field path".into()))
+            }
+            ResponseRuleSpec::Unwrap(path) => plan
+                .rules
+                .push(Box::new(UnwrapObject(FieldPath::parse(path)))),
             ResponseRuleSpec::FormToJson(on) => plan.form_to_json = *on,
-            ResponseRuleSpec::Rename(p) if p.json.is_empty() => return Err(label("does nothing".into())),
-            ResponseRuleSpec::Rename(p) => plan.rules.push(Box::new(RenameFields(p.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Add(v) if v.json.is_empty() => return Err(label("does nothing".into())),
-            ResponseRuleSpec::Add(v) => plan.rules.push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Remove(n) if n.json.is_empty() => return Err(label("does nothing".into())),
+            ResponseRuleSpec::Rename(p) if p.json.is_empty() => {
+                return Err(label("does nothing".into()))
+            }
+            ResponseRuleSpec::Rename(p) => plan
+                .rules
+                .push(Box::new(RenameFields(p.json.clone().into_iter().collect()))),
+            ResponseRuleSpec::Add(v) if v.json.is_empty() => {
+                return Err(label("does nothing".into()))
+            }
+            ResponseRuleSpec::Add(v) => plan
+                .rules
+                .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
+            ResponseRuleSpec::Remove(n) if n.json.is_empty() => {
+                return Err(label("does nothing".into()))
+            }
             ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
         }
     }
@@ -406,15 +472,34 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
 }
 
 fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
-    let paths = |list: &OneOrMany| list.0.iter().map(|p| FieldPath::parse(p)).collect::<Vec<_>>();
+    let paths = |list: &OneOrMany| {
+        list.0
+            .iter()
+            .map(|p| FieldPath::parse(p))
+            .collect::<Vec<_>>()
+    };
     let when = ErrorCondition {
         present: paths(&spec.when.present),
         absent: paths(&spec.when.absent),
         nonzero: paths(&spec.when.nonzero),
-        equals: spec.when.equals.iter().map(|(k, v)| (FieldPath::parse(k), v.clone())).collect(),
-        not_equals: spec.when.not_equals.iter().map(|(k, v)| (FieldPath::parse(k), v.clone())).collect(),
+        equals: spec
+            .when
+            .equals
+            .iter()
+            .map(|(k, v)| (FieldPath::parse(k), v.clone()))
+            .collect(),
+        not_equals: spec
+            .when
+            .not_equals
+            .iter()
+            .map(|(k, v)| (FieldPath::parse(k), v.clone()))
+            .collect(),
     };
-    if when.present.is_empty() && when.nonzero.is_empty() && when.equals.is_empty() && when.not_equals.is_empty() {
+    if when.present.is_empty()
+        && when.nonzero.is_empty()
+        && when.equals.is_empty()
+        && when.not_equals.is_empty()
+    {
         return Err("'when' needs present, nonzero, equals or not_equals: otherwise it would turn every answer into an error".into());
     }
     if let Some(status) = spec.status {
@@ -444,12 +529,16 @@ mod tests {
     }
 
     fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, serde_yaml::Error> {
-        serde_yaml::with::singleton_map_recursive::deserialize(serde_yaml::Deserializer::from_str(yaml))
+        serde_yaml::with::singleton_map_recursive::deserialize(serde_yaml::Deserializer::from_str(
+            yaml,
+        ))
     }
 
     #[test]
     fn single_key_maps_parse_into_rules() {
-        let specs = request_specs("- basic_to_body: {}\n- rename: { body: { client_id: client_key } }\n- method: GET\n");
+        let specs = request_specs(
+            "- basic_to_body: {}\n- rename: { body: { client_id: client_key } }\n- method: GET\n",
+        );
         assert_eq!(compile_request_rules(&specs).unwrap().len(), 3);
     }
 
@@ -457,13 +546,20 @@ mod tests {
     fn a_rule_on_a_removed_name_is_refused_with_its_number() {
         let specs = request_specs("- rename: { body: { client_id: client_key } }\n- replace: { body: { client_id: x } }\n");
         let err = compile_request_rules(&specs).unwrap_err();
-        assert!(err.contains("request rule 2 (replace)") && err.contains("after rule 1"), "{err}");
+        assert!(
+            err.contains("request rule 2 (replace)") && err.contains("after rule 1"),
+            "{err}"
+        );
     }
 
     #[test]
     fn managed_headers_and_empty_rules_are_refused() {
-        assert!(compile_request_rules(&request_specs("- add: { headers: { Host: evil } }\n")).is_err());
-        assert!(compile_request_rules(&request_specs("- rename: {}\n")).unwrap_err().contains("does nothing"));
+        assert!(
+            compile_request_rules(&request_specs("- add: { headers: { Host: evil } }\n")).is_err()
+        );
+        assert!(compile_request_rules(&request_specs("- rename: {}\n"))
+            .unwrap_err()
+            .contains("does nothing"));
         assert!(compile_request_rules(&request_specs("- method: PUT\n")).is_err());
     }
 
@@ -475,7 +571,8 @@ mod tests {
 
     #[test]
     fn error_from_needs_a_condition() {
-        let specs: Vec<ResponseRuleSpec> = parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
+        let specs: Vec<ResponseRuleSpec> =
+            parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
         assert!(compile_response_rules(&specs).is_err());
     }
 

@@ -14,7 +14,11 @@ pub use quirkgate::mock_provider::{MockProvider, ProviderKind, SeenRequest};
 
 /// A free loopback port (bound, then released for the gateway to take).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running gateway process with its config and captured log.
@@ -53,7 +57,14 @@ impl Gateway {
             .stderr(log)
             .spawn()
             .unwrap();
-        let gateway = Gateway { child, port, metrics_port, dir, config_path, log_path };
+        let gateway = Gateway {
+            child,
+            port,
+            metrics_port,
+            dir,
+            config_path,
+            log_path,
+        };
         gateway.wait_listening();
         gateway
     }
@@ -61,7 +72,9 @@ impl Gateway {
     fn wait_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && TcpStream::connect(("127.0.0.1", self.metrics_port)).is_ok() {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", self.metrics_port)).is_ok()
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -83,7 +96,12 @@ impl Gateway {
 
     /// The Prometheus text of `/metrics`.
     pub async fn metrics(&self) -> String {
-        reqwest::get(format!("http://127.0.0.1:{}/metrics", self.metrics_port)).await.unwrap().text().await.unwrap()
+        reqwest::get(format!("http://127.0.0.1:{}/metrics", self.metrics_port))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     /// Sum of a metric's samples whose labels contain every `label="value"` given.
@@ -92,7 +110,11 @@ impl Gateway {
     }
 
     pub fn signal(&self, signal: &str) {
-        Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().unwrap();
+        Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
     }
 }
 
@@ -107,14 +129,19 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
 /// A route block for `Gateway::start`.
 pub fn route(path: &str, preset: &str, upstream: &str, extra: &str) -> String {
-    let mut block = format!("  - path: {path}\n    preset: {preset}\n    upstream: \"{upstream}\"\n");
+    let mut block =
+        format!("  - path: {path}\n    preset: {preset}\n    upstream: \"{upstream}\"\n");
     for line in extra.lines().filter(|l| !l.trim().is_empty()) {
         block.push_str("    ");
         block.push_str(line);
@@ -138,36 +165,55 @@ impl TestPki {
         let ca_key = KeyPair::generate().unwrap();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "quirkgate test CA");
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "quirkgate test CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
         let leaf_key = KeyPair::generate().unwrap();
         let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        leaf_params.subject_alt_names.push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        leaf_params
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
         let leaf = leaf_params.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let ca_path = dir.path().join("ca.pem");
-        std::fs::File::create(&ca_path).unwrap().write_all(ca_cert.pem().as_bytes()).unwrap();
+        std::fs::File::create(&ca_path)
+            .unwrap()
+            .write_all(ca_cert.pem().as_bytes())
+            .unwrap();
         let key = pingora::tls::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
         let config = pingora::tls::ServerConfig::builder()
             .with_no_client_auth()
             .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
             .unwrap();
-        TestPki { ca_pem: ca_cert.pem(), ca_path, acceptor: pingora::tls::TlsAcceptor::from(Arc::new(config)), _dir: dir }
+        TestPki {
+            ca_pem: ca_cert.pem(),
+            ca_path,
+            acceptor: pingora::tls::TlsAcceptor::from(Arc::new(config)),
+            _dir: dir,
+        }
     }
 }
 
 /// Starts a mock provider on a free loopback port.
 pub async fn mock(kind: ProviderKind) -> MockProvider {
-    MockProvider::start(kind, "127.0.0.1:0", None).await.unwrap()
+    MockProvider::start(kind, "127.0.0.1:0", None)
+        .await
+        .unwrap()
 }
 
 pub async fn mock_tls(kind: ProviderKind, pki: &TestPki) -> MockProvider {
-    MockProvider::start(kind, "127.0.0.1:0", Some(pki.acceptor.clone())).await.unwrap()
+    MockProvider::start(kind, "127.0.0.1:0", Some(pki.acceptor.clone()))
+        .await
+        .unwrap()
 }
 
 /// A reqwest client that neither follows redirects nor pools across tests.
 pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// Sends raw bytes on a fresh connection and returns everything read until
@@ -192,7 +238,11 @@ pub fn raw_exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> String {
 
 /// Status code of the first response in a raw answer.
 pub fn raw_status(answer: &str) -> u16 {
-    answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// The JSON body of the first response in a raw answer.
