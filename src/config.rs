@@ -25,6 +25,10 @@ pub struct GatewayFile {
     pub upstream_keepalive_pool_size: Option<usize>,
     /// How often upstream host names are resolved again, off the request path.
     pub dns_refresh: Option<DurationText>,
+    /// Proxies whose `X-Forwarded-For` is believed (CIDR blocks); none by default.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// TLS termination on `listen` (HTTP/2 offered); plain HTTP when absent.
+    pub tls: Option<crate::edge_tls::EdgeTlsFile>,
     pub routes: Vec<RouteFile>,
 }
 
@@ -50,10 +54,44 @@ pub struct RouteFile {
     pub retries: Option<u32>,
     /// Grant types whose exchange may be sent again after it was written in full.
     pub retry_after_send: Option<Vec<String>>,
+    /// OAuth client ids the route serves (body `client_id` or Basic id); any when absent.
+    pub allowed_client_ids: Option<Vec<String>>,
+    /// A header every caller must send with a fixed value.
+    pub shared_secret: Option<SharedSecretFile>,
+    /// Caller addresses (CIDR blocks) the route serves; any when absent.
+    pub allow_sources: Option<Vec<String>>,
+    pub rate_limit: Option<RateLimitFile>,
+    /// Upstream exchanges the route runs at once; no cap when absent.
+    pub max_concurrent_exchanges: Option<usize>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
+}
+
+/// `shared_secret: { header: X-Quirkgate-Secret, value: "${QUIRKGATE_SHARED_SECRET}" }`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SharedSecretFile {
+    pub header: String,
+    pub value: String,
+}
+
+/// The value is a secret: no `{:?}` of the file may print it.
+impl std::fmt::Debug for SharedSecretFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedSecretFile {{ header: {:?}, value: <redacted> }}", self.header)
+    }
+}
+
+/// `rate_limit: { per_client_address_per_second: 20, per_route_per_second: 500 }`.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitFile {
+    /// Requests per second from one caller address (after `trusted_proxies`).
+    pub per_client_address_per_second: Option<u32>,
+    /// Requests per second for the whole route.
+    pub per_route_per_second: Option<u32>,
 }
 
 /// A shipped preset: a route fragment in the same vocabulary (`conf/presets/*.yaml`).

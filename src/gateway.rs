@@ -5,6 +5,7 @@
 //! turned into a 400 on the streaming proxy path; the exchange is therefore
 //! buffered here, on Pingora's own pooled connector.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,6 +18,7 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
+use crate::cidr::{client_address, Cidr};
 use crate::exchange::{exchange, ExchangeReport};
 use crate::metrics::{method_label, status_label, METRICS};
 use crate::oauth_error::OAuthError;
@@ -55,6 +57,7 @@ struct Answer {
     status: u16,
     body: Bytes,
     allow: Option<String>,
+    retry_after_seconds: Option<u32>,
 }
 
 impl Answer {
@@ -63,6 +66,7 @@ impl Answer {
             status: error.status,
             body: error.to_json().into(),
             allow: None,
+            retry_after_seconds: error.retry_after_seconds,
         }
     }
 }
@@ -87,6 +91,8 @@ impl ProxyHttp for TokenGateway {
     async fn request_filter(&self, session: &mut Session, ctx: &mut ExchangeCtx) -> Result<bool> {
         METRICS.in_flight.inc();
         ctx.started = Instant::now();
+        // RFC 9112 §9.3.2: pipelined requests are answered in order, not dropped with the connection.
+        session.set_pipelining_enabled(true);
         // The plan this exchange starts with is the one it finishes with, even across a reload.
         let plan = self.plan.load_full();
         let answer = match self.handle(session, &plan, ctx).await {
@@ -178,6 +184,16 @@ impl TokenGateway {
         };
         let route = route.clone();
         ctx.route = Some(route.clone());
+        // Who may call, and how often, is settled before anything else is read.
+        let client = route
+            .access
+            .needs_client_address()
+            .then(|| caller_address(session, &plan.trusted_proxies))
+            .flatten();
+        if let Err(error) = route.access.admit(client, &session.req_header().headers) {
+            session.set_keepalive(None);
+            return Err(error);
+        }
         let method = &session.req_header().method;
         if !route.methods.contains(method) {
             session.set_keepalive(None);
@@ -215,6 +231,13 @@ impl TokenGateway {
         let rewritten = rewrite(&route.request_rules, &body, authorization.as_deref())?;
         let header = upstream_header(&route, &rewritten)?;
         let upstream_body = Bytes::from(rewritten.body);
+        // Held until the exchange ends, whichever way it ends.
+        let _slot = route
+            .access
+            .exchange_slots
+            .as_ref()
+            .map(|slots| slots.try_acquire())
+            .transpose()?;
         let reply = exchange(
             &route,
             &self.transport,
@@ -234,8 +257,23 @@ impl TokenGateway {
             status: shaped.status,
             body: shaped.body,
             allow: None,
+            retry_after_seconds: None,
         })
     }
+}
+
+/// The TCP peer, or the caller it forwards for when it is a trusted proxy;
+/// `None` when unknown (a Unix socket, an unreadable forwarded hop).
+fn caller_address(session: &Session, trusted_proxies: &[Cidr]) -> Option<IpAddr> {
+    let peer = session.client_addr()?.as_inet()?.ip();
+    let forwarded = session
+        .req_header()
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        // Not text is not an address: the hop, if it must be read, makes the caller unknown.
+        .map(|value| value.to_str().unwrap_or("?"));
+    client_address(peer, forwarded, trusted_proxies)
 }
 
 /// Reads the whole form body within `body_timeout`, refusing it past `max_body_bytes`.
@@ -344,6 +382,9 @@ async fn write_answer(session: &mut Session, answer: Answer) -> Result<()> {
     header.insert_header(http::header::PRAGMA, "no-cache")?;
     if let Some(allow) = answer.allow {
         header.insert_header(http::header::ALLOW, allow)?;
+    }
+    if let Some(seconds) = answer.retry_after_seconds {
+        header.insert_header(http::header::RETRY_AFTER, seconds)?;
     }
     session
         .write_response_header(Box::new(header), false)

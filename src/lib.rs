@@ -3,7 +3,10 @@
 //! The pure core (`form`, `rules`, `rewrite`, `oauth_error`) knows nothing of
 //! the network; `gateway` is the thin Pingora adapter around it.
 
+pub mod access;
+pub mod cidr;
 pub mod config;
+pub mod edge_tls;
 pub mod exchange;
 pub mod form;
 pub mod gateway;

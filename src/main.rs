@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use pingora::server::configuration::Opt;
 
-use quirkgate::config::{preset_text, PRESETS};
+use quirkgate::config::{load_preset, preset_text, PRESETS};
 use quirkgate::mock_provider::{MockProvider, ProviderKind};
 use quirkgate::plan::Resolution;
 use quirkgate::server::{build_server, load_plan};
@@ -43,8 +43,9 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Presets { name: None }) => {
-            for (name, text) in PRESETS {
-                let summary = text.lines().nth(1).unwrap_or("").trim();
+            for (name, _) in PRESETS {
+                let description = load_preset(name).map(|p| p.description).unwrap_or_default();
+                let summary = description.split(". ").next().unwrap_or("").trim_end_matches('.');
                 println!("{name:<16} {summary}");
             }
         }
@@ -87,7 +88,13 @@ fn run_gateway(config: String, opt: Opt) {
         file.listen,
         plan.route_list.len()
     );
-    build_server(opt, config, file, plan).run_forever();
+    match build_server(opt, config, file, plan) {
+        Ok(server) => server.run_forever(),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    }
 }
 
 fn run_mock(provider: &str, listen: &str) {

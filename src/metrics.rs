@@ -64,7 +64,7 @@ pub static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
         .unwrap(),
         retries: register_int_counter_vec!(
             "quirkgate_retries_total",
-            "Upstream attempts made again, by route and reason (connect, stale_connection, unsent)",
+            "Upstream attempts made again, by route and reason (connect, stale_connection, unsent, after_send)",
             &["route", "reason"]
         )
         .unwrap(),

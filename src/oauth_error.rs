@@ -12,6 +12,8 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// Bounded label for metrics (`method`, `too_large`, `connect`, …): never caller data.
     pub reason: &'static str,
+    /// `Retry-After` seconds for refusals that pass with time (rate limit, overload).
+    pub retry_after_seconds: Option<u32>,
 }
 
 impl OAuthError {
@@ -26,6 +28,7 @@ impl OAuthError {
             code: code.into(),
             description: description.into(),
             reason,
+            retry_after_seconds: None,
         }
     }
 
@@ -83,6 +86,41 @@ impl OAuthError {
             "request body was not received in time",
             "body_timeout",
         )
+    }
+
+    /// The caller's address is outside the route's `allow_sources`.
+    pub fn access_denied() -> Self {
+        Self::new(
+            403,
+            "access_denied",
+            "this route does not serve the caller's address",
+            "source",
+        )
+    }
+
+    pub fn rate_limited() -> Self {
+        Self {
+            retry_after_seconds: Some(1),
+            ..Self::new(
+                429,
+                "temporarily_unavailable",
+                "too many token requests; retry after a second",
+                "rate_limited",
+            )
+        }
+    }
+
+    /// The route's `max_concurrent_exchanges` are all in flight.
+    pub fn overloaded() -> Self {
+        Self {
+            retry_after_seconds: Some(1),
+            ..Self::new(
+                503,
+                "temporarily_unavailable",
+                "too many token exchanges in flight; retry after a second",
+                "overloaded",
+            )
+        }
     }
 
     pub fn bad_gateway(description: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
+use crate::cidr::{parse_list, Cidr};
 use crate::config::{load_preset, GatewayFile, RouteFile};
 use crate::rules::request::RequestRule;
 use crate::rules::response::ResponsePlan;
@@ -39,8 +41,11 @@ pub struct TokenRoute {
     pub retries: u32,
     /// Grant types safe to send again after a full write (`client_credentials`).
     pub retry_after_send: Vec<String>,
+    /// Runs first when `allowed_client_ids` is set (see `RequireClientId`).
     pub request_rules: Vec<Box<dyn RequestRule>>,
     pub response: ResponsePlan,
+    /// Source, shared secret, rate and concurrency checks.
+    pub access: RouteAccess,
 }
 
 impl TokenRoute {
@@ -55,6 +60,8 @@ pub struct GatewayPlan {
     pub routes: HashMap<String, Arc<TokenRoute>>,
     /// Each distinct route once, in file order (for the resolver and readiness).
     pub route_list: Vec<Arc<TokenRoute>>,
+    /// Peers whose `X-Forwarded-For` names the caller.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl GatewayPlan {
@@ -85,6 +92,11 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
     if file.routes.is_empty() {
         errors.push("routes: at least one route is needed".to_owned());
     }
+    let trusted_proxies = parse_list(file.trusted_proxies.as_deref().unwrap_or_default())
+        .unwrap_or_else(|e| {
+            errors.extend(e.into_iter().map(|e| format!("trusted_proxies: {e}")));
+            Vec::new()
+        });
     for (index, route_file) in file.routes.iter().enumerate() {
         let label = format!("routes[{index}] ({})", route_file.path);
         match compile_route(route_file, resolution) {
@@ -103,7 +115,11 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
         }
     }
     if errors.is_empty() {
-        Ok(GatewayPlan { routes, route_list })
+        Ok(GatewayPlan {
+            routes,
+            route_list,
+            trusted_proxies,
+        })
     } else {
         Err(errors)
     }
@@ -125,9 +141,22 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         .flat_map(|p| p.response.clone())
         .chain(file.response.clone())
         .collect();
-    let request_rules = compile_request_rules(&request_specs)
+    let mut request_rules = compile_request_rules(&request_specs)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
+    if let Some(allowed) = &file.allowed_client_ids {
+        if allowed.is_empty() || allowed.iter().any(|id| id.is_empty()) {
+            errors.push("allowed_client_ids: list at least one client id, none empty".to_owned());
+        }
+        // First, while the body still has the caller's standard names.
+        request_rules.insert(
+            0,
+            Box::new(RequireClientId {
+                allowed: allowed.clone(),
+            }),
+        );
+    }
+    let access = compile_access(file).map_err(|e| errors.extend(e)).unwrap_or_default();
     let response = compile_response_rules(&response_specs)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
@@ -233,6 +262,51 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         retry_after_send,
         request_rules,
         response,
+        access,
+    })
+}
+
+/// The route's `allow_sources`, `shared_secret`, `rate_limit` and `max_concurrent_exchanges`.
+fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
+    let mut errors = Vec::new();
+    let allow_sources = match file.allow_sources.as_deref() {
+        Some([]) => {
+            errors.push("allow_sources: list at least one block (omit the key to allow any)".to_owned());
+            Vec::new()
+        }
+        Some(list) => parse_list(list).unwrap_or_else(|e| {
+            errors.extend(e.into_iter().map(|e| format!("allow_sources: {e}")));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
+    let shared_secret = file
+        .shared_secret
+        .as_ref()
+        .and_then(|s| SharedSecret::new(&s.header, &s.value).map_err(|e| errors.push(e)).ok());
+    let rate = file.rate_limit.unwrap_or(crate::config::RateLimitFile {
+        per_client_address_per_second: None,
+        per_route_per_second: None,
+    });
+    for (key, value) in [
+        ("per_client_address_per_second", rate.per_client_address_per_second),
+        ("per_route_per_second", rate.per_route_per_second),
+    ] {
+        if value == Some(0) {
+            errors.push(format!("rate_limit.{key}: must be at least 1"));
+        }
+    }
+    if file.max_concurrent_exchanges == Some(0) {
+        errors.push("max_concurrent_exchanges: must be at least 1".to_owned());
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(RouteAccess {
+        allow_sources,
+        shared_secret,
+        rate_limits: RateLimits::new(rate.per_client_address_per_second, rate.per_route_per_second),
+        exchange_slots: file.max_concurrent_exchanges.map(ExchangeSlots::new),
     })
 }
 
@@ -297,6 +371,38 @@ mod tests {
             errors.iter().any(|e| e.contains("used by another route")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn access_keys_compile_and_bad_values_are_named() {
+        let plan = compile_text(
+            "trusted_proxies: [10.0.0.0/8]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: [app]\n    allow_sources: [192.0.2.0/24, \"::1\"]\n    shared_secret: { header: X-Quirkgate-Secret, value: s3cret }\n    rate_limit: { per_client_address_per_second: 5, per_route_per_second: 50 }\n    max_concurrent_exchanges: 8\n",
+        )
+        .unwrap();
+        let route = plan.route("/a").unwrap();
+        assert_eq!(plan.trusted_proxies.len(), 1);
+        assert_eq!(route.access.allow_sources.len(), 2);
+        assert!(route.access.shared_secret.is_some() && route.access.exchange_slots.is_some());
+        assert!(
+            format!("{:?}", route.request_rules[0]).starts_with("RequireClientId"),
+            "the client id check runs before the preset's rules"
+        );
+
+        let errors = compile_text(
+            "trusted_proxies: [nope]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: []\n    allow_sources: [10.0.0.1/8]\n    shared_secret: { header: Authorization, value: x }\n    rate_limit: { per_route_per_second: 0 }\n    max_concurrent_exchanges: 0\n",
+        )
+        .err()
+        .expect("the file must be refused");
+        for needle in [
+            "trusted_proxies: 'nope'",
+            "allowed_client_ids",
+            "allow_sources: '10.0.0.1/8' has host bits set",
+            "shared_secret.header",
+            "rate_limit.per_route_per_second",
+            "max_concurrent_exchanges",
+        ] {
+            assert!(errors.iter().any(|e| e.contains(needle)), "{needle}: {errors:?}");
+        }
     }
 
     #[test]

@@ -12,9 +12,12 @@ use pingora::protocols::http::ServerSession;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
+use pingora::listeners::ListenerConfig;
+use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::services::listening::Service;
 
 use crate::config::{load_file, GatewayFile};
+use crate::edge_tls::EdgeCertificate;
 use crate::gateway::TokenGateway;
 use crate::metrics::{render, METRICS};
 use crate::plan::{compile, GatewayPlan, Resolution};
@@ -23,6 +26,7 @@ use crate::upstream::resolve;
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);
 pub const DEFAULT_UPSTREAM_POOL: usize = 128;
+pub const DOWNSTREAM_READ_BUFFER: usize = 8 * 1024;
 
 /// Loads and compiles a file; every error is listed.
 pub fn load_plan(
@@ -54,7 +58,8 @@ pub fn server_conf(file: &GatewayFile, base: Option<ServerConf>) -> ServerConf {
 }
 
 /// Builds the whole server. `config_path` is read again on SIGHUP.
-pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: GatewayPlan) -> Server {
+pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: GatewayPlan) -> Result<Server, String> {
+    let edge_certificate = file.tls.as_ref().map(EdgeCertificate::load).transpose()?.map(Arc::new);
     let base = opt
         .conf
         .as_deref()
@@ -74,7 +79,16 @@ pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: Gate
         TransportConnector::new(Some(connector_options)),
     );
     let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, gateway);
-    proxy.add_tcp(&file.listen);
+    // Token requests are a few hundred bytes: an 8 KiB read buffer instead of
+    // Pingora's 64 KiB keeps idle keep-alive connections cheap.
+    let mut listener = ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings { read: Some(DOWNSTREAM_READ_BUFFER), write: None });
+    if let Some(certificate) = &edge_certificate {
+        let mut settings = pingora::listeners::tls::TlsSettings::intermediate("", "").map_err(|e| e.to_string())?;
+        settings.set_cert_resolver(certificate.clone());
+        settings.enable_h2();
+        listener = listener.tls(settings);
+    }
+    proxy.add_listener(listener);
     server.add_service(proxy);
 
     if let Some(metrics_listen) = &file.metrics_listen {
@@ -86,13 +100,9 @@ pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: Gate
     let refresh = file.dns_refresh.map_or(DEFAULT_DNS_REFRESH, |d| d.0);
     server.add_service(background_service(
         "upstream resolver and reloader",
-        PlanKeeper {
-            plan,
-            config_path,
-            refresh,
-        },
+        PlanKeeper { plan, config_path, refresh, edge_certificate },
     ));
-    server
+    Ok(server)
 }
 
 /// `/metrics`, `/healthz` (alive), `/readyz` (plan loaded, upstreams resolved).
@@ -130,6 +140,7 @@ pub struct PlanKeeper {
     plan: Arc<ArcSwap<GatewayPlan>>,
     config_path: String,
     refresh: Duration,
+    edge_certificate: Option<Arc<EdgeCertificate>>,
 }
 
 impl PlanKeeper {
@@ -150,7 +161,14 @@ impl PlanKeeper {
         // Compiling may read files and resolve hosts: keep it off the async workers.
         let loaded = tokio::task::spawn_blocking(move || load_plan(&path, Resolution::Now)).await;
         match loaded {
-            Ok(Ok((_, plan))) => {
+            Ok(Ok((file, plan))) => {
+                if let (Some(certificate), Some(files)) = (&self.edge_certificate, &file.tls) {
+                    if let Err(e) = certificate.reload(files) {
+                        METRICS.config_reloads.with_label_values(&["error"]).inc();
+                        log::error!("configuration reload refused, the running plan stays: {e}");
+                        return;
+                    }
+                }
                 self.plan.store(Arc::new(plan));
                 METRICS.config_reloads.with_label_values(&["ok"]).inc();
                 log::info!("configuration reloaded from {}", self.config_path);
@@ -173,7 +191,6 @@ impl PlanKeeper {
 #[async_trait]
 impl BackgroundService for PlanKeeper {
     async fn start(&self, mut shutdown: ShutdownWatch) {
-        self.refresh_addresses().await;
         let mut hangups =
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
                 Ok(s) => Some(s),
@@ -182,6 +199,8 @@ impl BackgroundService for PlanKeeper {
                     None
                 }
             };
+        // Installed before anything slow, so an early SIGHUP reloads instead of killing the process.
+        self.refresh_addresses().await;
         let mut ticker = tokio::time::interval(self.refresh);
         ticker.tick().await;
         loop {

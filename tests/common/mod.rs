@@ -154,6 +154,9 @@ pub fn route(path: &str, preset: &str, upstream: &str, extra: &str) -> String {
 pub struct TestPki {
     pub ca_pem: String,
     pub ca_path: PathBuf,
+    /// The server certificate chain and key, for serving TLS from the gateway itself.
+    pub leaf_cert_path: PathBuf,
+    pub leaf_key_path: PathBuf,
     pub acceptor: pingora::tls::TlsAcceptor,
     _dir: tempfile::TempDir,
 }
@@ -181,6 +184,10 @@ impl TestPki {
             .unwrap()
             .write_all(ca_cert.pem().as_bytes())
             .unwrap();
+        let leaf_cert_path = dir.path().join("leaf.pem");
+        std::fs::write(&leaf_cert_path, format!("{}{}", leaf.pem(), ca_cert.pem())).unwrap();
+        let leaf_key_path = dir.path().join("leaf.key");
+        std::fs::write(&leaf_key_path, leaf_key.serialize_pem()).unwrap();
         let key = pingora::tls::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
         let config = pingora::tls::ServerConfig::builder()
             .with_no_client_auth()
@@ -189,6 +196,8 @@ impl TestPki {
         TestPki {
             ca_pem: ca_cert.pem(),
             ca_path,
+            leaf_cert_path,
+            leaf_key_path,
             acceptor: pingora::tls::TlsAcceptor::from(Arc::new(config)),
             _dir: dir,
         }

@@ -1,0 +1,414 @@
+#!/usr/bin/env bash
+# Load benchmark: quirkgate vs nginx+njs (same client_id -> client_key rewrite)
+# vs plain nginx proxy_pass vs direct-to-upstream. Everything runs on 127.0.0.1.
+#
+# Usage:
+#   benches/load.sh                 # main comparison + correctness + 5,000-idle-connection memory check
+#   benches/load.sh --variants      # also quirkgate threads 1/2 x work_stealing false/true
+#   benches/load.sh --build         # force `cargo build --release` first (else only if the binary is missing)
+#
+# Environment knobs (defaults in brackets):
+#   WORKERS [1]      quirkgate `threads` and nginx `worker_processes` for the contenders
+#   ROUNDS [3]       alternating rounds; each round drives every contender once
+#   DURATION [10]    seconds per wrk run
+#   CONNS [32]       wrk connections;  WRK_THREADS [1] wrk threads
+#   IDLE_CONNS [5000] idle keep-alive connections for the memory check
+#   BASE_PORT [27100] ports BASE..BASE+99 on 127.0.0.1 are used
+#   QUIRKGATE_BIN [target/release/quirkgate]
+#
+# Upstream: a fixed-answer nginx (`return 200 '{"access_token":...}'`, 1 worker,
+# keep-alive) so the upstream is never the bottleneck. The quirkgate
+# mock-provider (which rejects a body without client_key) is used only for the
+# one-off correctness check of quirkgate and nginx+njs.
+#
+# Requires: cargo, nginx with /usr/lib/nginx/modules/ngx_http_js_module.so, wrk,
+# curl, python3. Every process the script starts is killed on exit by its PID.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORKERS="${WORKERS:-1}"
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-10}"
+CONNS="${CONNS:-32}"
+WRK_THREADS="${WRK_THREADS:-1}"
+IDLE_CONNS="${IDLE_CONNS:-5000}"
+BASE_PORT="${BASE_PORT:-27100}"
+QG="${QUIRKGATE_BIN:-$ROOT/target/release/quirkgate}"
+VARIANTS=0
+BUILD=0
+for arg in "$@"; do
+  case "$arg" in
+    --variants) VARIANTS=1 ;;
+    --build) BUILD=1 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+P_UP=$BASE_PORT             # fixed-answer upstream nginx
+P_MOCK=$((BASE_PORT + 1))   # quirkgate mock-provider (correctness only)
+P_NJS=$((BASE_PORT + 10))   # nginx + njs rewrite
+P_PLAIN=$((BASE_PORT + 11)) # nginx plain proxy_pass
+P_QG=$((BASE_PORT + 20))    # quirkgate, threads=WORKERS, work_stealing=false
+P_MEM=$((BASE_PORT + 30))   # quirkgate for the idle-connection memory check
+# variants: BASE+40.. (listen) and BASE+60.. (metrics)
+
+BODY='grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt'
+NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
+
+for tool in nginx wrk curl python3; do
+  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 1; }
+done
+[ -f "$NJS_MODULE" ] || { echo "missing $NJS_MODULE (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
+
+if [ "$BUILD" = 1 ] || [ ! -x "$QG" ]; then
+  echo "== building release binary"
+  (cd "$ROOT" && cargo build --release)
+fi
+
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+WORK="$(mktemp -d /tmp/quirkgate-load.XXXXXX)"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+wait_port() { # port
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# ---------------------------------------------------------------- nginx configs
+nginx_common() { # workers
+  cat <<EOF
+worker_processes $1;
+worker_rlimit_nofile 20000;
+pid WORKDIR/nginx.pid;
+error_log WORKDIR/error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path WORKDIR/body;
+  proxy_temp_path WORKDIR/proxy;
+  fastcgi_temp_path WORKDIR/fastcgi;
+  uwsgi_temp_path WORKDIR/uwsgi;
+  scgi_temp_path WORKDIR/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+EOF
+}
+
+start_nginx() { # name conf-text
+  local dir="$WORK/$1"
+  mkdir -p "$dir"
+  printf '%s\n' "$2" | sed "s#WORKDIR#$dir#g" >"$dir/nginx.conf"
+  [ -f "$WORK/main.js" ] && cp "$WORK/main.js" "$dir/main.js"
+  nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' &
+  PIDS+=($!)
+  eval "PID_$1=$!"
+}
+
+cat >"$WORK/main.js" <<'EOF'
+// client_id -> client_key on the raw form body; every other byte verbatim.
+function rewrite(r) {
+    var body = r.requestText;
+    if (!body) {
+        return '';
+    }
+    var parts = body.split('&');
+    for (var i = 0; i < parts.length; i++) {
+        if (parts[i].startsWith('client_id=')) {
+            parts[i] = 'client_key=' + parts[i].substring(10);
+        }
+    }
+    return parts.join('&');
+}
+export default { rewrite };
+EOF
+
+UP_CONF="$(nginx_common 1)
+  server {
+    listen 127.0.0.1:$P_UP backlog=4096;
+    location / {
+      default_type application/json;
+      return 200 '{\"access_token\":\"act.x\",\"token_type\":\"Bearer\",\"expires_in\":86400,\"open_id\":\"o.1\",\"refresh_token\":\"rft.x\",\"refresh_expires_in\":31536000,\"scope\":\"user.info.basic\"}';
+    }
+  }
+}"
+
+proxy_block() { # port location-extra
+  cat <<EOF
+  upstream fast { server 127.0.0.1:$P_UP; keepalive 128; keepalive_requests 10000000; keepalive_timeout 300s; }
+  upstream mock { server 127.0.0.1:$P_MOCK; keepalive 16; }
+  client_body_buffer_size 16k;
+  client_body_in_single_buffer on;
+  server {
+    listen 127.0.0.1:$1 backlog=4096;
+    location = /token/proxy {
+      $2
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass http://fast/v2/oauth/token/;
+    }
+    location = /token/check {
+      $2
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass http://mock/v2/oauth/token/;
+    }
+  }
+}
+EOF
+}
+
+NJS_CONF="load_module $NJS_MODULE;
+$(nginx_common "$WORKERS")
+  js_import main from WORKDIR/main.js;
+  js_set \$rewritten main.rewrite;
+$(proxy_block "$P_NJS" 'proxy_set_body $rewritten;')"
+
+PLAIN_CONF="$(nginx_common "$WORKERS")
+$(proxy_block "$P_PLAIN" '')"
+
+start_quirkgate() { # name port metrics-port threads work_stealing
+  cat >"$WORK/$1.yaml" <<EOF
+threads: $4
+work_stealing: $5
+listen: "127.0.0.1:$2"
+metrics_listen: "127.0.0.1:$3"
+routes:
+  - path: /token/proxy
+    preset: tiktok
+    upstream: "http://127.0.0.1:$P_UP/v2/oauth/token/"
+  - path: /token/check
+    preset: tiktok
+    upstream: "http://127.0.0.1:$P_MOCK/v2/oauth/token/"
+EOF
+  RUST_LOG=error "$QG" --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_$1=$!"
+}
+
+echo "== starting processes (work dir $WORK)"
+start_nginx up "$UP_CONF"
+"$QG" mock-provider --provider tiktok --listen "127.0.0.1:$P_MOCK" >"$WORK/mock.log" 2>&1 &
+PIDS+=($!)
+start_nginx njs "$NJS_CONF"
+start_nginx plain "$PLAIN_CONF"
+start_quirkgate qg "$P_QG" $((BASE_PORT + 21)) "$WORKERS" false
+
+# contender name -> port
+declare -A PORT=([direct]=$P_UP [quirkgate]=$P_QG [nginx_njs]=$P_NJS [nginx_plain]=$P_PLAIN)
+ORDER=(direct quirkgate nginx_njs nginx_plain)
+declare -A MAINPID=([direct]=$PID_up [quirkgate]=$PID_qg [nginx_njs]=$PID_njs [nginx_plain]=$PID_plain)
+
+if [ "$VARIANTS" = 1 ]; then
+  i=0
+  for t in 1 2; do
+    for ws in false true; do
+      name="qg_t${t}_ws_${ws}"
+      start_quirkgate "$name" $((BASE_PORT + 40 + i)) $((BASE_PORT + 60 + i)) "$t" "$ws"
+      PORT[$name]=$((BASE_PORT + 40 + i))
+      MAINPID[$name]=$(eval echo "\$PID_$name")
+      ORDER+=("$name")
+      i=$((i + 1))
+    done
+  done
+fi
+
+for name in "${ORDER[@]}"; do wait_port "${PORT[$name]}"; done
+wait_port "$P_MOCK"
+
+# ------------------------------------------------------------ correctness check
+echo "== correctness check (upstream: quirkgate mock-provider, which needs client_key)"
+check() { # label url
+  local out
+  out="$(curl -s -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$2")"
+  if [[ "$out" == *'"access_token":"act.C*1!x"'* ]]; then
+    echo "  $1: OK  ($out)" | cut -c1-160
+  else
+    echo "  $1: FAILED ($out)"
+    return 1
+  fi
+}
+# Negative control: the mock must refuse the unrewritten body.
+neg="$(curl -s -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:$P_MOCK/v2/oauth/token/")"
+if [[ "$neg" == *access_token* ]]; then
+  echo "  negative control FAILED: mock accepted client_id ($neg)"; exit 1
+fi
+echo "  mock without rewrite refuses: $neg" | cut -c1-160
+check quirkgate "http://127.0.0.1:$P_QG/token/check"
+check nginx_njs "http://127.0.0.1:$P_NJS/token/check"
+plain_out="$(curl -s -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:$P_PLAIN/token/check")"
+echo "  nginx_plain (no rewrite, expected to be refused): $plain_out" | cut -c1-160
+for name in "${ORDER[@]}"; do
+  code="$(curl -s -o /dev/null -w '%{http_code}' -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:${PORT[$name]}/token/proxy")"
+  [ "$code" = 200 ] || { echo "  $name /token/proxy answered $code" >&2; exit 1; }
+done
+
+# ----------------------------------------------------------------- load rounds
+cat >"$WORK/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "$BODY"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %d %d %d %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout, summary.requests))
+end
+EOF
+
+url_of() { echo "http://127.0.0.1:${PORT[$1]}/token/proxy"; }
+
+echo "== load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the numbers)"
+echo "== warm-up (2 s each)"
+for name in "${ORDER[@]}"; do
+  wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+done
+
+echo "== $ROUNDS alternating rounds x ${DURATION}s, $CONNS connections, $WRK_THREADS wrk thread(s), $WORKERS gateway/nginx worker(s), $(nproc) CPUs"
+for r in $(seq 1 "$ROUNDS"); do
+  for name in "${ORDER[@]}"; do
+    line="$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" -s "$WORK/post.lua" "$(url_of "$name")" | grep '^RESULT')"
+    echo "$name $line" >>"$WORK/results.txt"
+    printf '  round %d %-20s %s\n' "$r" "$name" "${line#RESULT }"
+  done
+done
+
+# Peak RSS (VmHWM): quirkgate is one process; for nginx the sum over worker processes.
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+peak_rss_kb() { # name
+  local pid=${MAINPID[$1]} total=0 child
+  if [ "$1" = direct ] || [[ "$1" == nginx_* ]]; then
+    for child in $(pgrep -P "$pid"); do
+      total=$((total + $(hwm_kb "$child")))
+    done
+    echo "$total"
+  else
+    hwm_kb "$pid"
+  fi
+}
+for name in "${ORDER[@]}"; do
+  echo "$name $(peak_rss_kb "$name")" >>"$WORK/rss.txt"
+done
+
+echo
+echo "== summary (medians over $ROUNDS rounds; latency in microseconds; errors = HTTP status >= 400 + socket errors, summed)"
+echo "   upstream: fixed-answer nginx (1 worker, keep-alive); direct = wrk straight to it"
+python3 - "$WORK/results.txt" "$WORK/rss.txt" "${ORDER[@]}" <<'EOF'
+import statistics, sys
+results, rss_file, order = sys.argv[1], sys.argv[2], sys.argv[3:]
+runs = {}
+for line in open(results):
+    f = line.split()
+    runs.setdefault(f[0], []).append(tuple(float(x) for x in f[2:]))
+rss = dict((l.split()[0], int(l.split()[1])) for l in open(rss_file))
+med = {}
+print(f"{'contender':<22}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'errors':>9}{'requests':>11}{'peak RSS MiB':>14}")
+for name in order:
+    r = runs[name]
+    m = {k: statistics.median(x[i] for x in r) for i, k in enumerate(["rps", "p50", "p99"])}
+    errors = int(sum(x[3] + x[4] for x in r))
+    reqs = int(sum(x[5] for x in r))
+    med[name] = m
+    print(f"{name:<22}{m['rps']:>10.0f}{m['p50']:>9.0f}{m['p99']:>9.0f}{errors:>9}{reqs:>11}{rss[name]/1024:>14.1f}")
+print()
+q = med["quirkgate"]
+for other in ["nginx_njs", "nginx_plain", "direct"]:
+    o = med[other]
+    print(f"quirkgate/{other:<12} req/s {q['rps']/o['rps']:.2f}x   p50 {q['p50']/o['p50']:.2f}x   p99 {q['p99']/o['p99']:.2f}x")
+variants = [n for n in order if n.startswith("qg_t")]
+if variants:
+    print()
+    print("quirkgate variants (req/s relative to threads=1, work_stealing=false):")
+    base = med["qg_t1_ws_false"]["rps"]
+    for n in variants:
+        print(f"  {n:<20} {med[n]['rps']:>9.0f} req/s  {med[n]['rps']/base:.2f}x   p99 {med[n]['p99']:.0f} us")
+EOF
+
+# ------------------------------------------------- memory with idle connections
+echo
+echo "== memory: fresh quirkgate (threads=$WORKERS) holding $IDLE_CONNS idle keep-alive client connections"
+start_quirkgate mem "$P_MEM" $((BASE_PORT + 31)) "$WORKERS" false
+wait_port "$P_MEM"
+curl -s -o /dev/null -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:$P_MEM/token/proxy"
+sleep 0.5
+before=$(rss_kb "$PID_mem")
+cat >"$WORK/idle.py" <<'EOF'
+import socket, sys, time, os
+port, count, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+req = (b"POST /token/proxy HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+       b"Content-Type: application/x-www-form-urlencoded\r\n"
+       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+socks, ok = [], 0
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(req)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, rest = data.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(rest) < length:
+        rest += s.recv(65536)
+    ok += head.startswith(b"HTTP/1.1 200")
+    socks.append(s)
+time.sleep(1.0)
+# Still open? A closed peer makes a non-blocking recv return b"".
+alive = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        alive += s.recv(1) != b""
+    except BlockingIOError:
+        alive += 1
+print(f"IDLE {ok} {alive}", flush=True)
+sys.stdin.readline()  # hold the connections until told to stop
+EOF
+mkfifo "$WORK/hold"
+python3 "$WORK/idle.py" "$P_MEM" "$IDLE_CONNS" "$BODY" <"$WORK/hold" >"$WORK/idle.out" 2>&1 &
+PY=$!
+PIDS+=($PY)
+exec 4>"$WORK/hold"
+for _ in $(seq 1 600); do
+  grep -q '^IDLE' "$WORK/idle.out" 2>/dev/null && break
+  kill -0 "$PY" 2>/dev/null || break
+  sleep 0.1
+done
+cat "$WORK/idle.out" | grep -v '^IDLE' || true
+read -r _ ok alive < <(grep '^IDLE' "$WORK/idle.out" || echo "IDLE 0 0")
+during=$(rss_kb "$PID_mem")
+fds=$(ls "/proc/$PID_mem/fd" | wc -l)
+echo done >&4
+exec 4>&-
+wait "$PY" 2>/dev/null || true
+echo "  RSS before: $((before / 1024)) MiB ($before kB)"
+echo "  RSS with $alive of $IDLE_CONNS connections open ($ok answered 200): $((during / 1024)) MiB ($during kB); quirkgate fds: $fds"
+if [ "$alive" -gt 0 ]; then
+  echo "  per idle connection: $(( (during - before) * 1024 / alive )) bytes"
+fi
+echo "  quirkgate peak RSS (VmHWM) of that process: $(( $(hwm_kb "$PID_mem") / 1024 )) MiB"
+echo "== load average after: $(cut -d" " -f1-3 /proc/loadavg)"
+echo "== done"

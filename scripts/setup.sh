@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build and test quirkgate:
+# cmake (Pingora's zlib-ng needs it) and Prometheus (promtool and a server for
+# the observability tests). Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+if [ "${1:-}" = "--bench" ]; then
+  command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+  [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package starts a server on :9090; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  ${sudo:-} systemctl stop prometheus || true
+fi
+command -v cargo >/dev/null 2>&1 || { echo "cargo (Rust stable) is required: https://rustup.rs" >&2; exit 1; }

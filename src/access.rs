@@ -1,0 +1,406 @@
+//! Who may use a route, and how much: the caller's address, a shared secret
+//! header, the OAuth client id, a request rate and a cap on exchanges in
+//! flight. Compiled once into the route's plan; the request path only reads it
+//! (and bumps counters). No Pingora types here.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pingora_limits::rate::Rate;
+use subtle::ConstantTimeEq;
+
+use crate::cidr::{any_contains, Cidr};
+use crate::oauth_error::OAuthError;
+use crate::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
+
+/// Headers the gateway itself manages or consumes; a shared secret may not use one.
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+    "x-forwarded-for",
+];
+
+/// Everything a route checks before it reads a body, in the order it checks.
+#[derive(Default)]
+pub struct RouteAccess {
+    /// Caller addresses the route serves; empty: any.
+    pub allow_sources: Vec<Cidr>,
+    pub shared_secret: Option<SharedSecret>,
+    pub rate_limits: RateLimits,
+    /// Cap on upstream exchanges in flight; `None`: no cap.
+    pub exchange_slots: Option<ExchangeSlots>,
+}
+
+impl RouteAccess {
+    /// Whether any check needs the caller's address (worth working out only then).
+    pub fn needs_client_address(&self) -> bool {
+        !self.allow_sources.is_empty() || self.rate_limits.per_client.is_some()
+    }
+
+    /// Source, then secret, then rate: a refused source or secret never spends
+    /// the route's rate budget, so strangers cannot starve the real callers.
+    pub fn admit(
+        &self,
+        client: Option<IpAddr>,
+        headers: &http::HeaderMap,
+    ) -> Result<(), OAuthError> {
+        if !self.allow_sources.is_empty()
+            && !client.is_some_and(|address| any_contains(&self.allow_sources, address))
+        {
+            return Err(OAuthError::access_denied());
+        }
+        if let Some(secret) = &self.shared_secret {
+            secret.check(headers)?;
+        }
+        self.rate_limits.admit(client)
+    }
+}
+
+/// A header every caller must send with a fixed value (a second factor that
+/// proves the caller is the configured identity provider, not just anyone
+/// holding a client secret).
+pub struct SharedSecret {
+    pub header: http::HeaderName,
+    value: Box<[u8]>,
+}
+
+/// The value is a secret: no `{:?}` may print it.
+impl std::fmt::Debug for SharedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SharedSecret({}: <redacted>)", self.header)
+    }
+}
+
+impl SharedSecret {
+    pub fn new(header: &str, value: &str) -> Result<SharedSecret, String> {
+        let header = http::HeaderName::from_bytes(header.trim().as_bytes())
+            .map_err(|_| format!("shared_secret.header: '{header}' is not a header name"))?;
+        if RESERVED_HEADERS.contains(&header.as_str()) {
+            return Err(format!(
+                "shared_secret.header: '{header}' is used by the gateway itself; pick another"
+            ));
+        }
+        if value.is_empty() {
+            return Err("shared_secret.value: must not be empty".to_owned());
+        }
+        if http::HeaderValue::from_str(value).is_err() {
+            return Err("shared_secret.value: must be visible ASCII text".to_owned());
+        }
+        Ok(SharedSecret {
+            header,
+            value: value.as_bytes().into(),
+        })
+    }
+
+    /// Exactly one header with the value; compared in constant time.
+    pub fn check(&self, headers: &http::HeaderMap) -> Result<(), OAuthError> {
+        let mut values = headers.get_all(&self.header).iter();
+        let matches = match (values.next(), values.next()) {
+            (Some(given), None) => constant_time_equal(&self.value, given.as_bytes()),
+            _ => false,
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(OAuthError::new(
+                401,
+                "invalid_client",
+                "the gateway's shared secret is missing or wrong",
+                "shared_secret",
+            ))
+        }
+    }
+}
+
+/// Equality whose time depends only on the expected length: neither where the
+/// inputs differ nor whether the lengths agree shows in the timing.
+fn constant_time_equal(expected: &[u8], given: &[u8]) -> bool {
+    let mut same = given.len().ct_eq(&expected.len());
+    for (i, want) in expected.iter().enumerate() {
+        let got = given.get(i).copied().unwrap_or(!want);
+        same &= want.ct_eq(&got);
+    }
+    same.into()
+}
+
+/// `allowed_client_ids`: the caller's OAuth client id, from the body's
+/// `client_id` or an `Authorization: Basic` header, must be one of the list.
+/// Runs before the route's own rules, so it sees the caller's standard names.
+#[derive(Debug)]
+pub struct RequireClientId {
+    pub allowed: Vec<String>,
+}
+
+/// The standard parameter name every OAuth client sends (RFC 6749 §2.3.1).
+const CLIENT_ID: &str = "client_id";
+
+impl RequestRule for RequireClientId {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        let from_body = request.value(Place::Body, CLIENT_ID);
+        let from_basic = match request.value(Place::Headers, "authorization") {
+            Some(header) if is_basic(&header) => Some(parse_basic(&header)?.0),
+            _ => None,
+        };
+        if from_body.is_none() && from_basic.is_none() {
+            return Err(OAuthError::invalid_client(
+                "no client credentials: missing 'client_id'",
+            ));
+        }
+        // Both places are checked: an allowed id in one must not carry another in the other.
+        let allowed = |id: &str| self.allowed.iter().any(|a| a == id);
+        if from_body.as_deref().is_some_and(|id| !allowed(id))
+            || from_basic.as_deref().is_some_and(|id| !allowed(id))
+        {
+            return Err(OAuthError::new(
+                401,
+                "invalid_client",
+                "this client is not allowed on this route",
+                "client_not_allowed",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn is_basic(header: &str) -> bool {
+    header
+        .trim_start()
+        .get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "))
+}
+
+/// Requests per second, per caller address and for the whole route, counted
+/// in one-second windows by Pingora's `Rate` estimator. The estimator is a
+/// count-min sketch: collisions can only over-count, never let a flood through.
+#[derive(Default)]
+pub struct RateLimits {
+    per_client: Option<(Rate, isize)>,
+    per_route: Option<(Rate, isize)>,
+}
+
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+impl RateLimits {
+    pub fn new(per_client_per_second: Option<u32>, per_route_per_second: Option<u32>) -> Self {
+        RateLimits {
+            per_client: per_client_per_second.map(|n| (Rate::new(RATE_WINDOW), n as isize)),
+            // One key only: the smallest sketch holds it exactly.
+            per_route: per_route_per_second.map(|n| {
+                (
+                    Rate::new_with_estimator_config(RATE_WINDOW, 1, 1),
+                    n as isize,
+                )
+            }),
+        }
+    }
+
+    /// Counts the request and refuses it when this window's budget is spent.
+    /// A caller over its own limit is not counted against the route's.
+    /// Callers whose address is unknown share one budget.
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<(), OAuthError> {
+        if let Some((rate, limit)) = &self.per_client {
+            if rate.observe(&client, 1) > *limit {
+                return Err(OAuthError::rate_limited());
+            }
+        }
+        if let Some((rate, limit)) = &self.per_route {
+            if rate.observe(&(), 1) > *limit {
+                return Err(OAuthError::rate_limited());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `max_concurrent_exchanges`: a counter held for the whole upstream exchange.
+pub struct ExchangeSlots {
+    limit: usize,
+    in_use: AtomicUsize,
+}
+
+/// One exchange in flight; gives its slot back when dropped, however the exchange ends.
+pub struct ExchangeSlot<'a>(&'a AtomicUsize);
+
+impl Drop for ExchangeSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl ExchangeSlots {
+    pub fn new(limit: usize) -> Self {
+        ExchangeSlots {
+            limit,
+            in_use: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn try_acquire(&self) -> Result<ExchangeSlot<'_>, OAuthError> {
+        self.in_use
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .map(|_| ExchangeSlot(&self.in_use))
+            .map_err(|_| OAuthError::overloaded())
+    }
+
+    pub fn in_use(&self) -> usize {
+        self.in_use.load(Ordering::Acquire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::form::parse_form;
+    use crate::form::{FormText, Param};
+    use crate::rules::request::UpstreamMethod;
+    use base64::Engine;
+    use std::borrow::Cow;
+
+    fn headers(list: &[(&str, &str)]) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in list {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn constant_time_equal_is_plain_equality() {
+        assert!(constant_time_equal(b"s3cret", b"s3cret"));
+        assert!(!constant_time_equal(b"s3cret", b"s3creT"));
+        assert!(!constant_time_equal(b"s3cret", b"s3cre"));
+        assert!(!constant_time_equal(b"s3cret", b"s3crett"));
+        assert!(!constant_time_equal(b"s3cret", b""));
+        // A given value padded with what the missing bytes are replaced by still fails.
+        assert!(!constant_time_equal(b"ab", b"a"));
+    }
+
+    #[test]
+    fn shared_secret_needs_exactly_one_matching_header() {
+        let secret = SharedSecret::new("X-Quirkgate-Secret", "s3cret").unwrap();
+        assert!(secret.check(&headers(&[("x-quirkgate-secret", "s3cret")])).is_ok());
+        for bad in [
+            headers(&[]),
+            headers(&[("x-quirkgate-secret", "wrong")]),
+            headers(&[("x-quirkgate-secret", "s3cret"), ("x-quirkgate-secret", "s3cret")]),
+            headers(&[("x-other", "s3cret")]),
+        ] {
+            let err = secret.check(&bad).unwrap_err();
+            assert_eq!((err.status, err.code.as_ref(), err.reason), (401, "invalid_client", "shared_secret"));
+        }
+        assert!(!format!("{secret:?}").contains("s3cret"), "Debug must not print the value");
+    }
+
+    #[test]
+    fn shared_secret_refuses_reserved_headers_and_empty_values() {
+        assert!(SharedSecret::new("Authorization", "x").is_err());
+        assert!(SharedSecret::new("x-secret", "").is_err());
+        assert!(SharedSecret::new("bad header", "x").is_err());
+        assert!(SharedSecret::new("x-secret", "line\nbreak").is_err());
+    }
+
+    fn run_client_id(rule: &RequireClientId, body: &str, auth: Option<&str>) -> Result<(), OAuthError> {
+        let mut request = TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap());
+        if let Some(auth) = auth {
+            request.headers.push(Param {
+                name: FormText::plain("authorization"),
+                value: FormText::Plain(Cow::Owned(auth.to_owned())),
+            });
+        }
+        // The rule borrows from itself only; the request may live shorter.
+        rule.apply(&mut request)
+    }
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    }
+
+    #[test]
+    fn client_id_from_body_or_basic_must_be_listed() {
+        let rule = RequireClientId {
+            allowed: vec!["auth0-app".into(), "other app".into()],
+        };
+        assert!(run_client_id(&rule, "client_id=auth0-app&code=c", None).is_ok());
+        assert!(run_client_id(&rule, "client_id=other+app", None).is_ok(), "decoded before comparing");
+        assert!(run_client_id(&rule, "code=c", Some(&basic("auth0-app", "s"))).is_ok());
+        for (body, auth) in [
+            ("client_id=intruder&code=c", None),
+            ("code=c", Some(basic("intruder", "s"))),
+            ("client_id=auth0-app", Some(basic("intruder", "s"))),
+            ("client_id=intruder", Some(basic("auth0-app", "s"))),
+        ] {
+            let err = run_client_id(&rule, body, auth.as_deref()).unwrap_err();
+            assert_eq!((err.status, err.reason), (401, "client_not_allowed"), "{body}");
+        }
+        let err = run_client_id(&rule, "code=c", None).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (401, "invalid_client"));
+        let err = run_client_id(&rule, "code=c", Some("Basic !!!")).unwrap_err();
+        assert_eq!(err.status, 401);
+    }
+
+    #[test]
+    fn sources_are_checked_before_the_secret() {
+        let access = RouteAccess {
+            allow_sources: vec![Cidr::parse("192.0.2.0/24").unwrap()],
+            shared_secret: Some(SharedSecret::new("x-s", "v").unwrap()),
+            ..Default::default()
+        };
+        let inside: IpAddr = "192.0.2.10".parse().unwrap();
+        let outside: IpAddr = "198.51.100.1".parse().unwrap();
+        let good = headers(&[("x-s", "v")]);
+        assert!(access.admit(Some(inside), &good).is_ok());
+        let err = access.admit(Some(outside), &good).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref(), err.reason), (403, "access_denied", "source"));
+        assert_eq!(access.admit(None, &good).unwrap_err().reason, "source", "unknown callers are outside");
+        assert_eq!(access.admit(Some(inside), &headers(&[])).unwrap_err().reason, "shared_secret");
+        assert!(access.needs_client_address());
+        assert!(!RouteAccess::default().needs_client_address());
+    }
+
+    #[test]
+    fn rate_limits_count_per_client_and_per_route() {
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let per_client = RateLimits::new(Some(2), None);
+        assert!(per_client.admit(Some(a)).is_ok());
+        assert!(per_client.admit(Some(a)).is_ok());
+        let err = per_client.admit(Some(a)).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref(), err.reason), (429, "temporarily_unavailable", "rate_limited"));
+        assert_eq!(err.retry_after_seconds, Some(1));
+        assert!(per_client.admit(Some(b)).is_ok(), "another caller has its own budget");
+
+        let per_route = RateLimits::new(None, Some(3));
+        for address in [a, b, a] {
+            assert!(per_route.admit(Some(address)).is_ok());
+        }
+        assert!(per_route.admit(Some(b)).is_err());
+    }
+
+    #[test]
+    fn exchange_slots_cap_and_give_back() {
+        let slots = ExchangeSlots::new(2);
+        let first = slots.try_acquire().unwrap();
+        let second = slots.try_acquire().unwrap();
+        let err = slots.try_acquire().err().unwrap();
+        assert_eq!((err.status, err.reason), (503, "overloaded"));
+        assert_eq!(err.retry_after_seconds, Some(1));
+        drop(first);
+        let third = slots.try_acquire().unwrap();
+        assert_eq!(slots.in_use(), 2);
+        drop((second, third));
+        assert_eq!(slots.in_use(), 0);
+    }
+}
