@@ -288,17 +288,28 @@ mod tests {
     #[test]
     fn shared_secret_needs_exactly_one_matching_header() {
         let secret = SharedSecret::new("X-Quirkgate-Secret", "s3cret").unwrap();
-        assert!(secret.check(&headers(&[("x-quirkgate-secret", "s3cret")])).is_ok());
+        assert!(secret
+            .check(&headers(&[("x-quirkgate-secret", "s3cret")]))
+            .is_ok());
         for bad in [
             headers(&[]),
             headers(&[("x-quirkgate-secret", "wrong")]),
-            headers(&[("x-quirkgate-secret", "s3cret"), ("x-quirkgate-secret", "s3cret")]),
+            headers(&[
+                ("x-quirkgate-secret", "s3cret"),
+                ("x-quirkgate-secret", "s3cret"),
+            ]),
             headers(&[("x-other", "s3cret")]),
         ] {
             let err = secret.check(&bad).unwrap_err();
-            assert_eq!((err.status, err.code.as_ref(), err.reason), (401, "invalid_client", "shared_secret"));
+            assert_eq!(
+                (err.status, err.code.as_ref(), err.reason),
+                (401, "invalid_client", "shared_secret")
+            );
         }
-        assert!(!format!("{secret:?}").contains("s3cret"), "Debug must not print the value");
+        assert!(
+            !format!("{secret:?}").contains("s3cret"),
+            "Debug must not print the value"
+        );
     }
 
     #[test]
@@ -309,8 +320,13 @@ mod tests {
         assert!(SharedSecret::new("x-secret", "line\nbreak").is_err());
     }
 
-    fn run_client_id(rule: &RequireClientId, body: &str, auth: Option<&str>) -> Result<(), OAuthError> {
-        let mut request = TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap());
+    fn run_client_id(
+        rule: &RequireClientId,
+        body: &str,
+        auth: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let mut request =
+            TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap());
         if let Some(auth) = auth {
             request.headers.push(Param {
                 name: FormText::plain("authorization"),
@@ -334,7 +350,10 @@ mod tests {
             allowed: vec!["auth0-app".into(), "other app".into()],
         };
         assert!(run_client_id(&rule, "client_id=auth0-app&code=c", None).is_ok());
-        assert!(run_client_id(&rule, "client_id=other+app", None).is_ok(), "decoded before comparing");
+        assert!(
+            run_client_id(&rule, "client_id=other+app", None).is_ok(),
+            "decoded before comparing"
+        );
         assert!(run_client_id(&rule, "code=c", Some(&basic("auth0-app", "s"))).is_ok());
         for (body, auth) in [
             ("client_id=intruder&code=c", None),
@@ -343,7 +362,11 @@ mod tests {
             ("client_id=intruder", Some(basic("auth0-app", "s"))),
         ] {
             let err = run_client_id(&rule, body, auth.as_deref()).unwrap_err();
-            assert_eq!((err.status, err.reason), (401, "client_not_allowed"), "{body}");
+            assert_eq!(
+                (err.status, err.reason),
+                (401, "client_not_allowed"),
+                "{body}"
+            );
         }
         let err = run_client_id(&rule, "code=c", None).unwrap_err();
         assert_eq!((err.status, err.code.as_ref()), (401, "invalid_client"));
@@ -363,9 +386,22 @@ mod tests {
         let good = headers(&[("x-s", "v")]);
         assert!(access.admit(Some(inside), &good).is_ok());
         let err = access.admit(Some(outside), &good).unwrap_err();
-        assert_eq!((err.status, err.code.as_ref(), err.reason), (403, "access_denied", "source"));
-        assert_eq!(access.admit(None, &good).unwrap_err().reason, "source", "unknown callers are outside");
-        assert_eq!(access.admit(Some(inside), &headers(&[])).unwrap_err().reason, "shared_secret");
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.reason),
+            (403, "access_denied", "source")
+        );
+        assert_eq!(
+            access.admit(None, &good).unwrap_err().reason,
+            "source",
+            "unknown callers are outside"
+        );
+        assert_eq!(
+            access
+                .admit(Some(inside), &headers(&[]))
+                .unwrap_err()
+                .reason,
+            "shared_secret"
+        );
         assert!(access.needs_client_address());
         assert!(!RouteAccess::default().needs_client_address());
     }
@@ -378,9 +414,15 @@ mod tests {
         assert!(per_client.admit(Some(a)).is_ok());
         assert!(per_client.admit(Some(a)).is_ok());
         let err = per_client.admit(Some(a)).unwrap_err();
-        assert_eq!((err.status, err.code.as_ref(), err.reason), (429, "temporarily_unavailable", "rate_limited"));
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.reason),
+            (429, "temporarily_unavailable", "rate_limited")
+        );
         assert_eq!(err.retry_after_seconds, Some(1));
-        assert!(per_client.admit(Some(b)).is_ok(), "another caller has its own budget");
+        assert!(
+            per_client.admit(Some(b)).is_ok(),
+            "another caller has its own budget"
+        );
 
         let per_route = RateLimits::new(None, Some(3));
         for address in [a, b, a] {

@@ -164,8 +164,14 @@ mod tests {
     #[test]
     fn parses_blocks_and_single_addresses() {
         assert_eq!(Cidr::parse("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
-        assert_eq!(Cidr::parse("192.0.2.7").unwrap().to_string(), "192.0.2.7/32");
-        assert_eq!(Cidr::parse("2001:db8::/32").unwrap().to_string(), "2001:db8::/32");
+        assert_eq!(
+            Cidr::parse("192.0.2.7").unwrap().to_string(),
+            "192.0.2.7/32"
+        );
+        assert_eq!(
+            Cidr::parse("2001:db8::/32").unwrap().to_string(),
+            "2001:db8::/32"
+        );
         assert_eq!(Cidr::parse("::1").unwrap().to_string(), "::1/128");
         assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().to_string(), "0.0.0.0/0");
         assert_eq!(Cidr::parse("::/0").unwrap().to_string(), "::/0");
@@ -179,8 +185,16 @@ mod tests {
     #[test]
     fn refuses_garbage_bad_prefixes_and_host_bits() {
         for text in [
-            "", "10.0.0", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/+8",
-            "10.0.0.0/8/8", "example.com", "10.0.0.0/ 8",
+            "",
+            "10.0.0",
+            "10.0.0.0/",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/-1",
+            "10.0.0.0/+8",
+            "10.0.0.0/8/8",
+            "example.com",
+            "10.0.0.0/ 8",
         ] {
             assert!(Cidr::parse(text).is_err(), "{text:?}");
         }
@@ -207,8 +221,8 @@ mod tests {
 
     #[test]
     fn parse_list_names_every_bad_entry() {
-        let errors = parse_list(&["10.0.0.0/8".into(), "x".into(), "1.2.3.4/40".into()])
-            .unwrap_err();
+        let errors =
+            parse_list(&["10.0.0.0/8".into(), "x".into(), "1.2.3.4/40".into()]).unwrap_err();
         assert_eq!(errors.len(), 2, "{errors:?}");
     }
 
@@ -263,7 +277,11 @@ mod tests {
         );
         // Garbage left of the first untrusted hop is never read.
         assert_eq!(
-            client_address(ip("10.0.0.1"), ["garbage, 198.51.100.7"].into_iter(), &trusted),
+            client_address(
+                ip("10.0.0.1"),
+                ["garbage, 198.51.100.7"].into_iter(),
+                &trusted
+            ),
             Some(ip("198.51.100.7"))
         );
     }

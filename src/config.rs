@@ -80,7 +80,11 @@ pub struct SharedSecretFile {
 /// The value is a secret: no `{:?}` of the file may print it.
 impl std::fmt::Debug for SharedSecretFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SharedSecretFile {{ header: {:?}, value: <redacted> }}", self.header)
+        write!(
+            f,
+            "SharedSecretFile {{ header: {:?}, value: <redacted> }}",
+            self.header
+        )
     }
 }
 

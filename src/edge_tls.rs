@@ -24,7 +24,9 @@ pub struct EdgeCertificate {
 
 impl EdgeCertificate {
     pub fn load(files: &EdgeTlsFile) -> Result<Self, String> {
-        Ok(EdgeCertificate { current: ArcSwap::from_pointee(certified_key(files)?) })
+        Ok(EdgeCertificate {
+            current: ArcSwap::from_pointee(certified_key(files)?),
+        })
     }
 
     /// Reads the files again; on error the certificate in use stays.
@@ -42,14 +44,19 @@ impl ResolvesServerCert for EdgeCertificate {
 
 fn certified_key(files: &EdgeTlsFile) -> Result<CertifiedKey, String> {
     pingora::tls::install_default_crypto_provider();
-    let cert_pem = std::fs::read(&files.cert_file).map_err(|e| format!("tls.cert_file {}: {e}", files.cert_file))?;
+    let cert_pem = std::fs::read(&files.cert_file)
+        .map_err(|e| format!("tls.cert_file {}: {e}", files.cert_file))?;
     let certs = rustls_pemfile::certs(&mut cert_pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("tls.cert_file {}: {e}", files.cert_file))?;
     if certs.is_empty() {
-        return Err(format!("tls.cert_file {}: no PEM certificate in it", files.cert_file));
+        return Err(format!(
+            "tls.cert_file {}: no PEM certificate in it",
+            files.cert_file
+        ));
     }
-    let key_pem = std::fs::read(&files.key_file).map_err(|e| format!("tls.key_file {}: {e}", files.key_file))?;
+    let key_pem = std::fs::read(&files.key_file)
+        .map_err(|e| format!("tls.key_file {}: {e}", files.key_file))?;
     let key = rustls_pemfile::private_key(&mut key_pem.as_slice())
         .map_err(|e| format!("tls.key_file {}: {e}", files.key_file))?
         .ok_or_else(|| format!("tls.key_file {}: no PEM private key in it", files.key_file))?;
@@ -59,6 +66,8 @@ fn certified_key(files: &EdgeTlsFile) -> Result<CertifiedKey, String> {
         .load_private_key(key)
         .map_err(|e| format!("tls.key_file {}: {e}", files.key_file))?;
     let certified = CertifiedKey::new(certs, signing_key);
-    certified.keys_match().map_err(|e| format!("tls: the key does not match the certificate: {e}"))?;
+    certified
+        .keys_match()
+        .map_err(|e| format!("tls: the key does not match the certificate: {e}"))?;
     Ok(certified)
 }

@@ -26,9 +26,7 @@ impl<'a> FormText<'a> {
     pub fn decoded(&self) -> Cow<'a, str> {
         match self {
             FormText::Plain(text) => text.clone(),
-            FormText::Encoded(raw) if !raw.bytes().any(|b| b == b'%' || b == b'+') => {
-                Cow::Borrowed(raw)
-            }
+            FormText::Encoded(raw) if !has_escapes(raw) => Cow::Borrowed(raw),
             FormText::Encoded(raw) => {
                 let bytes: Vec<u8> = decoded_bytes(raw).map(|b| b.unwrap_or(b'?')).collect();
                 // parse_form already proved the decoded bytes are UTF-8.
@@ -41,6 +39,7 @@ impl<'a> FormText<'a> {
     pub fn is(&self, expected: &str) -> bool {
         match self {
             FormText::Plain(text) => text == expected,
+            FormText::Encoded(raw) if !has_escapes(raw) => *raw == expected,
             FormText::Encoded(raw) => {
                 let mut want = expected.bytes();
                 decoded_bytes(raw).all(|b| b.ok() == want.next()) && want.next().is_none()
@@ -186,9 +185,15 @@ pub fn printable_name(name: &str) -> String {
         .collect()
 }
 
+/// Whether raw text holds a `%` escape or a `+`; without them raw equals decoded.
+fn has_escapes(raw: &str) -> bool {
+    raw.bytes().any(|b| b == b'%' || b == b'+')
+}
+
 fn same_text(a: &FormText<'_>, b: &FormText<'_>) -> bool {
     match (a, b) {
         (FormText::Encoded(x), FormText::Encoded(y)) if x == y => true,
+        (FormText::Encoded(x), FormText::Encoded(y)) if !has_escapes(x) && !has_escapes(y) => false,
         _ => a.is(&b.decoded()),
     }
 }

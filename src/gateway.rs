@@ -22,7 +22,7 @@ use crate::cidr::{client_address, Cidr};
 use crate::exchange::{exchange, ExchangeReport};
 use crate::metrics::{method_label, status_label, METRICS};
 use crate::oauth_error::OAuthError;
-use crate::plan::{GatewayPlan, TokenRoute};
+use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::rewrite::{rewrite, RewrittenRequest};
 use crate::rules::request::UpstreamMethod;
 use crate::rules::response::{mime_is, ProviderAnswer};
@@ -184,6 +184,10 @@ impl TokenGateway {
         };
         let route = route.clone();
         ctx.route = Some(route.clone());
+        if header_bytes(session.req_header()) > MAX_HEADER_BYTES {
+            session.set_keepalive(None);
+            return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
+        }
         // Who may call, and how often, is settled before anything else is read.
         let client = route
             .access
@@ -260,6 +264,15 @@ impl TokenGateway {
             retry_after_seconds: None,
         })
     }
+}
+
+/// Size of the request's header fields as received (names, values, `: ` and CRLF).
+fn header_bytes(header: &RequestHeader) -> usize {
+    header
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum()
 }
 
 /// The TCP peer, or the caller it forwards for when it is a trusted proxy;

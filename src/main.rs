@@ -45,7 +45,11 @@ fn main() {
         Some(Command::Presets { name: None }) => {
             for (name, _) in PRESETS {
                 let description = load_preset(name).map(|p| p.description).unwrap_or_default();
-                let summary = description.split(". ").next().unwrap_or("").trim_end_matches('.');
+                let summary = description
+                    .split(". ")
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('.');
                 println!("{name:<16} {summary}");
             }
         }

@@ -79,6 +79,15 @@ impl OAuthError {
         )
     }
 
+    pub fn headers_too_large(limit: usize) -> Self {
+        Self::new(
+            431,
+            "invalid_request",
+            format!("request headers exceed {limit} bytes"),
+            "headers_too_large",
+        )
+    }
+
     pub fn body_timeout() -> Self {
         Self::new(
             408,

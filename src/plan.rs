@@ -22,6 +22,9 @@ pub const DEFAULT_UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_BODY_BYTES_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_RETRIES: u32 = 2;
+/// Largest request header block served: OAuth clients send a few hundred bytes,
+/// and Pingora alone would take up to 1 MiB.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Largest provider answer the gateway buffers; token answers are a few hundred bytes.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
@@ -156,7 +159,9 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
             }),
         );
     }
-    let access = compile_access(file).map_err(|e| errors.extend(e)).unwrap_or_default();
+    let access = compile_access(file)
+        .map_err(|e| errors.extend(e))
+        .unwrap_or_default();
     let response = compile_response_rules(&response_specs)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
@@ -271,7 +276,9 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
     let mut errors = Vec::new();
     let allow_sources = match file.allow_sources.as_deref() {
         Some([]) => {
-            errors.push("allow_sources: list at least one block (omit the key to allow any)".to_owned());
+            errors.push(
+                "allow_sources: list at least one block (omit the key to allow any)".to_owned(),
+            );
             Vec::new()
         }
         Some(list) => parse_list(list).unwrap_or_else(|e| {
@@ -280,16 +287,20 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
         }),
         None => Vec::new(),
     };
-    let shared_secret = file
-        .shared_secret
-        .as_ref()
-        .and_then(|s| SharedSecret::new(&s.header, &s.value).map_err(|e| errors.push(e)).ok());
+    let shared_secret = file.shared_secret.as_ref().and_then(|s| {
+        SharedSecret::new(&s.header, &s.value)
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
     let rate = file.rate_limit.unwrap_or(crate::config::RateLimitFile {
         per_client_address_per_second: None,
         per_route_per_second: None,
     });
     for (key, value) in [
-        ("per_client_address_per_second", rate.per_client_address_per_second),
+        (
+            "per_client_address_per_second",
+            rate.per_client_address_per_second,
+        ),
         ("per_route_per_second", rate.per_route_per_second),
     ] {
         if value == Some(0) {
@@ -305,7 +316,10 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
     Ok(RouteAccess {
         allow_sources,
         shared_secret,
-        rate_limits: RateLimits::new(rate.per_client_address_per_second, rate.per_route_per_second),
+        rate_limits: RateLimits::new(
+            rate.per_client_address_per_second,
+            rate.per_route_per_second,
+        ),
         exchange_slots: file.max_concurrent_exchanges.map(ExchangeSlots::new),
     })
 }
@@ -401,7 +415,10 @@ mod tests {
             "rate_limit.per_route_per_second",
             "max_concurrent_exchanges",
         ] {
-            assert!(errors.iter().any(|e| e.contains(needle)), "{needle}: {errors:?}");
+            assert!(
+                errors.iter().any(|e| e.contains(needle)),
+                "{needle}: {errors:?}"
+            );
         }
     }
 

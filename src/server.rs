@@ -8,12 +8,12 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora::apps::http_app::ServeHttp;
 use pingora::connectors::{ConnectorOptions, TransportConnector};
+use pingora::listeners::ListenerConfig;
 use pingora::protocols::http::ServerSession;
+use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::server::configuration::{Opt, ServerConf};
 use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
-use pingora::listeners::ListenerConfig;
-use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::services::listening::Service;
 
 use crate::config::{load_file, GatewayFile};
@@ -58,8 +58,18 @@ pub fn server_conf(file: &GatewayFile, base: Option<ServerConf>) -> ServerConf {
 }
 
 /// Builds the whole server. `config_path` is read again on SIGHUP.
-pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: GatewayPlan) -> Result<Server, String> {
-    let edge_certificate = file.tls.as_ref().map(EdgeCertificate::load).transpose()?.map(Arc::new);
+pub fn build_server(
+    opt: Opt,
+    config_path: String,
+    file: GatewayFile,
+    plan: GatewayPlan,
+) -> Result<Server, String> {
+    let edge_certificate = file
+        .tls
+        .as_ref()
+        .map(EdgeCertificate::load)
+        .transpose()?
+        .map(Arc::new);
     let base = opt
         .conf
         .as_deref()
@@ -81,9 +91,13 @@ pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: Gate
     let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, gateway);
     // Token requests are a few hundred bytes: an 8 KiB read buffer instead of
     // Pingora's 64 KiB keeps idle keep-alive connections cheap.
-    let mut listener = ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings { read: Some(DOWNSTREAM_READ_BUFFER), write: None });
+    let mut listener = ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings {
+        read: Some(DOWNSTREAM_READ_BUFFER),
+        write: None,
+    });
     if let Some(certificate) = &edge_certificate {
-        let mut settings = pingora::listeners::tls::TlsSettings::intermediate("", "").map_err(|e| e.to_string())?;
+        let mut settings = pingora::listeners::tls::TlsSettings::intermediate("", "")
+            .map_err(|e| e.to_string())?;
         settings.set_cert_resolver(certificate.clone());
         settings.enable_h2();
         listener = listener.tls(settings);
@@ -100,7 +114,12 @@ pub fn build_server(opt: Opt, config_path: String, file: GatewayFile, plan: Gate
     let refresh = file.dns_refresh.map_or(DEFAULT_DNS_REFRESH, |d| d.0);
     server.add_service(background_service(
         "upstream resolver and reloader",
-        PlanKeeper { plan, config_path, refresh, edge_certificate },
+        PlanKeeper {
+            plan,
+            config_path,
+            refresh,
+            edge_certificate,
+        },
     ));
     Ok(server)
 }

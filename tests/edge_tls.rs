@@ -14,7 +14,10 @@ fn https_client(ca_pem: &str) -> reqwest::Client {
         .unwrap()
 }
 
-async fn exchange(client: &reqwest::Client, url: &str) -> Result<reqwest::Response, reqwest::Error> {
+async fn exchange(
+    client: &reqwest::Client,
+    url: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
     client
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -38,19 +41,43 @@ async fn serves_https_with_http2_and_reloads_the_certificate_on_sighup() {
     let key = dir.path().join("edge.key");
     std::fs::copy(&first.leaf_cert_path, &cert).unwrap();
     std::fs::copy(&first.leaf_key_path, &key).unwrap();
-    let tls = tls.replace(&first.leaf_cert_path.display().to_string(), &cert.display().to_string())
-        .replace(&first.leaf_key_path.display().to_string(), &key.display().to_string());
-    let gateway = Gateway::start_with(&route("/token/proxy", "tiktok", &format!("http://{}/", tiktok.addr), ""), &tls, "info");
+    let tls = tls
+        .replace(
+            &first.leaf_cert_path.display().to_string(),
+            &cert.display().to_string(),
+        )
+        .replace(
+            &first.leaf_key_path.display().to_string(),
+            &key.display().to_string(),
+        );
+    let gateway = Gateway::start_with(
+        &route(
+            "/token/proxy",
+            "tiktok",
+            &format!("http://{}/", tiktok.addr),
+            "",
+        ),
+        &tls,
+        "info",
+    );
     let url = format!("https://127.0.0.1:{}/token/proxy", gateway.port);
 
     let response = exchange(&https_client(&first.ca_pem), &url).await.unwrap();
-    assert_eq!(response.version(), reqwest::Version::HTTP_2, "HTTP/2 is offered through ALPN");
+    assert_eq!(
+        response.version(),
+        reqwest::Version::HTTP_2,
+        "HTTP/2 is offered through ALPN"
+    );
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["access_token"], "act.edge");
 
     // Plain HTTP on a TLS listener is not served.
-    assert!(reqwest::get(format!("http://127.0.0.1:{}/token/proxy", gateway.port)).await.is_err());
+    assert!(
+        reqwest::get(format!("http://127.0.0.1:{}/token/proxy", gateway.port))
+            .await
+            .is_err()
+    );
 
     // A renewed certificate from another CA: picked up on SIGHUP.
     let second = TestPki::new();
@@ -65,6 +92,14 @@ async fn serves_https_with_http2_and_reloads_the_certificate_on_sighup() {
             other => panic!("the new certificate was not served: {other:?}"),
         }
     }
-    assert!(exchange(&https_client(&first.ca_pem), &url).await.is_err(), "the old certificate is gone");
-    assert_eq!(gateway.metric("quirkgate_config_reloads_total", &[("result", "ok")]).await, 1.0);
+    assert!(
+        exchange(&https_client(&first.ca_pem), &url).await.is_err(),
+        "the old certificate is gone"
+    );
+    assert_eq!(
+        gateway
+            .metric("quirkgate_config_reloads_total", &[("result", "ok")])
+            .await,
+        1.0
+    );
 }

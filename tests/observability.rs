@@ -326,7 +326,10 @@ fn by_clauses(expr: &str) -> Vec<(Vec<String>, Vec<String>)> {
         } else {
             // `sum(argument) by (labels)`: the parenthesis just before `by`.
             let head = expr[..at].trim_end();
-            assert!(head.ends_with(')'), "cannot find the argument of by() in {expr}");
+            assert!(
+                head.ends_with(')'),
+                "cannot find the argument of by() in {expr}"
+            );
             let close_at = head.len() - 1;
             let mut depth = 0;
             let mut open_at = close_at;
@@ -444,9 +447,7 @@ impl Exposition {
     fn check_label(&self, name: &str, label: &str) -> Result<(), String> {
         match self.labels.get(name) {
             Some(labels) if labels.contains(label) => Ok(()),
-            Some(labels) => Err(format!(
-                "{name} has no label '{label}' (it has {labels:?})"
-            )),
+            Some(labels) => Err(format!("{name} has no label '{label}' (it has {labels:?})")),
             None => Err(format!("{name}: not exported")),
         }
     }
@@ -483,7 +484,11 @@ async fn scene() -> Scene {
     // The SIGHUP handler is installed right after the first resolution, which
     // sets quirkgate_upstream_addresses.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !gateway.metrics().await.contains("quirkgate_upstream_addresses{") {
+    while !gateway
+        .metrics()
+        .await
+        .contains("quirkgate_upstream_addresses{")
+    {
         assert!(Instant::now() < deadline, "addresses never resolved");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -504,7 +509,12 @@ async fn traffic_round(gateway: &Gateway, round: usize) {
         );
     }
     assert_eq!(
-        post(gateway, "/token/proxy", good_body(&format!("expired-{round}"))).await,
+        post(
+            gateway,
+            "/token/proxy",
+            good_body(&format!("expired-{round}"))
+        )
+        .await,
         400
     );
     let get = http_client()
@@ -522,10 +532,20 @@ async fn reloads(gateway: &Gateway) {
     let original = std::fs::read_to_string(&gateway.config_path).unwrap();
     std::fs::write(&gateway.config_path, "routes: [this is: not valid\n").unwrap();
     gateway.signal("HUP");
-    wait_metric(gateway, "quirkgate_config_reloads_total", &[("result", "error")]).await;
+    wait_metric(
+        gateway,
+        "quirkgate_config_reloads_total",
+        &[("result", "error")],
+    )
+    .await;
     std::fs::write(&gateway.config_path, original).unwrap();
     gateway.signal("HUP");
-    wait_metric(gateway, "quirkgate_config_reloads_total", &[("result", "ok")]).await;
+    wait_metric(
+        gateway,
+        "quirkgate_config_reloads_total",
+        &[("result", "ok")],
+    )
+    .await;
 }
 
 async fn wait_metric(gateway: &Gateway, name: &str, labels: &[(&str, &str)]) {
@@ -587,13 +607,19 @@ fn alert_rules_pass_promtool_check() {
 fn dashboard_is_importable_and_every_panel_uses_the_datasource_variable() {
     let dashboard = dashboard();
     assert!(dashboard["title"].is_string() && dashboard["panels"].is_array());
-    assert!(dashboard["id"].is_null(), "an importable dashboard has no id");
+    assert!(
+        dashboard["id"].is_null(),
+        "an importable dashboard has no id"
+    );
     let variables = dashboard["templating"]["list"].as_array().unwrap();
     let ds = variables
         .iter()
         .find(|v| v["name"] == "DS_PROMETHEUS")
         .expect("a DS_PROMETHEUS variable");
-    assert_eq!((ds["type"].as_str(), ds["query"].as_str()), (Some("datasource"), Some("prometheus")));
+    assert_eq!(
+        (ds["type"].as_str(), ds["query"].as_str()),
+        (Some("datasource"), Some("prometheus"))
+    );
     let route = variables
         .iter()
         .find(|v| v["name"] == "route")
@@ -608,7 +634,10 @@ fn dashboard_is_importable_and_every_panel_uses_the_datasource_variable() {
     let mut ids = BTreeSet::new();
     let mut titles = Vec::new();
     for panel in all_panels(&dashboard) {
-        assert!(ids.insert(panel["id"].as_u64().unwrap()), "duplicate panel id");
+        assert!(
+            ids.insert(panel["id"].as_u64().unwrap()),
+            "duplicate panel id"
+        );
         if panel["type"] == "row" {
             continue;
         }
@@ -661,7 +690,9 @@ fn measure_extraction_strips_thresholds_and_absent() {
         vec!["sum by (route) (rate(quirkgate_x_total[5m])) / sum(quirkgate_y)"]
     );
     assert_eq!(
-        measures("(sum(rate(quirkgate_a{route!=\"u\"}[5m])) or vector(0)) == 0 or absent(quirkgate_a)"),
+        measures(
+            "(sum(rate(quirkgate_a{route!=\"u\"}[5m])) or vector(0)) == 0 or absent(quirkgate_a)"
+        ),
         vec!["sum(rate(quirkgate_a{route!=\"u\"}[5m]))", "quirkgate_a"]
     );
     assert_eq!(
@@ -670,12 +701,20 @@ fn measure_extraction_strips_thresholds_and_absent() {
     );
     assert_eq!(
         selector_labels("rate(quirkgate_a_bucket{route=~\"$route\", status=~\"5..\"}[1m])"),
-        vec![("quirkgate_a_bucket".to_owned(), vec!["route".to_owned(), "status".to_owned()])]
+        vec![(
+            "quirkgate_a_bucket".to_owned(),
+            vec!["route".to_owned(), "status".to_owned()]
+        )]
     );
     assert_eq!(
-        by_clauses("sum by (le, route) (rate(quirkgate_a_bucket[1m])) / sum(quirkgate_b) by (kind)"),
+        by_clauses(
+            "sum by (le, route) (rate(quirkgate_a_bucket[1m])) / sum(quirkgate_b) by (kind)"
+        ),
         vec![
-            (vec!["le".to_owned(), "route".to_owned()], vec!["quirkgate_a_bucket".to_owned()]),
+            (
+                vec!["le".to_owned(), "route".to_owned()],
+                vec!["quirkgate_a_bucket".to_owned()]
+            ),
             (vec!["kind".to_owned()], vec!["quirkgate_b".to_owned()]),
         ]
     );
@@ -739,9 +778,14 @@ async fn every_metric_and_label_in_dashboard_and_rules_is_exported() {
     assert!(problems.is_empty(), "{problems:#?}");
 
     // Every family the gateway exports is on the dashboard.
-    for family in exposition.types.keys().filter(|f| f.starts_with("quirkgate_")) {
+    for family in exposition
+        .types
+        .keys()
+        .filter(|f| f.starts_with("quirkgate_"))
+    {
         assert!(
-            used.iter().any(|u| u == family || u.starts_with(&format!("{family}_"))),
+            used.iter()
+                .any(|u| u == family || u.starts_with(&format!("{family}_"))),
             "{family} is exported but used by no panel or rule"
         );
     }
@@ -822,7 +866,11 @@ impl Prometheus {
                     return;
                 }
             }
-            assert!(Instant::now() < deadline, "prometheus not ready:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -843,7 +891,9 @@ impl Prometheus {
         let body = self.api("query", &[("query", expr)]).await;
         let status = body["status"].as_str().unwrap_or("?").to_owned();
         let count = match body["data"]["resultType"].as_str() {
-            Some("vector") | Some("matrix") => body["data"]["result"].as_array().map_or(0, Vec::len),
+            Some("vector") | Some("matrix") => {
+                body["data"]["result"].as_array().map_or(0, Vec::len)
+            }
             Some("scalar") | Some("string") => 1,
             _ => 0,
         };
@@ -876,7 +926,12 @@ async fn a_real_prometheus_gets_data_from_every_dashboard_and_rule_expression() 
     // Two more scrapes after the last request, and the target is up.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_, up, body) = prometheus.query("up{job=\"quirkgate\"} == 1").await;
-    assert_eq!(up, 1, "the gateway target is not up: {body}\n{}", prometheus.log());
+    assert_eq!(
+        up,
+        1,
+        "the gateway target is not up: {body}\n{}",
+        prometheus.log()
+    );
 
     let mut problems = Vec::new();
     let mut evaluated = 0;
@@ -909,7 +964,10 @@ async fn a_real_prometheus_gets_data_from_every_dashboard_and_rule_expression() 
             let (status, count, body) = prometheus.query(&part).await;
             evaluated += 1;
             if status != "success" || count == 0 {
-                problems.push(format!("{} measure: no sample for {part}: {body}", expr.origin));
+                problems.push(format!(
+                    "{} measure: no sample for {part}: {body}",
+                    expr.origin
+                ));
             }
         }
     }
@@ -976,7 +1034,10 @@ async fn healthz_and_readyz_answer_200_with_an_ip_literal_upstream() {
     let text = metrics.text().await.unwrap();
     assert!(text.contains("quirkgate_build_info{"), "{text}");
     assert_eq!(
-        reqwest::get(format!("{base}/nothing")).await.unwrap().status(),
+        reqwest::get(format!("{base}/nothing"))
+            .await
+            .unwrap()
+            .status(),
         404
     );
 }
@@ -1046,7 +1107,11 @@ fn gateway_with_grace(routes_yaml: &str, grace: &str) -> Gateway {
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
         || std::net::TcpStream::connect(("127.0.0.1", metrics_port)).is_err()
     {
-        assert!(Instant::now() < deadline, "gateway did not start; log:\n{}", gateway.log());
+        assert!(
+            Instant::now() < deadline,
+            "gateway did not start; log:\n{}",
+            gateway.log()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     gateway
@@ -1056,7 +1121,12 @@ fn gateway_with_grace(routes_yaml: &str, grace: &str) -> Gateway {
 async fn sigterm_lets_the_in_flight_exchange_finish_and_exits_zero() {
     let (slow, count) = slow_upstream(Duration::from_millis(1500)).await;
     let mut gateway = gateway_with_grace(
-        &route("/token/proxy", "tiktok", &format!("http://{slow}/"), "timeout: 10s"),
+        &route(
+            "/token/proxy",
+            "tiktok",
+            &format!("http://{slow}/"),
+            "timeout: 10s",
+        ),
         "3s",
     );
     let url = gateway.url("/token/proxy");
@@ -1077,10 +1147,12 @@ async fn sigterm_lets_the_in_flight_exchange_finish_and_exits_zero() {
     let signalled = Instant::now();
     gateway.signal("TERM");
 
-    let (status, body) = exchange
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("in-flight exchange cut by SIGTERM: {e}; log:\n{}", gateway.log()));
+    let (status, body) = exchange.await.unwrap().unwrap_or_else(|e| {
+        panic!(
+            "in-flight exchange cut by SIGTERM: {e}; log:\n{}",
+            gateway.log()
+        )
+    });
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["access_token"], "act.graceful");
 
@@ -1143,8 +1215,15 @@ async fn a_pooled_connection_closed_by_the_provider_is_not_fatal() {
         &format!("http://{addr}/v2/oauth/token/"),
         "",
     ));
-    assert_eq!(post(&gateway, "/token/proxy", good_body("first")).await, 200);
-    assert_eq!(first.await.unwrap(), 1, "the first upstream served the request");
+    assert_eq!(
+        post(&gateway, "/token/proxy", good_body("first")).await,
+        200
+    );
+    assert_eq!(
+        first.await.unwrap(),
+        1,
+        "the first upstream served the request"
+    );
     // A new provider process on the same port.
     let second = MockProvider::start(ProviderKind::TikTok, &addr.to_string(), None)
         .await
@@ -1160,16 +1239,32 @@ async fn a_pooled_connection_closed_by_the_provider_is_not_fatal() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["access_token"], "act.second");
     let seen = second.requests();
-    assert_eq!(seen.len(), 1, "the new provider saw the exchange exactly once");
+    assert_eq!(
+        seen.len(),
+        1,
+        "the new provider saw the exchange exactly once"
+    );
     assert_eq!(seen[0].body_param("code"), Some("second"));
     let metrics = gateway.metrics().await;
     eprintln!(
         "stale_connection retries: {}, reused connections: {}",
-        metric_value(&metrics, "quirkgate_retries_total", &[("reason", "stale_connection")]) + 0.0,
-        metric_value(&metrics, "quirkgate_upstream_connections_total", &[("reused", "true")]) + 0.0,
+        metric_value(
+            &metrics,
+            "quirkgate_retries_total",
+            &[("reason", "stale_connection")]
+        ) + 0.0,
+        metric_value(
+            &metrics,
+            "quirkgate_upstream_connections_total",
+            &[("reused", "true")]
+        ) + 0.0,
     );
     assert_eq!(
-        metric_value(&metrics, "quirkgate_retries_total", &[("reason", "after_send")]),
+        metric_value(
+            &metrics,
+            "quirkgate_retries_total",
+            &[("reason", "after_send")]
+        ),
         0.0
     );
 }
@@ -1220,7 +1315,11 @@ async fn a_reset_in_the_middle_of_the_answer_is_a_502_and_never_retried() {
     assert_eq!(count.load(SeqCst), 1, "the code reached the provider once");
     let metrics = gateway.metrics().await;
     assert_eq!(
-        metric_value(&metrics, "quirkgate_retries_total", &[("route", "/truncated")]),
+        metric_value(
+            &metrics,
+            "quirkgate_retries_total",
+            &[("route", "/truncated")]
+        ),
         0.0,
         "{metrics}"
     );

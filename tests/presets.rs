@@ -578,8 +578,6 @@ async fn basic_auth_preset_moves_body_credentials_into_a_basic_header() {
 /// `{"message": "Unauthorized", "error": 401}`: a numeric `error` that no
 /// standard client can parse. The preset should turn it into `invalid_client`.
 #[tokio::test]
-#[ignore = "known gap: conf/presets/basic-auth.yaml maps no errors and ResponsePlan::shape passes \
-            non-2xx JSON through, so the caller gets 401 {\"error\":401,\"message\":\"Unauthorized\"}"]
 async fn basic_auth_preset_provider_refusal_is_an_rfc6749_invalid_client() {
     let reddit = mock(ProviderKind::Reddit).await;
     let upstream = format!("http://{}/api/v1/access_token", reddit.addr);

@@ -82,8 +82,14 @@ async fn allowed_client_ids_refuse_other_clients_before_the_provider() {
         "grant_type=authorization_code&code=c&client_id=intruder&client_secret=b",
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
-    assert!(body["error_description"].as_str().unwrap().contains("not allowed"));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("not allowed"));
     assert!(
         !body.to_string().contains("intruder"),
         "the refused id is not echoed"
@@ -99,7 +105,10 @@ async fn allowed_client_ids_refuse_other_clients_before_the_provider() {
     )
     .await;
     assert_eq!(status, 401);
-    assert!(tiktok.requests().is_empty(), "a refused client never reaches the provider");
+    assert!(
+        tiktok.requests().is_empty(),
+        "a refused client never reaches the provider"
+    );
     assert_eq!(refused(&gateway, "/token", "client_not_allowed").await, 2.0);
 
     // Still serving, and listed clients pass by body and by Basic.
@@ -166,7 +175,10 @@ async fn shared_secret_is_required_and_never_forwarded_or_logged() {
 
     let (status, body, _) =
         post_with(&gateway, "/token", &[("x-quirkgate-secret", SECRET)], GOOD).await;
-    assert_eq!((status, body["access_token"].as_str()), (200, Some("act.c")));
+    assert_eq!(
+        (status, body["access_token"].as_str()),
+        (200, Some("act.c"))
+    );
     let seen = tiktok.requests();
     assert_eq!(seen.len(), 1);
     assert!(
@@ -188,17 +200,35 @@ async fn allow_sources_refuse_outside_addresses_and_ignore_untrusted_forwarding(
     let tiktok = mock(ProviderKind::TikTok).await;
     let upstream = upstream_url(&tiktok);
     let routes = [
-        route("/inside", "tiktok", &upstream, "allow_sources: [127.0.0.0/8, \"::1\"]"),
-        route("/outside", "tiktok", &upstream, "allow_sources: [192.0.2.0/24]"),
+        route(
+            "/inside",
+            "tiktok",
+            &upstream,
+            "allow_sources: [127.0.0.0/8, \"::1\"]",
+        ),
+        route(
+            "/outside",
+            "tiktok",
+            &upstream,
+            "allow_sources: [192.0.2.0/24]",
+        ),
     ]
     .concat();
     let gateway = Gateway::start(&routes);
 
     let (status, body) = post(&gateway, "/outside", GOOD).await;
-    assert_eq!((status, body["error"].as_str()), (403, Some("access_denied")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("access_denied"))
+    );
     // No trusted proxy is configured: a forged X-Forwarded-For changes nothing.
-    let (status, _, _) =
-        post_with(&gateway, "/outside", &[("x-forwarded-for", "192.0.2.1")], GOOD).await;
+    let (status, _, _) = post_with(
+        &gateway,
+        "/outside",
+        &[("x-forwarded-for", "192.0.2.1")],
+        GOOD,
+    )
+    .await;
     assert_eq!(status, 403);
     assert!(tiktok.requests().is_empty());
     assert_eq!(refused(&gateway, "/outside", "source").await, 2.0);
@@ -223,15 +253,18 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_caller() {
     );
     let cases = [
         // (X-Forwarded-For, expected status)
-        (None, 403),                                          // the proxy itself is not allowed
-        (Some("198.51.100.7"), 200),                          // the proxy vouches for an allowed caller
-        (Some("198.51.100.7, 10.1.2.3"), 200),                // through a second trusted hop
-        (Some("198.51.100.7, 203.0.113.9"), 403),             // caller forged the allowed address
-        (Some("not-an-address"), 403),                        // unreadable hop: caller unknown
+        (None, 403),                              // the proxy itself is not allowed
+        (Some("198.51.100.7"), 200),              // the proxy vouches for an allowed caller
+        (Some("198.51.100.7, 10.1.2.3"), 200),    // through a second trusted hop
+        (Some("198.51.100.7, 203.0.113.9"), 403), // caller forged the allowed address
+        (Some("not-an-address"), 403),            // unreadable hop: caller unknown
     ];
     let mut served = 0;
     for (forwarded, expected) in cases {
-        let headers: Vec<(&str, &str)> = forwarded.map(|f| ("x-forwarded-for", f)).into_iter().collect();
+        let headers: Vec<(&str, &str)> = forwarded
+            .map(|f| ("x-forwarded-for", f))
+            .into_iter()
+            .collect();
         let (status, body, _) = post_with(&gateway, "/token", &headers, GOOD).await;
         assert_eq!(status, expected, "{forwarded:?}: {body}");
         if status == 200 {
@@ -254,7 +287,12 @@ async fn rate_limits_answer_429_with_retry_after_and_recover() {
             &upstream,
             "rate_limit: { per_client_address_per_second: 3 }",
         ),
-        route("/per-route", "tiktok", &upstream, "rate_limit: { per_route_per_second: 2 }"),
+        route(
+            "/per-route",
+            "tiktok",
+            &upstream,
+            "rate_limit: { per_route_per_second: 2 }",
+        ),
     ]
     .concat();
     let gateway = Gateway::start(&routes);
@@ -277,9 +315,19 @@ async fn rate_limits_answer_429_with_retry_after_and_recover() {
         }
         // One-second windows: a burst shorter than a second spans at most two.
         let windows = 1 + started.elapsed().as_secs() as usize + 1;
-        assert!(ok <= limit * windows && limited >= 12 - limit * windows, "{path}: {ok} ok, {limited} limited");
-        assert_eq!(tiktok.requests().len() - before, ok, "{path}: limited requests never reach the provider");
-        assert_eq!(refused(&gateway, path, "rate_limited").await, limited as f64);
+        assert!(
+            ok <= limit * windows && limited >= 12 - limit * windows,
+            "{path}: {ok} ok, {limited} limited"
+        );
+        assert_eq!(
+            tiktok.requests().len() - before,
+            ok,
+            "{path}: limited requests never reach the provider"
+        );
+        assert_eq!(
+            refused(&gateway, path, "rate_limited").await,
+            limited as f64
+        );
     }
 
     // Two windows later the budget is back.
@@ -311,7 +359,11 @@ async fn slow_upstream(delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
                         "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
                         body.len()
                     );
-                    if stream.write_all(format!("{head}{body}").as_bytes()).await.is_err() {
+                    if stream
+                        .write_all(format!("{head}{body}").as_bytes())
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -338,7 +390,9 @@ async fn max_concurrent_exchanges_answers_503_while_full() {
                 http_client()
                     .post(url)
                     .header("content-type", FORM)
-                    .body(format!("grant_type=authorization_code&code=slow{i}&client_id=a&client_secret=b"))
+                    .body(format!(
+                        "grant_type=authorization_code&code=slow{i}&client_id=a&client_secret=b"
+                    ))
                     .send()
                     .await
                     .unwrap()
@@ -355,9 +409,16 @@ async fn max_concurrent_exchanges_answers_503_while_full() {
     assert_eq!(count.load(SeqCst), 2);
 
     let (status, body, headers) = post_with(&gateway, "/token", &[], GOOD).await;
-    assert_eq!((status, body["error"].as_str()), (503, Some("temporarily_unavailable")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("temporarily_unavailable"))
+    );
     assert_eq!(headers["retry-after"], "1");
-    assert_eq!(count.load(SeqCst), 2, "the refused exchange never reached the provider");
+    assert_eq!(
+        count.load(SeqCst),
+        2,
+        "the refused exchange never reached the provider"
+    );
     assert_eq!(refused(&gateway, "/token", "overloaded").await, 1.0);
 
     for task in in_flight {
@@ -393,23 +454,52 @@ impl Target {
     /// Raw bytes on a fresh connection, off the async workers (the mock runs there).
     async fn raw(&self, bytes: Vec<u8>, wait: Duration) -> String {
         let addr = self.gateway.addr();
-        let answer = tokio::task::spawn_blocking(move || raw_exchange(addr, &bytes, wait))
+        let answer = tokio::task::spawn_blocking(move || raw_lenient(addr, &bytes, wait))
             .await
             .unwrap();
         eprintln!(
             "observed: {:?}",
-            answer.lines().next().unwrap_or("<connection closed, no answer>")
+            answer
+                .lines()
+                .next()
+                .unwrap_or("<connection closed, no answer>")
         );
         answer
     }
 
     /// The provider saw exactly `expected` requests, and a valid one still gets 200.
     async fn assert_untouched_and_alive(&self, expected: usize) {
-        assert_eq!(self.tiktok.requests().len(), expected, "requests that reached the provider");
+        assert_eq!(
+            self.tiktok.requests().len(),
+            expected,
+            "requests that reached the provider"
+        );
         let (status, body) = post(&self.gateway, "/token", GOOD).await;
-        assert_eq!((status, body["access_token"].as_str()), (200, Some("act.c")));
+        assert_eq!(
+            (status, body["access_token"].as_str()),
+            (200, Some("act.c"))
+        );
         assert_eq!(self.tiktok.requests().len(), expected + 1);
     }
+}
+
+/// Like `raw_exchange`, but a server that stops reading mid-write (as it may on
+/// a 2 MB header) is an outcome to record, not a test failure.
+fn raw_lenient(addr: SocketAddr, bytes: &[u8], wait: Duration) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let _ = stream.write_all(bytes);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn request(path: &str, body: &[u8], extra_headers: &str) -> Vec<u8> {
@@ -428,7 +518,14 @@ const QUICK: Duration = Duration::from_millis(1500);
 async fn hostile_invalid_percent_encoding_is_400() {
     let target = Target::start().await;
     let answer = target
-        .raw(request("/token", b"grant_type=authorization_code&code=%G1%2&client_id=a&client_secret=b", ""), QUICK)
+        .raw(
+            request(
+                "/token",
+                b"grant_type=authorization_code&code=%G1%2&client_id=a&client_secret=b",
+                "",
+            ),
+            QUICK,
+        )
         .await;
     assert_eq!(raw_status(&answer), 400);
     assert_eq!(raw_json(&answer)["error"], "invalid_request");
@@ -454,10 +551,14 @@ async fn hostile_ten_thousand_parameters_are_refused() {
     let target = Target::start().await;
     let body: String = (0..10_000).map(|i| format!("p{i}=v&")).collect();
     // Over the default 16 KiB body cap: refused from Content-Length alone.
-    let answer = target.raw(request("/token", body.as_bytes(), ""), QUICK).await;
+    let answer = target
+        .raw(request("/token", body.as_bytes(), ""), QUICK)
+        .await;
     assert_eq!(raw_status(&answer), 413);
     // Within a 256 KiB cap: the parameter count cap refuses it.
-    let answer = target.raw(request("/big", body.as_bytes(), ""), QUICK).await;
+    let answer = target
+        .raw(request("/big", body.as_bytes(), ""), QUICK)
+        .await;
     assert_eq!(raw_status(&answer), 400);
     assert!(raw_json(&answer)["error_description"]
         .as_str()
@@ -474,9 +575,14 @@ async fn hostile_repeated_credential_is_400() {
         "grant_type=authorization_code&code=c&client_id=a&client_id=a&client_secret=b",
         "grant_type=authorization_code&code=c&client_id=a&client%5Fid=evil&client_secret=b",
     ] {
-        let answer = target.raw(request("/token", body.as_bytes(), ""), QUICK).await;
+        let answer = target
+            .raw(request("/token", body.as_bytes(), ""), QUICK)
+            .await;
         assert_eq!(raw_status(&answer), 400, "{body}");
-        assert!(raw_json(&answer)["error_description"].as_str().unwrap().contains("repeated"));
+        assert!(raw_json(&answer)["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("repeated"));
     }
     target.assert_untouched_and_alive(0).await;
 }
@@ -485,7 +591,9 @@ async fn hostile_repeated_credential_is_400() {
 async fn hostile_client_id_and_client_key_that_disagree_are_400() {
     let target = Target::start().await;
     let body = "grant_type=authorization_code&code=c&client_id=a&client_key=other&client_secret=b";
-    let answer = target.raw(request("/token", body.as_bytes(), ""), QUICK).await;
+    let answer = target
+        .raw(request("/token", body.as_bytes(), ""), QUICK)
+        .await;
     assert_eq!(raw_status(&answer), 400);
     assert!(raw_json(&answer)["error_description"]
         .as_str()
@@ -515,7 +623,11 @@ async fn hostile_content_length_with_transfer_encoding_never_smuggles_a_second_r
     bytes.extend_from_slice(&smuggled);
     let answer = target.raw(bytes, QUICK).await;
     assert_eq!(raw_status(&answer), 200, "{answer}");
-    assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "one answer only: {answer}");
+    assert_eq!(
+        answer.matches("HTTP/1.1 ").count(),
+        1,
+        "one answer only: {answer}"
+    );
     let seen = target.tiktok.requests();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body_param("code"), Some("c"));
@@ -578,26 +690,54 @@ async fn hostile_dripping_body_gets_408_at_the_body_timeout() {
     .unwrap();
     eprintln!("observed: {status} after {elapsed:?}");
     assert_eq!(status, 408);
-    assert!(elapsed < Duration::from_secs(3), "answered at the 1s body timeout, not later: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "answered at the 1s body timeout, not later: {elapsed:?}"
+    );
     target.assert_untouched_and_alive(0).await;
-    assert_eq!(refused(&target.gateway, "/token", "body_timeout").await, 1.0);
+    assert_eq!(
+        refused(&target.gateway, "/token", "body_timeout").await,
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_oversized_headers() {
     let target = Target::start().await;
-    // 100 KB: within Pingora's 1 MiB header limit; the extra header is never forwarded.
+    // 100 KB: within Pingora's 1 MiB header limit, over the gateway's 32 KiB.
     let big = format!("X-Padding: {}\r\n", "a".repeat(100 * 1024));
-    let answer = target.raw(request("/token", GOOD.as_bytes(), &big), QUICK).await;
-    assert_eq!(raw_status(&answer), 200, "{answer}");
-    let seen = target.tiktok.requests();
-    assert_eq!(seen.len(), 1);
-    assert!(seen[0].headers.iter().all(|(name, _)| name != "x-padding"));
-    // 2 MB: over Pingora's limit; refused before any route is chosen.
+    let answer = target
+        .raw(request("/token", GOOD.as_bytes(), &big), QUICK)
+        .await;
+    assert_eq!(raw_status(&answer), 431, "{answer}");
+    assert_eq!(raw_json(&answer)["error"], "invalid_request");
+    // 2 MB: over Pingora's own limit; Pingora answers 400 before any route is chosen.
     let huge = format!("X-Padding: {}\r\n", "a".repeat(2 * 1024 * 1024));
-    let answer = target.raw(request("/token", GOOD.as_bytes(), &huge), Duration::from_secs(3)).await;
-    assert_ne!(raw_status(&answer), 200, "{answer}");
+    let answer = target
+        .raw(
+            request("/token", GOOD.as_bytes(), &huge),
+            Duration::from_secs(3),
+        )
+        .await;
+    assert!(answer.is_empty() || raw_status(&answer) == 400, "{answer}");
+    // Ordinary headers of a few KB pass.
+    let fine = format!("X-Padding: {}\r\n", "a".repeat(4 * 1024));
+    let answer = target
+        .raw(
+            request(
+                "/token",
+                GOOD.as_bytes(),
+                &format!("{fine}Connection: close\r\n"),
+            ),
+            QUICK,
+        )
+        .await;
+    assert_eq!(raw_status(&answer), 200, "{answer}");
     target.assert_untouched_and_alive(1).await;
+    assert_eq!(
+        refused(&target.gateway, "/token", "headers_too_large").await,
+        1.0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -610,7 +750,10 @@ async fn hostile_http10_request_is_served_and_closed() {
     let started = Instant::now();
     let answer = target.raw(bytes.into_bytes(), Duration::from_secs(3)).await;
     assert_eq!(raw_status(&answer), 200, "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(2), "an HTTP/1.0 answer closes the connection");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "an HTTP/1.0 answer closes the connection"
+    );
     assert_eq!(raw_json(&answer)["access_token"], "act.c");
     target.assert_untouched_and_alive(1).await;
 }
@@ -635,7 +778,9 @@ async fn hostile_pipelined_requests_are_answered_in_order() {
     assert!(first < second, "answers in request order");
     let seen = target.tiktok.requests();
     assert_eq!(
-        seen.iter().map(|r| r.body_param("code").unwrap().to_owned()).collect::<Vec<_>>(),
+        seen.iter()
+            .map(|r| r.body_param("code").unwrap().to_owned())
+            .collect::<Vec<_>>(),
         ["first", "second"]
     );
     target.assert_untouched_and_alive(2).await;
@@ -650,10 +795,8 @@ async fn hostile_request_line_that_is_not_http() {
         &b"GET\r\n\r\n"[..],
     ] {
         let answer = target.raw(bytes.to_vec(), QUICK).await;
-        assert!(
-            answer.is_empty() || raw_status(&answer) == 400,
-            "closed or 400: {answer}"
-        );
+        // Pingora answers its own plain 400 and closes; no route runs.
+        assert_eq!(raw_status(&answer), 400, "{answer}");
     }
     target.assert_untouched_and_alive(0).await;
 }

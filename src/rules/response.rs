@@ -28,6 +28,10 @@ pub trait ResponseRule: Send + Sync + std::fmt::Debug {
     fn edits(&self) -> bool {
         true
     }
+    /// Whether the rule maps provider errors (and so also applies to non-2xx answers).
+    fn maps_errors(&self) -> bool {
+        false
+    }
 }
 
 /// The compiled response side of a route.
@@ -77,15 +81,7 @@ impl ResponsePlan {
             }
         };
         if !(200..300).contains(&answer.status) {
-            let body = if converted {
-                json_bytes(&document)
-            } else {
-                original.clone()
-            };
-            return Ok(CallerAnswer {
-                status: answer.status,
-                body,
-            });
+            return self.shape_failure(answer.status, document, converted, original);
         }
         for rule in &self.rules {
             rule.apply(&mut document)?;
@@ -100,6 +96,59 @@ impl ResponsePlan {
             status: answer.status,
             body,
         })
+    }
+}
+
+impl ResponsePlan {
+    /// A non-2xx answer: the route's error mappings first (keeping a 4xx
+    /// status), then an RFC 6749 error passes as it is; any other shape (a
+    /// numeric `error`, a nested object) becomes an RFC 6749 error so standard
+    /// clients can read it. Provider 5xx answers without one are a 502.
+    fn shape_failure(
+        &self,
+        status: u16,
+        document: Map<String, Value>,
+        converted: bool,
+        original: &bytes::Bytes,
+    ) -> Result<CallerAnswer, OAuthError> {
+        let caller_status = if (400..500).contains(&status) {
+            status
+        } else {
+            502
+        };
+        for rule in self.rules.iter().filter(|r| r.maps_errors()) {
+            if let Err(mut error) = rule.apply(&mut document.clone()) {
+                error.status = caller_status;
+                return Err(error);
+            }
+        }
+        if document.get("error").is_some_and(Value::is_string) {
+            let body = if converted {
+                json_bytes(&document)
+            } else {
+                original.clone()
+            };
+            return Ok(CallerAnswer { status, body });
+        }
+        let code = match caller_status {
+            401 => "invalid_client",
+            403 => "access_denied",
+            502 => "temporarily_unavailable",
+            _ => "invalid_request",
+        };
+        let description = ["error_description", "message", "msg"]
+            .iter()
+            .find_map(|k| document.get(*k).and_then(Value::as_str))
+            .map_or_else(
+                || format!("the provider answered HTTP {status}"),
+                str::to_owned,
+            );
+        Err(OAuthError::new(
+            caller_status,
+            code,
+            description,
+            "provider_error",
+        ))
     }
 }
 
@@ -241,6 +290,10 @@ impl ResponseRule for ErrorFrom {
     fn edits(&self) -> bool {
         false
     }
+
+    fn maps_errors(&self) -> bool {
+        true
+    }
 }
 
 /// `unwrap`: replace the document by the object nested at a path (`data`).
@@ -378,6 +431,57 @@ mod tests {
         )
         .unwrap();
         assert_eq!(answer.status, 401);
+    }
+
+    #[test]
+    fn non_rfc_error_shapes_become_rfc_errors() {
+        let plan = ResponsePlan::default();
+        let err = shape(
+            &plan,
+            401,
+            "application/json",
+            r#"{"message":"Unauthorized","error":401}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.description.as_ref()),
+            (401, "invalid_client", "Unauthorized")
+        );
+        let err = shape(&plan, 503, "application/json", r#"{"status":"down"}"#).unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref()),
+            (502, "temporarily_unavailable")
+        );
+    }
+
+    #[test]
+    fn error_mappings_apply_to_non_2xx_answers_keeping_the_4xx_status() {
+        let rule = ErrorFrom {
+            when: ErrorCondition {
+                not_equals: vec![(FieldPath::parse("error.code"), serde_json::json!("ok"))],
+                ..Default::default()
+            },
+            error: Some(FieldPath::parse("error.code")),
+            description: Some(FieldPath::parse("error.message")),
+            codes: vec![],
+            default: Some("invalid_token".into()),
+            status: None,
+        };
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![Box::new(rule)],
+        };
+        let err = shape(
+            &plan,
+            401,
+            "application/json",
+            r#"{"data":{},"error":{"code":"access_token_invalid","message":"bad token"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.description.as_ref()),
+            (401, "invalid_token", "bad token")
+        );
     }
 
     #[test]
