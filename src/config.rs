@@ -25,6 +25,8 @@ pub struct GatewayFile {
     pub upstream_keepalive_pool_size: Option<usize>,
     /// How often upstream host names are resolved again, off the request path.
     pub dns_refresh: Option<DurationText>,
+    /// How long an idle keep-alive client connection stays open.
+    pub client_idle_timeout: Option<DurationText>,
     /// Proxies whose `X-Forwarded-For` is believed (CIDR blocks); none by default.
     pub trusted_proxies: Option<Vec<String>>,
     /// TLS termination on `listen` (HTTP/2 offered); plain HTTP when absent.

@@ -95,6 +95,8 @@ impl ProxyHttp for TokenGateway {
         session.set_pipelining_enabled(true);
         // The plan this exchange starts with is the one it finishes with, even across a reload.
         let plan = self.plan.load_full();
+        // Idle keep-alive callers are closed after this; refusals below may close at once instead.
+        session.set_keepalive(Some(plan.client_idle_timeout_secs));
         let answer = match self.handle(session, &plan, ctx).await {
             Ok(answer) => answer,
             Err(error) => {

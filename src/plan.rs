@@ -15,6 +15,7 @@ use crate::upstream::{
     resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
 };
 
+pub const DEFAULT_CLIENT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,6 +66,8 @@ pub struct GatewayPlan {
     pub route_list: Vec<Arc<TokenRoute>>,
     /// Peers whose `X-Forwarded-For` names the caller.
     pub trusted_proxies: Vec<Cidr>,
+    /// Seconds an idle keep-alive client connection is kept open.
+    pub client_idle_timeout_secs: u64,
 }
 
 impl GatewayPlan {
@@ -122,6 +125,11 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
             routes,
             route_list,
             trusted_proxies,
+            client_idle_timeout_secs: file
+                .client_idle_timeout
+                .map_or(DEFAULT_CLIENT_IDLE_TIMEOUT, |d| d.0)
+                .as_secs()
+                .max(1),
         })
     } else {
         Err(errors)

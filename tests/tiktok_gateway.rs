@@ -698,3 +698,43 @@ fn config_test_flag_accepts_the_shipped_file_and_names_bad_keys() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn idle_keep_alive_clients_are_closed_after_client_idle_timeout() {
+    use std::io::{Read, Write};
+    let tiktok = mock(ProviderKind::TikTok).await;
+    let gateway = Gateway::start_with(
+        &tiktok_route(&upstream_url(&tiktok), ""),
+        "client_idle_timeout: 1s",
+        "info",
+    );
+    let addr = gateway.addr();
+    let closed_after = tokio::task::spawn_blocking(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let request = format!("POST /token/proxy HTTP/1.1\r\nhost: gw\r\ncontent-type: {FORM}\r\ncontent-length: {}\r\n\r\n{GOOD}", GOOD.len());
+        stream.write_all(request.as_bytes()).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let started = std::time::Instant::now();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return (String::from_utf8_lossy(&answer).into_owned(), started.elapsed()),
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("connection still open after 5 s: {e}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        raw_status(&closed_after.0),
+        200,
+        "the request on the connection was answered"
+    );
+    assert!(
+        closed_after.1 >= Duration::from_millis(800),
+        "kept alive until idle: {:?}",
+        closed_after.1
+    );
+}
