@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::TransportConnector;
-use pingora::http::RequestHeader;
 use pingora::protocols::http::v1::client::HttpSession;
 use pingora::upstreams::peer::Peer;
 use pingora::{Error, ErrorType};
+use tokio::io::AsyncWriteExt;
 
 use crate::metrics::{status_class, METRICS};
 use crate::oauth_error::OAuthError;
@@ -62,8 +62,7 @@ pub fn error_kind(error: &Error) -> &'static str {
 pub async fn exchange(
     route: &TokenRoute,
     transport: &TransportConnector,
-    header: &RequestHeader,
-    body: &Bytes,
+    request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
 ) -> Result<ProviderReply, OAuthError> {
@@ -71,7 +70,7 @@ pub async fn exchange(
     let deadline = tokio::time::Instant::now() + route.timeout;
     let result = tokio::time::timeout_at(
         deadline,
-        attempts(route, transport, header, body, grant_type, report),
+        attempts(route, transport, request, grant_type, report),
     )
     .await;
     report.upstream_elapsed = started.elapsed();
@@ -94,8 +93,7 @@ pub async fn exchange(
 async fn attempts(
     route: &TokenRoute,
     transport: &TransportConnector,
-    header: &RequestHeader,
-    body: &Bytes,
+    request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
 ) -> Result<ProviderReply, OAuthError> {
@@ -116,11 +114,10 @@ async fn attempts(
         };
         let peer = build_peer(&route.upstream, address, &route.peer);
         report.attempts += 1;
-        let failure =
-            match attempt(route, transport, &peer, header, body, force_fresh, report).await {
-                Ok(reply) => return Ok(reply),
-                Err(failure) => failure,
-            };
+        let failure = match attempt(route, transport, &peer, request, force_fresh, report).await {
+            Ok(reply) => return Ok(reply),
+            Err(failure) => failure,
+        };
         let kind = error_kind(&failure.error);
         METRICS
             .upstream_errors
@@ -182,8 +179,7 @@ async fn attempt(
     route: &TokenRoute,
     transport: &TransportConnector,
     peer: &pingora::upstreams::peer::HttpPeer,
-    header: &RequestHeader,
-    body: &Bytes,
+    request: &Bytes,
     force_fresh: bool,
     report: &mut ExchangeReport,
 ) -> Result<ProviderReply, AttemptFailure> {
@@ -202,20 +198,16 @@ async fn attempt(
         .upstream_connections
         .with_label_values(&[route.name.as_str(), if reused { "true" } else { "false" }])
         .inc();
-    let mut session = HttpSession::new_with_options(stream, peer);
-    let unsent = |error| AttemptFailure {
-        error,
+    let mut stream = stream;
+    let unsent = |e: std::io::Error| AttemptFailure {
+        error: Error::because(ErrorType::WriteError, "writing the request", e),
         sent: false,
         reused,
     };
-    session
-        .write_request_header(Box::new(header.clone()))
-        .await
-        .map_err(unsent)?;
-    if !body.is_empty() {
-        session.write_body(body).await.map_err(unsent)?;
-    }
-    session.finish_body().await.map_err(unsent)?;
+    // Head and body in one write: one syscall, as nginx's writev does.
+    stream.write_all(request).await.map_err(unsent)?;
+    stream.flush().await.map_err(unsent)?;
+    let mut session = HttpSession::new_with_options(stream, peer);
     // From here on the provider may have the whole request.
     let sent = |error| AttemptFailure {
         error,

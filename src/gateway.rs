@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::TransportConnector;
 use pingora::http::{RequestHeader, ResponseHeader};
+use pingora::protocols::http::v1::client::http_req_header_to_wire;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
@@ -95,8 +96,12 @@ impl ProxyHttp for TokenGateway {
         session.set_pipelining_enabled(true);
         // The plan this exchange starts with is the one it finishes with, even across a reload.
         let plan = self.plan.load_full();
-        // Idle keep-alive callers are closed after this; refusals below may close at once instead.
-        session.set_keepalive(Some(plan.client_idle_timeout_secs));
+        // Idle keep-alive callers are closed after this. Only shortens a keep-alive Pingora
+        // already granted: HTTP/1.0 and ambiguous framing (Content-Length with
+        // Transfer-Encoding) stay closed. Refusals below may close at once instead.
+        if session.get_keepalive().is_some() {
+            session.set_keepalive(Some(plan.client_idle_timeout_secs));
+        }
         let answer = match self.handle(session, &plan, ctx).await {
             Ok(answer) => answer,
             Err(error) => {
@@ -236,7 +241,12 @@ impl TokenGateway {
         };
         let rewritten = rewrite(&route.request_rules, &body, authorization.as_deref())?;
         let header = upstream_header(&route, &rewritten)?;
-        let upstream_body = Bytes::from(rewritten.body);
+        // Serialized once: every attempt sends the same bytes.
+        let mut wire = http_req_header_to_wire(&header).ok_or_else(|| {
+            OAuthError::invalid_request("the rewritten request is not valid HTTP", "malformed")
+        })?;
+        wire.extend_from_slice(rewritten.body.as_bytes());
+        let wire = wire.freeze();
         // Held until the exchange ends, whichever way it ends.
         let _slot = route
             .access
@@ -247,8 +257,7 @@ impl TokenGateway {
         let reply = exchange(
             &route,
             &self.transport,
-            &header,
-            &upstream_body,
+            &wire,
             rewritten.grant_type.as_deref(),
             &mut ctx.report,
         )
