@@ -7,39 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
-use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
-use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RequestTokenError,
-    TokenResponse, TokenUrl,
-};
+use oauth2::basic::{BasicTokenResponse, BasicTokenType};
+use oauth2::{AuthType, AuthorizationCode, RequestTokenError, TokenResponse};
 
-const REDIRECT: &str = "https://tenant.auth0.com/login/callback";
 const FORM: &str = "application/x-www-form-urlencoded";
 const ODD_SECRET: &str = "s3cret+value/with=chars";
 
-type Client = oauth2::Client<
-    oauth2::basic::BasicErrorResponse,
-    oauth2::basic::BasicTokenResponse,
-    oauth2::basic::BasicTokenIntrospectionResponse,
-    oauth2::StandardRevocableToken,
-    oauth2::basic::BasicRevocationErrorResponse,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointSet,
->;
-
-fn oauth_client(token_url: &str, id: &str, secret: &str, auth_type: AuthType) -> Client {
-    BasicClient::new(ClientId::new(id.into()))
-        .set_client_secret(ClientSecret::new(secret.into()))
-        .set_token_uri(TokenUrl::new(token_url.into()).unwrap())
-        .set_auth_type(auth_type)
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap())
-}
-
 /// A code exchange that must succeed.
-async fn exchange(client: &Client, code: &str) -> BasicTokenResponse {
+async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
     client
         .exchange_code(AuthorizationCode::new(code.into()))
         .request_async(&http_client())
@@ -49,7 +24,7 @@ async fn exchange(client: &Client, code: &str) -> BasicTokenResponse {
 
 /// A code exchange that must fail with an RFC 6749 error the client parses;
 /// returns (error code, description).
-async fn exchange_error(client: &Client, code: &str) -> (String, Option<String>) {
+async fn exchange_error(client: &OAuthClient, code: &str) -> (String, Option<String>) {
     match client
         .exchange_code(AuthorizationCode::new(code.into()))
         .request_async(&http_client())

@@ -6,14 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use oauth2::basic::BasicClient;
-use oauth2::{
-    AuthType, AuthorizationCode, ClientId, ClientSecret, RedirectUrl, RefreshToken, TokenResponse,
-    TokenUrl,
-};
+use oauth2::{AuthType, AuthorizationCode, RefreshToken, TokenResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-const REDIRECT: &str = "https://tenant.auth0.com/login/callback";
 
 fn tiktok_route(upstream: &str, extra: &str) -> String {
     route(
@@ -24,25 +18,13 @@ fn tiktok_route(upstream: &str, extra: &str) -> String {
     )
 }
 
-type Client = oauth2::Client<
-    oauth2::basic::BasicErrorResponse,
-    oauth2::basic::BasicTokenResponse,
-    oauth2::basic::BasicTokenIntrospectionResponse,
-    oauth2::StandardRevocableToken,
-    oauth2::basic::BasicRevocationErrorResponse,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointSet,
->;
-
-fn oauth_client(token_url: &str, auth_type: AuthType) -> Client {
-    BasicClient::new(ClientId::new("tiktok-client-key".into()))
-        .set_client_secret(ClientSecret::new("s3cret+value/with=chars".into()))
-        .set_token_uri(TokenUrl::new(token_url.into()).unwrap())
-        .set_auth_type(auth_type)
-        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap())
+fn tiktok_client(token_url: &str, auth_type: AuthType) -> OAuthClient {
+    oauth_client(
+        token_url,
+        "tiktok-client-key",
+        "s3cret+value/with=chars",
+        auth_type,
+    )
 }
 
 fn upstream_url(mock: &MockProvider) -> String {
@@ -53,7 +35,7 @@ fn upstream_url(mock: &MockProvider) -> String {
 async fn client_secret_post_exchange_renames_client_id_and_keeps_every_other_parameter() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
+    let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let token = client
         .exchange_code(AuthorizationCode::new("code*with!odd~chars".into()))
         .add_extra_param("code_verifier", "verifier-123")
@@ -103,7 +85,7 @@ async fn client_secret_post_exchange_renames_client_id_and_keeps_every_other_par
 async fn basic_auth_credentials_become_body_parameters_and_the_header_is_not_forwarded() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let client = oauth_client(&gateway.url("/proxy/token"), AuthType::BasicAuth);
+    let client = tiktok_client(&gateway.url("/proxy/token"), AuthType::BasicAuth);
     let token = client
         .exchange_code(AuthorizationCode::new("basic-code".into()))
         .request_async(&http_client())
@@ -123,7 +105,7 @@ async fn basic_auth_credentials_become_body_parameters_and_the_header_is_not_for
 async fn refresh_token_grant_works_like_a_code_grant() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
+    let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let token = client
         .exchange_refresh_token(&RefreshToken::new("rft.old".into()))
         .request_async(&http_client())
@@ -145,7 +127,7 @@ async fn https_upstream_is_verified_against_ca_file_and_refused_without_it() {
     let untrusted = route("/untrusted", "tiktok", &url, "retries: 0");
     let gateway = Gateway::start(&format!("{trusted}{untrusted}"));
 
-    let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
+    let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let token = client
         .exchange_code(AuthorizationCode::new("tls-code".into()))
         .request_async(&http_client())
@@ -183,7 +165,7 @@ async fn https_upstream_is_verified_against_ca_file_and_refused_without_it() {
 async fn upstream_connections_are_pooled_and_reused() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
+    let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     for i in 0..5 {
         let token = client
             .exchange_code(AuthorizationCode::new(format!("pooled-{i}")))
@@ -218,7 +200,7 @@ async fn concurrent_exchanges_each_get_their_own_token() {
         .map(|i| {
             let (url, http) = (url.clone(), http.clone());
             tokio::spawn(async move {
-                let client = oauth_client(
+                let client = tiktok_client(
                     &url,
                     if i % 2 == 0 {
                         AuthType::RequestBody
@@ -246,7 +228,7 @@ async fn concurrent_exchanges_each_get_their_own_token() {
 async fn provider_error_in_a_200_reaches_the_client_as_an_oauth_error() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
-    let client = oauth_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
+    let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let err = client
         .exchange_code(AuthorizationCode::new("expired-1".into()))
         .request_async(&http_client())

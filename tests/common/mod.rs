@@ -260,3 +260,34 @@ pub fn raw_json(answer: &str) -> serde_json::Value {
     let end = body.rfind('}').map_or(0, |i| i + 1);
     serde_json::from_str(&body[..end]).unwrap_or(serde_json::Value::Null)
 }
+
+/// Where the mock identity broker says it is redirected back to.
+pub const REDIRECT: &str = "https://tenant.auth0.com/login/callback";
+
+/// A standard OAuth 2.0 client with only its token endpoint set.
+pub type OAuthClient = oauth2::Client<
+    oauth2::basic::BasicErrorResponse,
+    oauth2::basic::BasicTokenResponse,
+    oauth2::basic::BasicTokenIntrospectionResponse,
+    oauth2::StandardRevocableToken,
+    oauth2::basic::BasicRevocationErrorResponse,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// The client Auth0 is: `auth_type` picks client-secret-post or Basic.
+pub fn oauth_client(
+    token_url: &str,
+    id: &str,
+    secret: &str,
+    auth_type: oauth2::AuthType,
+) -> OAuthClient {
+    oauth2::basic::BasicClient::new(oauth2::ClientId::new(id.into()))
+        .set_client_secret(oauth2::ClientSecret::new(secret.into()))
+        .set_token_uri(oauth2::TokenUrl::new(token_url.into()).unwrap())
+        .set_auth_type(auth_type)
+        .set_redirect_uri(oauth2::RedirectUrl::new(REDIRECT.into()).unwrap())
+}
