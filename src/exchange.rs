@@ -99,7 +99,7 @@ async fn attempts(
 ) -> Result<ProviderReply, OAuthError> {
     let replay_safe = grant_type.is_some_and(|g| route.retry_after_send.iter().any(|r| r == g));
     let mut failures: u32 = 0;
-    let mut fresh_connection_retry_used = false;
+    // Set once a pooled connection failed before the request went out: from then on, fresh ones.
     let mut force_fresh = false;
     loop {
         let Some(address) = route.addresses.pick(failures) else {
@@ -134,9 +134,8 @@ async fn attempts(
             },
             failure.error.etype().as_str()
         );
-        if !failure.sent && failure.reused && !fresh_connection_retry_used {
+        if !failure.sent && failure.reused && !force_fresh {
             // A pooled connection the provider had closed: it never got the request.
-            fresh_connection_retry_used = true;
             force_fresh = true;
             METRICS
                 .retries

@@ -51,6 +51,8 @@ pub struct ExchangeCtx {
     report: ExchangeReport,
     bytes_in: usize,
     bytes_out: usize,
+    /// The caller's body was read in full, so its connection can carry another request.
+    body_consumed: bool,
 }
 
 /// The answer to write: status, JSON body and any extra header.
@@ -85,6 +87,7 @@ impl ProxyHttp for TokenGateway {
             report: ExchangeReport::default(),
             bytes_in: 0,
             bytes_out: 0,
+            body_consumed: false,
         }
     }
 
@@ -105,6 +108,10 @@ impl ProxyHttp for TokenGateway {
         let answer = match self.handle(session, &plan, ctx).await {
             Ok(answer) => answer,
             Err(error) => {
+                // A refusal before the body was read leaves unread bytes on the connection.
+                if !ctx.body_consumed {
+                    session.set_keepalive(None);
+                }
                 if ctx.report.attempts == 0 {
                     ctx.refusal = Some(error.reason);
                     let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
@@ -186,13 +193,11 @@ impl TokenGateway {
         ctx: &mut ExchangeCtx,
     ) -> Result<Answer, OAuthError> {
         let Some(route) = plan.route(session.req_header().uri.path()) else {
-            session.set_keepalive(None);
             return Err(OAuthError::not_found());
         };
         let route = route.clone();
         ctx.route = Some(route.clone());
         if header_bytes(session.req_header()) > MAX_HEADER_BYTES {
-            session.set_keepalive(None);
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
         // Who may call, and how often, is settled before anything else is read.
@@ -201,13 +206,9 @@ impl TokenGateway {
             .needs_client_address()
             .then(|| caller_address(session, &plan.trusted_proxies))
             .flatten();
-        if let Err(error) = route.access.admit(client, &session.req_header().headers) {
-            session.set_keepalive(None);
-            return Err(error);
-        }
+        route.access.admit(client, &session.req_header().headers)?;
         let method = &session.req_header().method;
         if !route.methods.contains(method) {
-            session.set_keepalive(None);
             return Err(OAuthError::method_not_allowed());
         }
         let body = if route.reads_form() && *method == http::Method::POST {
@@ -216,30 +217,25 @@ impl TokenGateway {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"))
             {
-                session.set_keepalive(None);
                 return Err(OAuthError::unsupported_media_type());
             }
             read_body(session, &route).await?
         } else {
             BytesMut::new()
         };
+        ctx.body_consumed = true;
         ctx.bytes_in = body.len();
         let authorization = match session
             .req_header()
             .headers
             .get(http::header::AUTHORIZATION)
         {
-            Some(value) => Some(
-                value
-                    .to_str()
-                    .map_err(|_| {
-                        OAuthError::invalid_client("the Authorization header is not readable text")
-                    })?
-                    .to_owned(),
-            ),
+            Some(value) => Some(value.to_str().map_err(|_| {
+                OAuthError::invalid_client("the Authorization header is not readable text")
+            })?),
             None => None,
         };
-        let rewritten = rewrite(&route.request_rules, &body, authorization.as_deref())?;
+        let rewritten = rewrite(&route.request_rules, &body, authorization)?;
         let header = upstream_header(&route, &rewritten)?;
         // Serialized once: every attempt sends the same bytes.
         let mut wire = http_req_header_to_wire(&header).ok_or_else(|| {
@@ -309,7 +305,6 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|len| len > route.max_body_bytes) {
-        session.set_keepalive(None);
         return Err(OAuthError::body_too_large(route.max_body_bytes));
     }
     let deadline = tokio::time::Instant::now() + route.body_timeout;
@@ -317,11 +312,9 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
     loop {
         match tokio::time::timeout_at(deadline, session.read_request_body()).await {
             Err(_) => {
-                session.set_keepalive(None);
                 return Err(OAuthError::body_timeout());
             }
             Ok(Err(_)) => {
-                session.set_keepalive(None);
                 return Err(OAuthError::invalid_request(
                     "the request body could not be read",
                     "malformed",
@@ -330,7 +323,6 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
             Ok(Ok(None)) => return Ok(body),
             Ok(Ok(Some(chunk))) => {
                 if body.len() + chunk.len() > route.max_body_bytes {
-                    session.set_keepalive(None);
                     return Err(OAuthError::body_too_large(route.max_body_bytes));
                 }
                 body.extend_from_slice(&chunk);

@@ -1042,84 +1042,14 @@ async fn healthz_and_readyz_answer_200_with_an_ip_literal_upstream() {
     );
 }
 
-/// An upstream that answers each request like TikTok, after `delay`.
-async fn slow_upstream(delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                while let Some(request) =
-                    quirkgate::mock_provider::read_request(&mut stream, &mut buf).await
-                {
-                    seen.fetch_add(1, SeqCst);
-                    tokio::time::sleep(delay).await;
-                    let (status, content_type, body) =
-                        quirkgate::mock_provider::answer(ProviderKind::TikTok, &request);
-                    let answer = format!(
-                        "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr, count)
-}
-
-/// Like `Gateway::start`, with another `grace_period` (the harness writes its
-/// own `grace_period: 1s`, which `start_with`'s extra keys cannot override).
+/// Like `Gateway::start`, with another `grace_period`.
 fn gateway_with_grace(routes_yaml: &str, grace: &str) -> Gateway {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let metrics_port = free_port();
-    let config = format!(
-        "threads: 1\nlisten: \"127.0.0.1:{port}\"\nmetrics_listen: \"127.0.0.1:{metrics_port}\"\ngrace_period: {grace}\nroutes:\n{routes_yaml}\n"
-    );
-    let config_path = dir.path().join("quirkgate.yaml");
-    std::fs::write(&config_path, config).unwrap();
-    let log_path = dir.path().join("gateway.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_quirkgate"))
-        .arg("--config")
-        .arg(&config_path)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let gateway = Gateway {
-        child,
-        port,
-        metrics_port,
-        dir,
-        config_path,
-        log_path,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-        || std::net::TcpStream::connect(("127.0.0.1", metrics_port)).is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "gateway did not start; log:\n{}",
-            gateway.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    gateway
+    Gateway::start_with(routes_yaml, &format!("grace_period: {grace}"), "info")
 }
 
 #[tokio::test]
 async fn sigterm_lets_the_in_flight_exchange_finish_and_exits_zero() {
-    let (slow, count) = slow_upstream(Duration::from_millis(1500)).await;
+    let (slow, count) = slow_tiktok_upstream(Duration::from_millis(1500)).await;
     let mut gateway = gateway_with_grace(
         &route(
             "/token/proxy",
@@ -1271,34 +1201,16 @@ async fn a_pooled_connection_closed_by_the_provider_is_not_fatal() {
 
 /// Answers headers announcing 100 bytes, sends 10, and closes.
 async fn truncating_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                if quirkgate::mock_provider::read_request(&mut stream, &mut buf)
-                    .await
-                    .is_none()
-                {
-                    return;
-                }
-                seen.fetch_add(1, SeqCst);
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"access_t",
-                    )
-                    .await;
-                let _ = stream.flush().await;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                drop(stream);
-            });
-        }
-    });
-    (addr, count)
+    scripted_upstream(|mut stream, _request| async move {
+        // A Content-Length of 100 and 10 bytes of it, then the connection ends.
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"access_t")
+            .await;
+        let _ = stream.flush().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        None
+    })
+    .await
 }
 
 #[tokio::test]

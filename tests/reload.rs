@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use tokio::io::AsyncWriteExt;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -186,37 +185,12 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
 
 /// An upstream that answers every request after `delay` with a TikTok token.
 async fn slow_upstream(delay: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(AtomicUsize::new(0));
-    let counter = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                while quirkgate::mock_provider::read_request(&mut stream, &mut buf)
-                    .await
-                    .is_some()
-                {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(delay).await;
-                    let body = serde_json::json!({"access_token": "slow-token", "token_type": "Bearer", "expires_in": 86400, "open_id": "open-1"}).to_string();
-                    let answer = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                        body.len()
-                    );
-                    if stream.write_all(answer.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr, seen)
+    scripted_upstream(move |stream, _request| async move {
+        tokio::time::sleep(delay).await;
+        let body = serde_json::json!({"access_token": "slow-token", "token_type": "Bearer", "expires_in": 86400, "open_id": "open-1"}).to_string();
+        write_answer(stream, 200, "application/json", &body).await
+    })
+    .await
 }
 
 #[tokio::test]

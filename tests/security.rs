@@ -5,8 +5,7 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -336,46 +335,9 @@ async fn rate_limits_answer_429_with_retry_after_and_recover() {
     assert_eq!(post(&gateway, "/per-route", GOOD).await.0, 200);
 }
 
-/// An upstream that answers like TikTok after `delay`, counting requests.
-async fn slow_upstream(delay: Duration) -> (SocketAddr, Arc<AtomicUsize>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = count.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                use tokio::io::AsyncWriteExt;
-                let mut buf = Vec::new();
-                while let Some(request) =
-                    quirkgate::mock_provider::read_request(&mut stream, &mut buf).await
-                {
-                    counter.fetch_add(1, SeqCst);
-                    tokio::time::sleep(delay).await;
-                    let (status, content_type, body) =
-                        quirkgate::mock_provider::answer(ProviderKind::TikTok, &request);
-                    let head = format!(
-                        "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-                        body.len()
-                    );
-                    if stream
-                        .write_all(format!("{head}{body}").as_bytes())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (addr, count)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn max_concurrent_exchanges_answers_503_while_full() {
-    let (slow, count) = slow_upstream(Duration::from_millis(1500)).await;
+    let (slow, count) = slow_tiktok_upstream(Duration::from_millis(1500)).await;
     let gateway = Gateway::start(&route(
         "/token",
         "tiktok",

@@ -420,49 +420,30 @@ async fn chunked_request_bodies_are_accepted() {
     );
 }
 
-/// A fake upstream that does one thing to every connection.
+/// A fake upstream that does one thing to every request.
 async fn fault_upstream(
     fault: &'static str,
 ) -> (
     std::net::SocketAddr,
     std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = requests.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut stream, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                if quirkgate::mock_provider::read_request(&mut stream, &mut buf)
-                    .await
-                    .is_none()
-                {
-                    return;
-                }
-                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                match fault {
-                    "html" => {
-                        let page = "<html><body>500 Internal Server Error</body></html>";
-                        let _ = stream.write_all(format!("HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/html\r\ncontent-length: {}\r\n\r\n{page}", page.len()).as_bytes()).await;
-                        let _ = stream.read(&mut [0u8; 1]).await;
-                    }
-                    "stall" => tokio::time::sleep(Duration::from_secs(30)).await,
-                    "close" => drop(stream),
-                    "garbage" => {
-                        let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.0\r\n").await;
-                    }
-                    _ => unreachable!(),
-                }
-            });
+    scripted_upstream(move |mut stream, _request| async move {
+        match fault {
+            "html" => {
+                let page = "<html><body>500 Internal Server Error</body></html>";
+                let mut stream = write_answer(stream, 500, "text/html", page).await?;
+                let _ = stream.read(&mut [0u8; 1]).await;
+            }
+            "stall" => tokio::time::sleep(Duration::from_secs(30)).await,
+            "close" => drop(stream),
+            "garbage" => {
+                let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.0\r\n").await;
+            }
+            _ => unreachable!(),
         }
-    });
-    (addr, requests)
+        None
+    })
+    .await
 }
 
 #[tokio::test]

@@ -42,8 +42,14 @@ impl Gateway {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let metrics_port = free_port();
+        // A short grace period keeps shutdowns quick, unless the test sets its own.
+        let grace = if extra_top_level.contains("grace_period:") {
+            ""
+        } else {
+            "grace_period: 1s\n"
+        };
         let config = format!(
-            "threads: 1\nlisten: \"127.0.0.1:{port}\"\nmetrics_listen: \"127.0.0.1:{metrics_port}\"\ngrace_period: 1s\n{extra_top_level}\nroutes:\n{routes_yaml}\n"
+            "threads: 1\nlisten: \"127.0.0.1:{port}\"\nmetrics_listen: \"127.0.0.1:{metrics_port}\"\n{grace}{extra_top_level}\nroutes:\n{routes_yaml}\n"
         );
         let config_path = dir.path().join("quirkgate.yaml");
         std::fs::write(&config_path, config).unwrap();
@@ -290,4 +296,68 @@ pub fn oauth_client(
         .set_token_uri(oauth2::TokenUrl::new(token_url.into()).unwrap())
         .set_auth_type(auth_type)
         .set_redirect_uri(oauth2::RedirectUrl::new(REDIRECT.into()).unwrap())
+}
+
+/// A loopback upstream scripted by the test. Every request it reads is
+/// counted, then `behaviour` gets the connection and the request: returning
+/// the stream keeps serving that connection, `None` ends it.
+pub async fn scripted_upstream<F, Fut>(
+    behaviour: F,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(tokio::net::TcpStream, SeenRequest) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Option<tokio::net::TcpStream>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let behaviour = Arc::new(behaviour);
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let (counter, behaviour) = (counter.clone(), behaviour.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                while let Some(request) =
+                    quirkgate::mock_provider::read_request(&mut stream, &mut buf).await
+                {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    match behaviour(stream, request).await {
+                        Some(kept) => stream = kept,
+                        None => return,
+                    }
+                }
+            });
+        }
+    });
+    (addr, requests)
+}
+
+/// Writes a complete HTTP/1.1 answer; `None` when the peer is gone.
+pub async fn write_answer(
+    mut stream: tokio::net::TcpStream,
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> Option<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let answer = format!(
+        "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(answer.as_bytes()).await.ok()?;
+    Some(stream)
+}
+
+/// An upstream that answers each request like TikTok, after `delay`.
+pub async fn slow_tiktok_upstream(
+    delay: Duration,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    scripted_upstream(move |stream, request| async move {
+        tokio::time::sleep(delay).await;
+        let (status, content_type, body) =
+            quirkgate::mock_provider::answer(ProviderKind::TikTok, &request);
+        write_answer(stream, status, content_type, &body).await
+    })
+    .await
 }
