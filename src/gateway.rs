@@ -163,7 +163,7 @@ impl ProxyHttp for TokenGateway {
             target: "quirkgate::access",
             "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}",
             ctx.status,
-            ctx.report.upstream_status.map_or("-".to_owned(), |s| s.to_string()),
+            OrDash(ctx.report.upstream_status),
             elapsed.as_secs_f64() * 1000.0,
             ctx.report.upstream_elapsed.as_secs_f64() * 1000.0,
             ctx.report.attempts,
@@ -270,6 +270,18 @@ impl TokenGateway {
             allow: None,
             retry_after_seconds: None,
         })
+    }
+}
+
+/// A log field that prints `-` when absent, without building a String per request.
+struct OrDash(Option<u16>);
+
+impl std::fmt::Display for OrDash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(value) => write!(f, "{value}"),
+            None => f.write_str("-"),
+        }
     }
 }
 
