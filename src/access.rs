@@ -10,6 +10,7 @@ use std::time::Duration;
 use pingora_limits::rate::Rate;
 use subtle::ConstantTimeEq;
 
+use crate::caller::CallerHeaders;
 use crate::cidr::{any_contains, Cidr};
 use crate::oauth_error::OAuthError;
 use crate::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
@@ -47,7 +48,7 @@ impl RouteAccess {
     pub fn admit(
         &self,
         client: Option<IpAddr>,
-        headers: &http::HeaderMap,
+        headers: &(impl CallerHeaders + ?Sized),
     ) -> Result<(), OAuthError> {
         if !self.allow_sources.is_empty()
             && !client.is_some_and(|address| any_contains(&self.allow_sources, address))
@@ -98,10 +99,10 @@ impl SharedSecret {
     }
 
     /// Exactly one header with the value; compared in constant time.
-    pub fn check(&self, headers: &http::HeaderMap) -> Result<(), OAuthError> {
-        let mut values = headers.get_all(&self.header).iter();
+    pub fn check(&self, headers: &(impl CallerHeaders + ?Sized)) -> Result<(), OAuthError> {
+        let mut values = headers.all_values(self.header.as_str());
         let matches = match (values.next(), values.next()) {
-            (Some(given), None) => constant_time_equal(&self.value, given.as_bytes()),
+            (Some(given), None) => constant_time_equal(&self.value, given),
             _ => false,
         };
         if matches {

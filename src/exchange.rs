@@ -4,24 +4,18 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use pingora::connectors::TransportConnector;
-use pingora::protocols::http::v1::client::HttpSession;
+use pingora::prelude::timeout;
 use pingora::upstreams::peer::Peer;
 use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
 
 use crate::metrics::{status_class, METRICS};
 use crate::oauth_error::OAuthError;
-use crate::plan::{TokenRoute, MAX_ANSWER_BYTES};
+use crate::plan::TokenRoute;
+use crate::provider_wire::{read_answer, ProviderReply};
 use crate::upstream::build_peer;
-
-/// A provider's answer, fully read.
-pub struct ProviderReply {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub body: Bytes,
-}
 
 /// What the exchange did, for the access log and metrics.
 #[derive(Default, Debug)]
@@ -67,9 +61,8 @@ pub async fn exchange(
     report: &mut ExchangeReport,
 ) -> Result<ProviderReply, OAuthError> {
     let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + route.timeout;
-    let result = tokio::time::timeout_at(
-        deadline,
+    let result = timeout(
+        route.timeout,
         attempts(route, transport, request, grant_type, report),
     )
     .await;
@@ -206,48 +199,23 @@ async fn attempt(
     // Head and body in one write: one syscall, as nginx's writev does.
     stream.write_all(request).await.map_err(unsent)?;
     stream.flush().await.map_err(unsent)?;
-    let mut session = HttpSession::new_with_options(stream, peer);
     // From here on the provider may have the whole request.
-    let sent = |error| AttemptFailure {
-        error,
-        sent: true,
-        reused,
-    };
-    loop {
-        session.read_response().await.map_err(sent)?;
-        if !session.get_status().is_some_and(|s| s.is_informational()) {
-            break;
-        }
-    }
-    let status = session.get_status().map_or(0, |s| s.as_u16());
-    report.upstream_status = Some(status);
+    let reply = read_answer(&mut stream)
+        .await
+        .map_err(|error| AttemptFailure {
+            error,
+            sent: true,
+            reused,
+        })?;
+    report.upstream_status = Some(reply.status);
     METRICS
         .upstream_responses
-        .with_label_values(&[&route.name, status_class(status)])
+        .with_label_values(&[&route.name, status_class(reply.status)])
         .inc();
-    let content_type = session
-        .get_header(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut answer = BytesMut::new();
-    while let Some(chunk) = session.read_body_ref().await.map_err(sent)? {
-        if answer.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(sent(Error::explain(
-                ErrorType::H1Error,
-                "provider answer exceeds the gateway's buffer",
-            )));
-        }
-        answer.extend_from_slice(chunk);
-    }
-    session.respect_keepalive();
-    if let Some(stream) = session.reuse().await {
+    if reply.reusable {
         transport.release_stream(stream, peer.reuse_hash(), Some(route.peer.idle_timeout));
     }
-    Ok(ProviderReply {
-        status,
-        content_type,
-        body: answer.freeze(),
-    })
+    Ok(reply)
 }
 
 /// Jittered exponential backoff: 50 ms, 100 ms, 200 ms… at most a quarter of

@@ -1,9 +1,11 @@
-//! The thin Pingora adapter: one `ProxyHttp` whose `request_filter` routes,
-//! validates and rewrites the caller's request with the pure core, runs the
-//! upstream exchange, and answers. Pingora writes a response header before it
-//! has seen the body, so a provider's "200 with an error inside" could not be
-//! turned into a 400 on the streaming proxy path; the exchange is therefore
-//! buffered here, on Pingora's own pooled connector.
+//! The gateway core and its Pingora front end. `TokenGateway` holds the steps
+//! of one exchange (admit the head, rewrite the form with the pure core,
+//! exchange with the provider, shape the answer, keep the books); both front
+//! ends, `front_door`'s HTTP/1 fast path and `PingoraFrontEnd` here, call them.
+//! Pingora writes a response header before it has seen the body, so a
+//! provider's "200 with an error inside" could not be turned into a 400 on the
+//! streaming proxy path; the exchange is therefore buffered, on Pingora's own
+//! pooled connector.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -13,75 +15,84 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use pingora::connectors::TransportConnector;
-use pingora::http::{RequestHeader, ResponseHeader};
-use pingora::protocols::http::v1::client::http_req_header_to_wire;
+use pingora::http::ResponseHeader;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
-use crate::cidr::{client_address, Cidr};
+use crate::caller::{caller_address, header_text, CallerHeaders};
 use crate::exchange::{exchange, ExchangeReport};
 use crate::metrics::{method_label, status_label, METRICS};
 use crate::oauth_error::OAuthError;
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
+use crate::provider_wire::push_field;
 use crate::rewrite::{rewrite, RewrittenRequest};
 use crate::rules::request::UpstreamMethod;
 use crate::rules::response::{mime_is, ProviderAnswer};
 
 const USER_AGENT: &str = concat!("quirkgate/", env!("CARGO_PKG_VERSION"));
 
-/// The token gateway service.
+/// The gateway core both front ends share: the plan, the upstream connector,
+/// and the steps of one token exchange.
 pub struct TokenGateway {
     plan: Arc<ArcSwap<GatewayPlan>>,
     transport: TransportConnector,
-}
-
-impl TokenGateway {
-    pub fn new(plan: Arc<ArcSwap<GatewayPlan>>, transport: TransportConnector) -> Self {
-        TokenGateway { plan, transport }
-    }
 }
 
 /// Per-request state: what the access log and metrics report.
 pub struct ExchangeCtx {
     started: Instant,
     route: Option<Arc<TokenRoute>>,
+    method: &'static str,
     status: u16,
     refusal: Option<&'static str>,
     report: ExchangeReport,
     bytes_in: usize,
     bytes_out: usize,
     /// The caller's body was read in full, so its connection can carry another request.
-    body_consumed: bool,
+    pub body_consumed: bool,
 }
 
 /// The answer to write: status, JSON body and any extra header.
-struct Answer {
-    status: u16,
-    body: Bytes,
-    allow: Option<String>,
-    retry_after_seconds: Option<u32>,
+pub struct Answer {
+    pub status: u16,
+    pub body: Bytes,
+    pub allow: Option<String>,
+    pub retry_after_seconds: Option<u32>,
 }
 
-impl Answer {
-    fn from_error(error: &OAuthError) -> Self {
-        Answer {
-            status: error.status,
-            body: error.to_json().into(),
-            allow: None,
-            retry_after_seconds: error.retry_after_seconds,
-        }
+/// The caller's request head, as either front end parsed it.
+pub struct CallerRequest<'a, H: CallerHeaders + ?Sized> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a H,
+    /// The TCP peer's address, when the connection has one.
+    pub peer: Option<IpAddr>,
+}
+
+/// A request the route takes: whether its body is a form to read.
+pub struct Admitted {
+    pub route: Arc<TokenRoute>,
+    pub reads_form: bool,
+}
+
+impl TokenGateway {
+    pub fn new(plan: Arc<ArcSwap<GatewayPlan>>, transport: TransportConnector) -> Self {
+        TokenGateway { plan, transport }
     }
-}
 
-#[async_trait]
-impl ProxyHttp for TokenGateway {
-    type CTX = ExchangeCtx;
+    /// The plan an exchange starts with; it finishes with it even across a reload.
+    pub fn plan(&self) -> Arc<GatewayPlan> {
+        self.plan.load_full()
+    }
 
-    fn new_ctx(&self) -> ExchangeCtx {
+    /// Starts the books on one request.
+    pub fn begin(&self) -> ExchangeCtx {
+        METRICS.in_flight.inc();
         ExchangeCtx {
             started: Instant::now(),
             route: None,
+            method: "other",
             status: 0,
             refusal: None,
             report: ExchangeReport::default(),
@@ -91,158 +102,66 @@ impl ProxyHttp for TokenGateway {
         }
     }
 
-    /// Handles the whole exchange and answers; nothing reaches Pingora's proxy path.
-    async fn request_filter(&self, session: &mut Session, ctx: &mut ExchangeCtx) -> Result<bool> {
-        METRICS.in_flight.inc();
-        ctx.started = Instant::now();
-        // RFC 9112 §9.3.2: pipelined requests are answered in order, not dropped with the connection.
-        session.set_pipelining_enabled(true);
-        // The plan this exchange starts with is the one it finishes with, even across a reload.
-        let plan = self.plan.load_full();
-        // Idle keep-alive callers are closed after this. Only shortens a keep-alive Pingora
-        // already granted: HTTP/1.0 and ambiguous framing (Content-Length with
-        // Transfer-Encoding) stay closed. Refusals below may close at once instead.
-        if session.get_keepalive().is_some() {
-            session.set_keepalive(Some(plan.client_idle_timeout_secs));
-        }
-        let answer = match self.handle(session, &plan, ctx).await {
-            Ok(answer) => answer,
-            Err(error) => {
-                // A refusal before the body was read leaves unread bytes on the connection.
-                if !ctx.body_consumed {
-                    session.set_keepalive(None);
-                }
-                if ctx.report.attempts == 0 {
-                    ctx.refusal = Some(error.reason);
-                    let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-                    METRICS
-                        .refused
-                        .with_label_values(&[route, error.reason])
-                        .inc();
-                }
-                let mut answer = Answer::from_error(&error);
-                if error.status == 405 {
-                    answer.allow = ctx.route.as_ref().map(|r| r.allow.clone());
-                }
-                answer
-            }
-        };
-        ctx.status = answer.status;
-        ctx.bytes_out = answer.body.len();
-        write_answer(session, answer).await?;
-        Ok(true)
-    }
-
-    /// Never reached: every request is answered in `request_filter`.
-    async fn upstream_peer(
+    /// Everything settled from the head alone, in order: the route, the head's
+    /// size, who may call and how often, the method, the media type.
+    pub fn admit<H: CallerHeaders + ?Sized>(
         &self,
-        _session: &mut Session,
-        _ctx: &mut ExchangeCtx,
-    ) -> Result<Box<HttpPeer>> {
-        Error::e_explain(
-            ErrorType::InternalError,
-            "quirkgate answers every request in request_filter",
-        )
-    }
-
-    /// One access-log line and the request metrics; no parameter or header value is ever logged.
-    async fn logging(&self, session: &mut Session, error: Option<&Error>, ctx: &mut ExchangeCtx) {
-        METRICS.in_flight.dec();
-        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-        let method = method_label(&session.req_header().method);
-        let elapsed = ctx.started.elapsed();
-        METRICS
-            .requests
-            .with_label_values(&[route, method, status_label(ctx.status)])
-            .inc();
-        METRICS
-            .request_duration
-            .with_label_values(&[route])
-            .observe(elapsed.as_secs_f64());
-        log::info!(
-            target: "quirkgate::access",
-            "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}",
-            ctx.status,
-            OrDash(ctx.report.upstream_status),
-            elapsed.as_secs_f64() * 1000.0,
-            ctx.report.upstream_elapsed.as_secs_f64() * 1000.0,
-            ctx.report.attempts,
-            ctx.report.reused_connection,
-            ctx.bytes_in,
-            ctx.bytes_out,
-            ctx.refusal.unwrap_or("-"),
-            error.map_or(String::new(), |e| format!(" error={}", e.etype().as_str())),
-        );
-    }
-
-    /// Pingora's error lines name the route and method only: never a URI with a query.
-    fn request_summary(&self, session: &Session, ctx: &ExchangeCtx) -> String {
-        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-        format!(
-            "{} route={route}",
-            method_label(&session.req_header().method)
-        )
-    }
-}
-
-impl TokenGateway {
-    async fn handle(
-        &self,
-        session: &mut Session,
         plan: &GatewayPlan,
+        request: &CallerRequest<'_, H>,
         ctx: &mut ExchangeCtx,
-    ) -> Result<Answer, OAuthError> {
-        let Some(route) = plan.route(session.req_header().uri.path()) else {
+    ) -> Result<Admitted, OAuthError> {
+        ctx.method = method_label(request.method);
+        let Some(route) = plan.route(request.path) else {
             return Err(OAuthError::not_found());
         };
-        let route = route.clone();
         ctx.route = Some(route.clone());
-        if header_bytes(session.req_header()) > MAX_HEADER_BYTES {
+        if request.headers.wire_bytes() > MAX_HEADER_BYTES {
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
-        // Who may call, and how often, is settled before anything else is read.
         let client = route
             .access
             .needs_client_address()
-            .then(|| caller_address(session, &plan.trusted_proxies))
+            .then(|| caller_address(request.peer, request.headers, &plan.trusted_proxies))
             .flatten();
-        route.access.admit(client, &session.req_header().headers)?;
-        let method = &session.req_header().method;
-        if !route.methods.contains(method) {
+        route.access.admit(client, request.headers)?;
+        if !route.methods.iter().any(|m| m.as_str() == request.method) {
             return Err(OAuthError::method_not_allowed());
         }
-        let body = if route.reads_form() && *method == http::Method::POST {
-            let content_type = session.req_header().headers.get(http::header::CONTENT_TYPE);
-            if !content_type
-                .and_then(|v| v.to_str().ok())
+        let reads_form = route.reads_form() && request.method == "POST";
+        if reads_form
+            && !request
+                .headers
+                .value("content-type")
+                .and_then(header_text)
                 .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"))
-            {
-                return Err(OAuthError::unsupported_media_type());
-            }
-            read_body(session, &route).await?
-        } else {
-            BytesMut::new()
-        };
+        {
+            return Err(OAuthError::unsupported_media_type());
+        }
+        Ok(Admitted {
+            route: route.clone(),
+            reads_form,
+        })
+    }
+
+    /// Rewrites the read request, exchanges it with the provider and shapes the answer.
+    pub async fn forward(
+        &self,
+        route: &TokenRoute,
+        body: &[u8],
+        authorization: Option<&[u8]>,
+        ctx: &mut ExchangeCtx,
+    ) -> Result<Answer, OAuthError> {
         ctx.body_consumed = true;
         ctx.bytes_in = body.len();
-        let authorization = match session
-            .req_header()
-            .headers
-            .get(http::header::AUTHORIZATION)
-        {
-            Some(value) => Some(value.to_str().map_err(|_| {
+        let authorization = match authorization {
+            Some(value) => Some(header_text(value).ok_or_else(|| {
                 OAuthError::invalid_client("the Authorization header is not readable text")
             })?),
             None => None,
         };
-        let rewritten = rewrite(&route.request_rules, &body, authorization)?;
-        let header = upstream_header(&route, &rewritten)?;
+        let rewritten = rewrite(&route.request_rules, body, authorization)?;
         // Serialized once: every attempt sends the same bytes.
-        let mut wire = http_req_header_to_wire(&header).ok_or_else(|| {
-            OAuthError::invalid_request("the rewritten request is not valid HTTP", "malformed")
-        })?;
-        wire.extend_from_slice(rewritten.body.as_bytes());
-        let wire = wire.freeze();
+        let wire = upstream_request(route, &rewritten)?;
         // Held until the exchange ends, whichever way it ends.
         let _slot = route
             .access
@@ -251,7 +170,7 @@ impl TokenGateway {
             .map(|slots| slots.try_acquire())
             .transpose()?;
         let reply = exchange(
-            &route,
+            route,
             &self.transport,
             &wire,
             rewritten.grant_type.as_deref(),
@@ -271,6 +190,168 @@ impl TokenGateway {
             retry_after_seconds: None,
         })
     }
+
+    /// The answer to a refused request; refusals before any upstream attempt are counted.
+    pub fn refuse(&self, error: OAuthError, ctx: &mut ExchangeCtx) -> Answer {
+        if ctx.report.attempts == 0 {
+            ctx.refusal = Some(error.reason);
+            let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
+            METRICS
+                .refused
+                .with_label_values(&[route, error.reason])
+                .inc();
+        }
+        Answer {
+            status: error.status,
+            body: error.to_json().into(),
+            allow: (error.status == 405)
+                .then(|| ctx.route.as_ref().map(|r| r.allow.clone()))
+                .flatten(),
+            retry_after_seconds: error.retry_after_seconds,
+        }
+    }
+
+    /// Notes the answer about to be written.
+    pub fn answered(&self, answer: &Answer, ctx: &mut ExchangeCtx) {
+        ctx.status = answer.status;
+        ctx.bytes_out = answer.body.len();
+    }
+
+    /// One access-log line and the request metrics; no parameter or header
+    /// value is ever logged. `error` names a failure writing the answer.
+    pub fn finish(&self, ctx: &ExchangeCtx, error: Option<&str>) {
+        METRICS.in_flight.dec();
+        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
+        let method = ctx.method;
+        let elapsed = ctx.started.elapsed();
+        METRICS
+            .requests
+            .with_label_values(&[route, method, status_label(ctx.status)])
+            .inc();
+        METRICS
+            .request_duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+        if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
+            return;
+        }
+        log::info!(
+            target: "quirkgate::access",
+            "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}{}",
+            ctx.status,
+            OrDash(ctx.report.upstream_status),
+            elapsed.as_secs_f64() * 1000.0,
+            ctx.report.upstream_elapsed.as_secs_f64() * 1000.0,
+            ctx.report.attempts,
+            ctx.report.reused_connection,
+            ctx.bytes_in,
+            ctx.bytes_out,
+            ctx.refusal.unwrap_or("-"),
+            if error.is_some() { " error=" } else { "" },
+            error.unwrap_or(""),
+        );
+    }
+}
+
+/// The Pingora front end: HTTP/2 callers, and the HTTP/1 requests the fast
+/// path hands over (chunked bodies, HTTP/1.0, `Expect`, odd framing), go
+/// through Pingora's own HTTP stack. `request_filter` answers every request.
+pub struct PingoraFrontEnd {
+    pub gateway: Arc<TokenGateway>,
+}
+
+#[async_trait]
+impl ProxyHttp for PingoraFrontEnd {
+    type CTX = ExchangeCtx;
+
+    fn new_ctx(&self) -> ExchangeCtx {
+        self.gateway.begin()
+    }
+
+    /// Handles the whole exchange and answers; nothing reaches Pingora's proxy path.
+    async fn request_filter(&self, session: &mut Session, ctx: &mut ExchangeCtx) -> Result<bool> {
+        // RFC 9112 §9.3.2: pipelined requests are answered in order, not dropped with the connection.
+        session.set_pipelining_enabled(true);
+        let plan = self.gateway.plan();
+        // Idle keep-alive callers are closed after this. Only shortens a keep-alive Pingora
+        // already granted: HTTP/1.0 and ambiguous framing (Content-Length with
+        // Transfer-Encoding) stay closed. Refusals below may close at once instead.
+        if session.get_keepalive().is_some() {
+            session.set_keepalive(Some(plan.client_idle_timeout_secs));
+        }
+        let answer = match self.handle(session, &plan, ctx).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                // A refusal before the body was read leaves unread bytes on the connection.
+                if !ctx.body_consumed {
+                    session.set_keepalive(None);
+                }
+                self.gateway.refuse(error, ctx)
+            }
+        };
+        self.gateway.answered(&answer, ctx);
+        write_answer(session, answer).await?;
+        Ok(true)
+    }
+
+    /// Never reached: every request is answered in `request_filter`.
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        _ctx: &mut ExchangeCtx,
+    ) -> Result<Box<HttpPeer>> {
+        Error::e_explain(
+            ErrorType::InternalError,
+            "quirkgate answers every request in request_filter",
+        )
+    }
+
+    async fn logging(&self, _session: &mut Session, error: Option<&Error>, ctx: &mut ExchangeCtx) {
+        self.gateway.finish(ctx, error.map(|e| e.etype().as_str()));
+    }
+
+    /// Pingora's error lines name the route and method only: never a URI with a query.
+    fn request_summary(&self, session: &Session, ctx: &ExchangeCtx) -> String {
+        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
+        format!(
+            "{} route={route}",
+            method_label(session.req_header().method.as_str())
+        )
+    }
+}
+
+impl PingoraFrontEnd {
+    async fn handle(
+        &self,
+        session: &mut Session,
+        plan: &GatewayPlan,
+        ctx: &mut ExchangeCtx,
+    ) -> Result<Answer, OAuthError> {
+        let header = session.req_header();
+        let request = CallerRequest {
+            method: header.method.as_str(),
+            path: header.uri.path(),
+            headers: &header.headers,
+            peer: session
+                .client_addr()
+                .and_then(|a| a.as_inet())
+                .map(|a| a.ip()),
+        };
+        let admitted = self.gateway.admit(plan, &request, ctx)?;
+        let body = if admitted.reads_form {
+            read_body(session, &admitted.route).await?
+        } else {
+            BytesMut::new()
+        };
+        let authorization = session
+            .req_header()
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .map(http::HeaderValue::as_bytes);
+        self.gateway
+            .forward(&admitted.route, &body, authorization, ctx)
+            .await
+    }
 }
 
 /// A log field that prints `-` when absent, without building a String per request.
@@ -283,29 +364,6 @@ impl std::fmt::Display for OrDash {
             None => f.write_str("-"),
         }
     }
-}
-
-/// Size of the request's header fields as received (names, values, `: ` and CRLF).
-fn header_bytes(header: &RequestHeader) -> usize {
-    header
-        .headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len() + 4)
-        .sum()
-}
-
-/// The TCP peer, or the caller it forwards for when it is a trusted proxy;
-/// `None` when unknown (a Unix socket, an unreadable forwarded hop).
-fn caller_address(session: &Session, trusted_proxies: &[Cidr]) -> Option<IpAddr> {
-    let peer = session.client_addr()?.as_inet()?.ip();
-    let forwarded = session
-        .req_header()
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        // Not text is not an address: the hop, if it must be read, makes the caller unknown.
-        .map(|value| value.to_str().unwrap_or("?"));
-    client_address(peer, forwarded, trusted_proxies)
 }
 
 /// Reads the whole form body within `body_timeout`, refusing it past `max_body_bytes`.
@@ -343,62 +401,73 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
     }
 }
 
-/// The provider's request header: its own Host, an exact Content-Length, JSON
-/// asked for, then whatever headers the rules produced.
-fn upstream_header(
+/// The provider's request, head and body: its own Host, an exact
+/// Content-Length, JSON asked for, then whatever headers the rules produced
+/// (a rule's header replaces a default of the same name, and the last of a
+/// name wins). Values that would split the message are refused.
+fn upstream_request(
     route: &TokenRoute,
     rewritten: &RewrittenRequest<'_>,
-) -> Result<RequestHeader, OAuthError> {
+) -> Result<Bytes, OAuthError> {
     let target = &route.upstream;
-    let mut path =
-        String::with_capacity(target.path.len() + target.query.len() + rewritten.query.len() + 2);
-    path.push_str(&target.path);
+    let body = rewritten.body.as_bytes();
+    let mut wire = Vec::with_capacity(256 + target.path.len() + rewritten.query.len() + body.len());
+    wire.extend_from_slice(rewritten.method.as_str().as_bytes());
+    wire.push(b' ');
+    let target_start = wire.len();
+    wire.extend_from_slice(target.path.as_bytes());
     if !target.query.is_empty() || !rewritten.query.is_empty() {
-        path.push('?');
-        path.push_str(&target.query);
+        wire.push(b'?');
+        wire.extend_from_slice(target.query.as_bytes());
         if !target.query.is_empty() && !rewritten.query.is_empty() {
-            path.push('&');
+            wire.push(b'&');
         }
-        path.push_str(&rewritten.query);
+        wire.extend_from_slice(rewritten.query.as_bytes());
     }
-    let bad = |_| OAuthError::invalid_request("a header value is not allowed in HTTP", "malformed");
-    let mut header = RequestHeader::build(
-        rewritten.method.as_str(),
-        path.as_bytes(),
-        Some(6 + rewritten.headers.len()),
-    )
-    .map_err(|_| {
-        OAuthError::invalid_request("the rewritten request line is not valid HTTP", "malformed")
-    })?;
-    header
-        .insert_header(http::header::HOST, target.authority.as_str())
-        .map_err(bad)?;
+    if !wire[target_start..].iter().all(|b| b.is_ascii_graphic()) {
+        return Err(OAuthError::invalid_request(
+            "the rewritten request line is not valid HTTP",
+            "malformed",
+        ));
+    }
+    wire.extend_from_slice(b" HTTP/1.1\r\n");
+    let bad = || OAuthError::invalid_request("a header is not allowed in HTTP", "malformed");
+    if !push_field(&mut wire, b"Host", target.authority.as_bytes()) {
+        return Err(bad());
+    }
     if rewritten.method == UpstreamMethod::Post {
-        header
-            .insert_header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .map_err(bad)?;
-        header
-            .insert_header(http::header::CONTENT_LENGTH, rewritten.body.len())
-            .map_err(bad)?;
+        wire.extend_from_slice(
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
+        );
+        wire.extend_from_slice(body.len().to_string().as_bytes());
+        wire.extend_from_slice(b"\r\n");
     }
-    header
-        .insert_header(http::header::ACCEPT, "application/json")
-        .map_err(bad)?;
-    header
-        .insert_header(http::header::USER_AGENT, USER_AGENT)
-        .map_err(bad)?;
-    for field in &rewritten.headers {
-        let name = http::HeaderName::from_bytes(field.name.decoded().as_bytes()).map_err(|_| {
-            OAuthError::invalid_request("a header name is not allowed in HTTP", "malformed")
-        })?;
-        header
-            .insert_header(name, field.value.decoded().as_ref())
-            .map_err(bad)?;
+    let from_rules = |name: &str| {
+        rewritten
+            .headers
+            .iter()
+            .any(|field| field.name.decoded().eq_ignore_ascii_case(name))
+    };
+    if !from_rules("accept") {
+        wire.extend_from_slice(b"Accept: application/json\r\n");
     }
-    Ok(header)
+    if !from_rules("user-agent") {
+        push_field(&mut wire, b"User-Agent", USER_AGENT.as_bytes());
+    }
+    for (index, field) in rewritten.headers.iter().enumerate() {
+        let name = field.name.decoded();
+        let replaced_later = rewritten.headers[index + 1..]
+            .iter()
+            .any(|later| later.name.decoded().eq_ignore_ascii_case(&name));
+        if !replaced_later
+            && !push_field(&mut wire, name.as_bytes(), field.value.decoded().as_bytes())
+        {
+            return Err(bad());
+        }
+    }
+    wire.extend_from_slice(b"\r\n");
+    wire.extend_from_slice(body);
+    Ok(wire.into())
 }
 
 async fn write_answer(session: &mut Session, answer: Answer) -> Result<()> {

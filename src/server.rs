@@ -18,7 +18,8 @@ use pingora::services::listening::Service;
 
 use crate::config::{load_file, GatewayFile};
 use crate::edge_tls::EdgeCertificate;
-use crate::gateway::TokenGateway;
+use crate::front_door::FrontDoor;
+use crate::gateway::{PingoraFrontEnd, TokenGateway};
 use crate::metrics::{render, METRICS};
 use crate::plan::{compile, GatewayPlan, Resolution};
 use crate::upstream::resolve;
@@ -26,7 +27,6 @@ use crate::upstream::resolve;
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);
 pub const DEFAULT_UPSTREAM_POOL: usize = 128;
-pub const DOWNSTREAM_READ_BUFFER: usize = 8 * 1024;
 
 /// Loads and compiles a file; every error is listed.
 pub fn load_plan(
@@ -84,17 +84,25 @@ pub fn build_server(
     std::sync::LazyLock::force(&METRICS);
 
     let plan = Arc::new(ArcSwap::from_pointee(plan));
-    let gateway = TokenGateway::new(
+    let gateway = Arc::new(TokenGateway::new(
         plan.clone(),
         TransportConnector::new(Some(connector_options)),
+    ));
+    let pingora_stack = pingora_proxy::http_proxy(
+        &server.configuration,
+        PingoraFrontEnd {
+            gateway: gateway.clone(),
+        },
     );
-    let mut proxy = pingora_proxy::http_proxy_service(&server.configuration, gateway);
-    // Token requests are a few hundred bytes: an 8 KiB read buffer instead of
-    // Pingora's 64 KiB keeps idle keep-alive connections cheap.
-    let mut listener = ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings {
-        read: Some(DOWNSTREAM_READ_BUFFER),
-        write: None,
-    });
+    let mut proxy = Service::new(
+        "quirkgate token gateway".to_owned(),
+        FrontDoor::new(gateway, pingora_stack),
+    );
+    // No socket-level buffers: the fast path reads through a per-thread buffer
+    // and writes each answer in one piece, so an idle keep-alive connection
+    // owns no buffer at all (Pingora's default is 64 KiB for reads).
+    let mut listener =
+        ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings::unbuffered());
     if let Some(certificate) = &edge_certificate {
         let mut settings = pingora::listeners::tls::TlsSettings::intermediate("", "")
             .map_err(|e| e.to_string())?;
