@@ -2,20 +2,29 @@
 //! the one retry policy a token gateway can afford: an attempt is repeated
 //! only while the provider cannot have received the whole request.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pingora::connectors::TransportConnector;
 use pingora::prelude::timeout;
-use pingora::upstreams::peer::Peer;
 use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
 
+use crate::idle_connections::{self, PoolKey};
 use crate::metrics::{status_class, METRICS};
 use crate::oauth_error::OAuthError;
 use crate::plan::TokenRoute;
 use crate::provider_wire::{read_answer, ProviderReply};
 use crate::upstream::build_peer;
+
+/// How exchanges reach providers: Pingora's connector for new connections
+/// (TCP, TLS with the route's trust anchors), and per-thread idle pools.
+pub struct ProviderConnector {
+    pub transport: TransportConnector,
+    /// Idle connections kept per worker thread and provider peer.
+    pub idle_per_thread: usize,
+}
 
 /// What the exchange did, for the access log and metrics.
 #[derive(Default, Debug)]
@@ -55,7 +64,7 @@ pub fn error_kind(error: &Error) -> &'static str {
 /// `retry_after_send`, failures after the write.
 pub async fn exchange(
     route: &TokenRoute,
-    transport: &TransportConnector,
+    connector: &ProviderConnector,
     request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
@@ -63,7 +72,7 @@ pub async fn exchange(
     let started = Instant::now();
     let result = timeout(
         route.timeout,
-        attempts(route, transport, request, grant_type, report),
+        attempts(route, connector, request, grant_type, report),
     )
     .await;
     report.upstream_elapsed = started.elapsed();
@@ -85,7 +94,7 @@ pub async fn exchange(
 
 async fn attempts(
     route: &TokenRoute,
-    transport: &TransportConnector,
+    connector: &ProviderConnector,
     request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
@@ -105,9 +114,8 @@ async fn attempts(
                 "resolve",
             ));
         };
-        let peer = build_peer(&route.upstream, address, &route.peer);
         report.attempts += 1;
-        let failure = match attempt(route, transport, &peer, request, force_fresh, report).await {
+        let failure = match attempt(route, connector, address, request, force_fresh, report).await {
             Ok(reply) => return Ok(reply),
             Err(failure) => failure,
         };
@@ -169,28 +177,38 @@ async fn attempts(
 
 async fn attempt(
     route: &TokenRoute,
-    transport: &TransportConnector,
-    peer: &pingora::upstreams::peer::HttpPeer,
+    connector: &ProviderConnector,
+    address: SocketAddr,
     request: &Bytes,
     force_fresh: bool,
     report: &mut ExchangeReport,
 ) -> Result<ProviderReply, AttemptFailure> {
-    let connected = if force_fresh {
-        transport.new_stream(peer).await.map(|s| (s, false))
+    let key = PoolKey::new(&route.upstream, &route.peer, address);
+    let pooled = if force_fresh {
+        None
     } else {
-        transport.get_stream(peer).await
+        idle_connections::take(key, route.peer.idle_timeout)
     };
-    let (stream, reused) = connected.map_err(|error| AttemptFailure {
-        error,
-        sent: false,
-        reused: false,
-    })?;
+    let (mut stream, reused) = match pooled {
+        Some(stream) => (stream, true),
+        None => {
+            let peer = build_peer(&route.upstream, address, &route.peer);
+            // Boxed: the connect future (TLS included) is large and rarely needed.
+            let stream = Box::pin(connector.transport.new_stream(&peer))
+                .await
+                .map_err(|error| AttemptFailure {
+                    error,
+                    sent: false,
+                    reused: false,
+                })?;
+            (stream, false)
+        }
+    };
     report.reused_connection = reused;
     METRICS
         .upstream_connections
         .with_label_values(&[route.name.as_str(), if reused { "true" } else { "false" }])
         .inc();
-    let mut stream = stream;
     let unsent = |e: std::io::Error| AttemptFailure {
         error: Error::because(ErrorType::WriteError, "writing the request", e),
         sent: false,
@@ -213,7 +231,12 @@ async fn attempt(
         .with_label_values(&[&route.name, status_class(reply.status)])
         .inc();
     if reply.reusable {
-        transport.release_stream(stream, peer.reuse_hash(), Some(route.peer.idle_timeout));
+        idle_connections::put(
+            key,
+            stream,
+            connector.idle_per_thread,
+            route.peer.idle_timeout,
+        );
     }
     Ok(reply)
 }

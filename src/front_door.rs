@@ -66,17 +66,32 @@ impl FrontDoor {
 
 #[async_trait]
 impl ServerApp for FrontDoor {
+    /// Moves the connection to a task of its own and returns at once: the task
+    /// Pingora's listener spawned per connection is sized for a TLS handshake
+    /// (about 9 KB), and an idle keep-alive connection should not carry it.
     async fn process_new(
         self: &Arc<Self>,
         stream: Stream,
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
-        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
-            return self.pingora.process_new(stream, shutdown).await;
-        }
-        match self.serve(stream, shutdown).await {
-            Some(stream) => self.pingora.process_new(stream, shutdown).await,
-            None => None,
+        let door = self.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { door.serve_connection(stream, &shutdown).await });
+        None
+    }
+}
+
+impl FrontDoor {
+    async fn serve_connection(&self, stream: Stream, shutdown: &ShutdownWatch) {
+        let mut handed_over = if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            Some(stream)
+        } else {
+            self.serve(stream, shutdown).await
+        };
+        // What Pingora's listener would have done: keep handing Pingora's stack
+        // the connection while it stays reusable.
+        while let Some(stream) = handed_over {
+            handed_over = self.pingora.process_new(stream, shutdown).await;
         }
     }
 }
@@ -211,9 +226,7 @@ impl FrontDoor {
             };
             let taken = self.take(&received, framing, &plan, peer);
             let (answer, close) = Box::pin(self.exchange(&mut stream, &mut received, taken)).await;
-            let Some((framing, mut ctx, answer)) = answer else {
-                return None;
-            };
+            let (framing, mut ctx, answer) = answer?;
             let close = close || framing.close || *shutdown.borrow();
             self.gateway.answered(&answer, &mut ctx);
             let written = write_answer(&mut stream, &answer, close).await;

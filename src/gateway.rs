@@ -14,14 +14,13 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use pingora::connectors::TransportConnector;
 use pingora::http::ResponseHeader;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
 use crate::caller::{caller_address, header_text, CallerHeaders};
-use crate::exchange::{exchange, ExchangeReport};
+use crate::exchange::{exchange, ExchangeReport, ProviderConnector};
 use crate::metrics::{method_label, status_label, METRICS};
 use crate::oauth_error::OAuthError;
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
@@ -36,7 +35,7 @@ const USER_AGENT: &str = concat!("quirkgate/", env!("CARGO_PKG_VERSION"));
 /// and the steps of one token exchange.
 pub struct TokenGateway {
     plan: Arc<ArcSwap<GatewayPlan>>,
-    transport: TransportConnector,
+    connector: ProviderConnector,
 }
 
 /// Per-request state: what the access log and metrics report.
@@ -77,8 +76,8 @@ pub struct Admitted {
 }
 
 impl TokenGateway {
-    pub fn new(plan: Arc<ArcSwap<GatewayPlan>>, transport: TransportConnector) -> Self {
-        TokenGateway { plan, transport }
+    pub fn new(plan: Arc<ArcSwap<GatewayPlan>>, connector: ProviderConnector) -> Self {
+        TokenGateway { plan, connector }
     }
 
     /// The plan an exchange starts with; it finishes with it even across a reload.
@@ -171,7 +170,7 @@ impl TokenGateway {
             .transpose()?;
         let reply = exchange(
             route,
-            &self.transport,
+            &self.connector,
             &wire,
             rewritten.grant_type.as_deref(),
             &mut ctx.report,

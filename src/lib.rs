@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod form;
 pub mod front_door;
 pub mod gateway;
+pub mod idle_connections;
 pub mod logging;
 pub mod metrics;
 pub mod mock_provider;

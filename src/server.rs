@@ -18,6 +18,7 @@ use pingora::services::listening::Service;
 
 use crate::config::{load_file, GatewayFile};
 use crate::edge_tls::EdgeCertificate;
+use crate::exchange::ProviderConnector;
 use crate::front_door::FrontDoor;
 use crate::gateway::{PingoraFrontEnd, TokenGateway};
 use crate::metrics::{render, METRICS};
@@ -75,10 +76,8 @@ pub fn build_server(
         .as_deref()
         .map(|p| ServerConf::load_from_yaml(p).unwrap_or_else(|e| panic!("--conf {p}: {e}")));
     let conf = server_conf(&file, base);
-    let connector_options = ConnectorOptions {
-        keepalive_pool_size: conf.upstream_keepalive_pool_size * conf.threads.max(1),
-        ..ConnectorOptions::from_server_conf(&conf)
-    };
+    // New connections only: idle ones live in `idle_connections`, per thread.
+    let connector_options = ConnectorOptions::from_server_conf(&conf);
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
     std::sync::LazyLock::force(&METRICS);
@@ -86,7 +85,10 @@ pub fn build_server(
     let plan = Arc::new(ArcSwap::from_pointee(plan));
     let gateway = Arc::new(TokenGateway::new(
         plan.clone(),
-        TransportConnector::new(Some(connector_options)),
+        ProviderConnector {
+            transport: TransportConnector::new(Some(connector_options)),
+            idle_per_thread: server.configuration.upstream_keepalive_pool_size,
+        },
     ));
     let pingora_stack = pingora_proxy::http_proxy(
         &server.configuration,

@@ -1,0 +1,208 @@
+//! Idle provider connections, kept per worker thread: a connection is used
+//! again only by the runtime it was registered with, and taking one is a
+//! thread-local stack pop with no lock, no task and no syscall.
+//!
+//! Connections are keyed by everything that decides whether one may serve an
+//! exchange: address, TLS, server name and trust group (a connection verified
+//! against one route's `ca_file` never serves a route that would have refused
+//! its certificate). A connection is handed out only while it is younger than
+//! the route's `upstream_idle_timeout` and the provider has neither closed it
+//! nor written to it unasked.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use pingora::protocols::Stream;
+use tokio::io::{AsyncRead, ReadBuf};
+
+use crate::upstream::{PeerSettings, UpstreamTarget};
+
+/// Which idle connections may serve an exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PoolKey(u64);
+
+impl PoolKey {
+    pub fn new(target: &UpstreamTarget, settings: &PeerSettings, address: SocketAddr) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (address, target.tls, &target.host, settings.trust_group).hash(&mut hasher);
+        PoolKey(hasher.finish())
+    }
+}
+
+struct IdleConnection {
+    stream: Stream,
+    since: Instant,
+}
+
+thread_local! {
+    static IDLE: RefCell<HashMap<PoolKey, VecDeque<IdleConnection>>> = RefCell::new(HashMap::new());
+}
+
+/// The most recently used live connection for `key`, if any; expired and
+/// dead ones met on the way are closed.
+pub fn take(key: PoolKey, idle_timeout: Duration) -> Option<Stream> {
+    let now = Instant::now();
+    IDLE.with_borrow_mut(|pools| {
+        let idle = pools.get_mut(&key)?;
+        while let Some(mut connection) = idle.pop_back() {
+            if now.duration_since(connection.since) < idle_timeout
+                && still_quiet(&mut connection.stream)
+            {
+                return Some(connection.stream);
+            }
+        }
+        None
+    })
+}
+
+/// Keeps a connection that finished an exchange cleanly; the oldest goes
+/// past `capacity`, and expired ones are closed.
+pub fn put(key: PoolKey, stream: Stream, capacity: usize, idle_timeout: Duration) {
+    if capacity == 0 {
+        return;
+    }
+    let now = Instant::now();
+    IDLE.with_borrow_mut(|pools| {
+        let idle = pools.entry(key).or_default();
+        while idle
+            .front()
+            .is_some_and(|oldest| now.duration_since(oldest.since) >= idle_timeout)
+        {
+            idle.pop_front();
+        }
+        if idle.len() >= capacity {
+            idle.pop_front();
+        }
+        idle.push_back(IdleConnection { stream, since: now });
+    });
+}
+
+/// Idle connections this thread holds for `key`.
+pub fn count(key: PoolKey) -> usize {
+    IDLE.with_borrow(|pools| pools.get(&key).map_or(0, VecDeque::len))
+}
+
+/// An idle connection must have nothing to read: end of stream means the
+/// provider closed it, and bytes it was never asked for mean it cannot be
+/// trusted with an exchange. One non-blocking read tells.
+fn still_quiet(stream: &mut Stream) -> bool {
+    let mut byte = [0u8; 1];
+    let mut buf = ReadBuf::new(&mut byte);
+    let mut cx = Context::from_waker(Waker::noop());
+    matches!(
+        AsyncRead::poll_read(Pin::new(stream), &mut cx, &mut buf),
+        Poll::Pending
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn connected_pair() -> (Stream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (client, accepted) = tokio::join!(TcpStream::connect(address), listener.accept());
+        let client: Stream = Box::new(pingora::protocols::l4::stream::Stream::from(
+            client.unwrap(),
+        ));
+        (client, accepted.unwrap().0)
+    }
+
+    fn key(port: u16) -> PoolKey {
+        let target = UpstreamTarget::parse("https://provider.example/token").unwrap();
+        let settings = PeerSettings {
+            connect_timeout: Duration::from_secs(1),
+            io_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            ca: None,
+            trust_group: 7,
+        };
+        PoolKey::new(&target, &settings, SocketAddr::from(([127, 0, 0, 1], port)))
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn live_connections_come_back_most_recent_first() {
+        let (first, _first_peer) = connected_pair().await;
+        let (second, _second_peer) = connected_pair().await;
+        let second_id = second.id();
+        put(key(1), first, 8, Duration::from_secs(60));
+        put(key(1), second, 8, Duration::from_secs(60));
+        assert_eq!(count(key(1)), 2);
+        assert!(
+            take(key(2), Duration::from_secs(60)).is_none(),
+            "another key"
+        );
+        let taken = take(key(1), Duration::from_secs(60)).unwrap();
+        assert_eq!(taken.id(), second_id);
+        assert_eq!(count(key(1)), 1);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn closed_chatty_and_expired_connections_are_never_handed_out() {
+        let (closed, closed_peer) = connected_pair().await;
+        drop(closed_peer);
+        let (chatty, mut chatty_peer) = connected_pair().await;
+        chatty_peer
+            .write_all(b"HTTP/1.1 408 Request Timeout\r\n\r\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        put(key(3), closed, 8, Duration::from_secs(60));
+        put(key(3), chatty, 8, Duration::from_secs(60));
+        assert!(take(key(3), Duration::from_secs(60)).is_none());
+        assert_eq!(count(key(3)), 0);
+
+        let (old, _old_peer) = connected_pair().await;
+        put(key(4), old, 8, Duration::from_secs(60));
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert!(take(key(4), Duration::from_millis(10)).is_none());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_pool_keeps_at_most_its_capacity() {
+        let mut peers = Vec::new();
+        for _ in 0..3 {
+            let (stream, peer) = connected_pair().await;
+            peers.push(peer);
+            put(key(5), stream, 2, Duration::from_secs(60));
+        }
+        assert_eq!(count(key(5)), 2);
+        let (stream, _peer) = connected_pair().await;
+        put(key(6), stream, 0, Duration::from_secs(60));
+        assert_eq!(count(key(6)), 0);
+    }
+
+    #[test]
+    fn keys_differ_by_trust_group_name_and_address() {
+        let target = UpstreamTarget::parse("https://provider.example/token").unwrap();
+        let other_name = UpstreamTarget::parse("https://other.example/token").unwrap();
+        let settings = |trust_group| PeerSettings {
+            connect_timeout: Duration::from_secs(1),
+            io_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(1),
+            ca: None,
+            trust_group,
+        };
+        let address = SocketAddr::from(([127, 0, 0, 1], 443));
+        let base = PoolKey::new(&target, &settings(1), address);
+        assert_eq!(base, PoolKey::new(&target, &settings(1), address));
+        assert_ne!(base, PoolKey::new(&target, &settings(2), address));
+        assert_ne!(base, PoolKey::new(&other_name, &settings(1), address));
+        assert_ne!(
+            base,
+            PoolKey::new(
+                &target,
+                &settings(1),
+                SocketAddr::from(([127, 0, 0, 2], 443))
+            )
+        );
+    }
+}
