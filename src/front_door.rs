@@ -16,7 +16,7 @@ use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use pingora::apps::ServerApp;
@@ -174,9 +174,12 @@ pub fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadChec
 /// Parses what has arrived and judges it with [`framing`].
 pub fn check_head(received: &[u8]) -> HeadCheck {
     let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
-    let mut request = httparse::Request::new(&mut fields);
+    parse_and_frame(&mut httparse::Request::new(&mut fields), received)
+}
+
+fn parse_and_frame<'b>(request: &mut httparse::Request<'_, 'b>, received: &'b [u8]) -> HeadCheck {
     match request.parse(received) {
-        Ok(httparse::Status::Complete(head_len)) => framing(&request, head_len),
+        Ok(httparse::Status::Complete(head_len)) => framing(request, head_len),
         Ok(httparse::Status::Partial) if received.len() < MAX_HEAD_BYTES => HeadCheck::Partial,
         // Too long, too many fields, or not HTTP/1 as httparse reads it.
         Ok(httparse::Status::Partial) | Err(_) => HeadCheck::HandOver,
@@ -199,32 +202,38 @@ impl FrontDoor {
             .get_socket_digest()
             .and_then(|digest| digest.peer_addr().and_then(|a| a.as_inet()).map(|a| a.ip()));
         let mut received: Vec<u8> = Vec::new();
+        // One idle timer per connection, pushed back for each request: a
+        // reset costs no allocation, no lock and no wake-up of the runtime.
+        let mut idle_timer = Box::pin(tokio::time::sleep(Duration::ZERO));
         loop {
             let plan = self.gateway.plan();
             let idle = Duration::from_secs(plan.client_idle_timeout_secs);
             // The head: its first byte within the idle timeout, and the whole
             // head within that much again (a head dripped byte by byte ends there).
-            let mut head_deadline = None;
-            let framing = loop {
-                match check_head(&received) {
-                    HeadCheck::Ready(framing) => break framing,
-                    HeadCheck::HandOver => {
-                        return Some(Box::new(Replayed::new(received, stream)));
-                    }
-                    HeadCheck::Partial => {}
+            let mut head_started = false;
+            let taken = loop {
+                match self.take(&received, &plan, peer) {
+                    Ok(taken) => break taken,
+                    Err(HeadCheck::Partial) => {}
+                    Err(_) => return Some(Box::new(Replayed::new(received, stream))),
                 }
-                let wait = match head_deadline {
-                    None if received.is_empty() => idle,
-                    None => *head_deadline.insert(Instant::now() + idle) - Instant::now(),
-                    Some(deadline) => deadline.saturating_duration_since(Instant::now()),
+                if !head_started {
+                    head_started = !received.is_empty();
+                    idle_timer
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + idle);
+                }
+                let read = tokio::select! {
+                    biased;
+                    read = read_some(&mut stream, &mut received) => read,
+                    () = &mut idle_timer => return None,
                 };
-                match timeout(wait, read_some(&mut stream, &mut received)).await {
-                    Ok(Ok(read)) if read > 0 => {}
-                    // Quiet past the idle timeout, closed, or failed: nothing to answer.
+                match read {
+                    Ok(read) if read > 0 => {}
+                    // Closed or failed: nothing to answer.
                     _ => return None,
                 }
             };
-            let taken = self.take(&received, framing, &plan, peer);
             let (answer, close) = Box::pin(self.exchange(&mut stream, &mut received, taken)).await;
             let (framing, mut ctx, answer) = answer?;
             let close = close || framing.close || *shutdown.borrow();
@@ -247,18 +256,21 @@ impl FrontDoor {
         }
     }
 
-    /// Parses the head again, now for the core (no await here: the borrowed
-    /// fields never outlive this call).
+    /// Parses what has arrived and, when the fast path takes the request,
+    /// lets the gateway core judge its head. No await here: the borrowed
+    /// fields never outlive this call.
     fn take(
         &self,
         received: &[u8],
-        framing: Framing,
         plan: &GatewayPlan,
         peer: Option<std::net::IpAddr>,
-    ) -> Taken {
+    ) -> Result<Taken, HeadCheck> {
         let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
         let mut request = httparse::Request::new(&mut fields);
-        let _ = request.parse(received);
+        let framing = match parse_and_frame(&mut request, received) {
+            HeadCheck::Ready(framing) => framing,
+            other => return Err(other),
+        };
         let mut ctx = self.gateway.begin();
         let path = request.path.unwrap_or("/");
         let caller = CallerRequest {
@@ -273,12 +285,12 @@ impl FrontDoor {
             .iter()
             .find(|field| field.name.eq_ignore_ascii_case("authorization"))
             .map(|field| offset_in(received, field.value));
-        Taken {
+        Ok(Taken {
             framing,
             ctx,
             admitted,
             authorization,
-        }
+        })
     }
 
     /// Reads the body and runs the exchange. Returns the answer (or `None`

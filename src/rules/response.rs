@@ -32,6 +32,11 @@ pub trait ResponseRule: Send + Sync + std::fmt::Debug {
     fn maps_errors(&self) -> bool {
         false
     }
+    /// Whether the rule may read the top-level field `key`; rules that only
+    /// read are run on a document holding just the fields they read.
+    fn reads_field(&self, _key: &str) -> bool {
+        true
+    }
 }
 
 /// The compiled response side of a route.
@@ -53,6 +58,24 @@ impl ResponsePlan {
         let is_form = answer
             .content_type
             .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"));
+        if (200..300).contains(&answer.status)
+            && !(self.form_to_json && is_form)
+            && !self.rules.iter().any(|r| r.edits())
+        {
+            // Nothing to rewrite: the rules only look, so only the fields they
+            // read are built; the provider's bytes go back as they came.
+            let mut document = parse_object_fields(answer.body, |key| {
+                self.rules.iter().any(|r| r.reads_field(key))
+            })
+            .ok_or_else(|| not_json(answer.status))?;
+            for rule in &self.rules {
+                rule.apply(&mut document)?;
+            }
+            return Ok(CallerAnswer {
+                status: answer.status,
+                body: original.clone(),
+            });
+        }
         let (mut document, converted) = if self.form_to_json && is_form {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_bytes(answer.body).map_err(|_| {
@@ -69,15 +92,7 @@ impl ResponsePlan {
         } else {
             match serde_json::from_slice::<Value>(answer.body) {
                 Ok(Value::Object(map)) => (map, false),
-                _ => {
-                    return Err(OAuthError::bad_gateway(
-                        format!(
-                            "the provider answered HTTP {} without a JSON object",
-                            answer.status
-                        ),
-                        "not_json",
-                    ))
-                }
+                _ => return Err(not_json(answer.status)),
             }
         };
         if !(200..300).contains(&answer.status) {
@@ -149,6 +164,81 @@ impl ResponsePlan {
             description,
             "provider_error",
         ))
+    }
+}
+
+fn not_json(status: u16) -> OAuthError {
+    OAuthError::bad_gateway(
+        format!("the provider answered HTTP {status} without a JSON object"),
+        "not_json",
+    )
+}
+
+/// A JSON object's top-level fields that `keep` selects, parsed; the others
+/// are only checked for syntax, never built. `None` unless `body` is exactly
+/// one JSON object.
+pub fn parse_object_fields(body: &[u8], keep: impl Fn(&str) -> bool) -> Option<Map<String, Value>> {
+    use serde::de::DeserializeSeed;
+    let mut input = serde_json::Deserializer::from_slice(body);
+    let fields = SelectedFields(keep).deserialize(&mut input).ok()?;
+    input.end().ok()?;
+    Some(fields)
+}
+
+struct SelectedFields<F>(F);
+
+impl<'de, F: Fn(&str) -> bool> serde::de::DeserializeSeed<'de> for SelectedFields<F> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
+        input.deserialize_map(self)
+    }
+}
+
+impl<'de, F: Fn(&str) -> bool> serde::de::Visitor<'de> for SelectedFields<F> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Map::new();
+        while let Some(key) = map.next_key_seed(FieldName)? {
+            if (self.0)(&key) {
+                fields.insert(key.into_owned(), map.next_value()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(fields)
+    }
+}
+
+/// A field name, borrowed from the input unless it has escapes.
+struct FieldName;
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldName {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
+        input.deserialize_str(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FieldName {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(name))
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(name.to_owned()))
     }
 }
 
@@ -294,6 +384,18 @@ impl ResponseRule for ErrorFrom {
     fn maps_errors(&self) -> bool {
         true
     }
+
+    fn reads_field(&self, key: &str) -> bool {
+        let when = &self.when;
+        let starts = |path: &FieldPath| path.0.first().is_some_and(|first| first == key);
+        when.present.iter().any(starts)
+            || when.absent.iter().any(starts)
+            || when.nonzero.iter().any(starts)
+            || when.equals.iter().any(|(path, _)| starts(path))
+            || when.not_equals.iter().any(|(path, _)| starts(path))
+            || self.error.as_ref().is_some_and(starts)
+            || self.description.as_ref().is_some_and(starts)
+    }
 }
 
 /// `unwrap`: replace the document by the object nested at a path (`data`).
@@ -362,6 +464,38 @@ impl ResponseRule for RemoveFields {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn selected_fields_are_the_full_parse_restricted_to_them() {
+        let body = br#"{"access_token":"act.1","data":{"error_code":0,"x":[1,{"y":null}]},"er\u0072or":"e","n":1.5}"#;
+        let full: Map<String, Value> = serde_json::from_slice(body).unwrap();
+        let keep = ["data", "error", "missing"];
+        let selected = parse_object_fields(body, |k| keep.contains(&k)).unwrap();
+        let expected: Map<String, Value> = full
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect();
+        assert_eq!(selected, expected);
+        assert_eq!(
+            selected["error"],
+            json!("e"),
+            "escaped names are matched decoded"
+        );
+        for not_one_object in [
+            &b"[1]"[..],
+            b"\"s\"",
+            b"{\"a\":1} {}",
+            b"{\"a\":}",
+            b"{\"a\":1",
+            b"<html>",
+        ] {
+            assert!(
+                parse_object_fields(not_one_object, |_| true).is_none(),
+                "{:?}",
+                String::from_utf8_lossy(not_one_object)
+            );
+        }
+    }
 
     fn shape(
         plan: &ResponsePlan,
