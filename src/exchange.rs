@@ -76,9 +76,9 @@ pub async fn exchange(
     )
     .await;
     report.upstream_elapsed = started.elapsed();
-    METRICS
+    route
+        .metrics
         .upstream_duration
-        .with_label_values(&[&route.name])
         .observe(report.upstream_elapsed.as_secs_f64());
     match result {
         Ok(outcome) => outcome,
@@ -205,10 +205,11 @@ async fn attempt(
         }
     };
     report.reused_connection = reused;
-    METRICS
-        .upstream_connections
-        .with_label_values(&[route.name.as_str(), if reused { "true" } else { "false" }])
-        .inc();
+    if reused {
+        route.metrics.reused_connections.inc();
+    } else {
+        route.metrics.new_connections.inc();
+    }
     let unsent = |e: std::io::Error| AttemptFailure {
         error: Error::because(ErrorType::WriteError, "writing the request", e),
         sent: false,
@@ -226,10 +227,14 @@ async fn attempt(
             reused,
         })?;
     report.upstream_status = Some(reply.status);
-    METRICS
-        .upstream_responses
-        .with_label_values(&[&route.name, status_class(reply.status)])
-        .inc();
+    if (200..300).contains(&reply.status) {
+        route.metrics.upstream_2xx.inc();
+    } else {
+        METRICS
+            .upstream_responses
+            .with_label_values(&[&route.name, status_class(reply.status)])
+            .inc();
+    }
     if reply.reusable {
         idle_connections::put(
             key,

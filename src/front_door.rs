@@ -119,7 +119,11 @@ pub enum HeadCheck {
 /// Judges a parsed head: the fast path takes HTTP/1.1 with one Host, an
 /// origin-form target and a body framed by at most one plain Content-Length.
 pub fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadCheck {
-    if request.version != Some(1) || !request.path.is_some_and(|p| p.starts_with('/')) {
+    // HEAD answers carry no body: Pingora's stack writes those.
+    if request.version != Some(1)
+        || !request.path.is_some_and(|p| p.starts_with('/'))
+        || request.method == Some("HEAD")
+    {
         return HeadCheck::HandOver;
     }
     let mut content_length = None;
@@ -603,8 +607,9 @@ mod tests {
     #[test]
     fn everything_unusual_goes_to_pingora() {
         for head in [
-            // HTTP/1.0, absolute-form, no Host, two Hosts
+            // HTTP/1.0, HEAD, absolute-form, no Host, two Hosts
             "POST /t HTTP/1.0\r\nHost: gw\r\n\r\n",
+            "HEAD /t HTTP/1.1\r\nHost: gw\r\n\r\n",
             "POST http://gw/t HTTP/1.1\r\nHost: gw\r\n\r\n",
             "POST /t HTTP/1.1\r\n\r\n",
             "POST /t HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",

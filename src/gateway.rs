@@ -223,14 +223,32 @@ impl TokenGateway {
         let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
         let method = ctx.method;
         let elapsed = ctx.started.elapsed();
-        METRICS
-            .requests
-            .with_label_values(&[route, method, status_label(ctx.status)])
-            .inc();
-        METRICS
-            .request_duration
-            .with_label_values(&[route])
-            .observe(elapsed.as_secs_f64());
+        match &ctx.route {
+            Some(known) => {
+                if method == "POST" && ctx.status == 200 {
+                    known.metrics.post_200.inc();
+                } else {
+                    METRICS
+                        .requests
+                        .with_label_values(&[route, method, status_label(ctx.status)])
+                        .inc();
+                }
+                known
+                    .metrics
+                    .request_duration
+                    .observe(elapsed.as_secs_f64());
+            }
+            None => {
+                METRICS
+                    .requests
+                    .with_label_values(&[route, method, status_label(ctx.status)])
+                    .inc();
+                METRICS
+                    .request_duration
+                    .with_label_values(&[route])
+                    .observe(elapsed.as_secs_f64());
+            }
+        }
         if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
             return;
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
 use crate::cidr::{parse_list, Cidr};
 use crate::config::{load_preset, GatewayFile, RouteFile};
+use crate::metrics::RouteMetrics;
 use crate::rules::request::RequestRule;
 use crate::rules::response::ResponsePlan;
 use crate::rules::spec::{compile_request_rules, compile_response_rules};
@@ -50,6 +51,7 @@ pub struct TokenRoute {
     pub response: ResponsePlan,
     /// Source, shared secret, rate and concurrency checks.
     pub access: RouteAccess,
+    pub metrics: RouteMetrics,
 }
 
 impl TokenRoute {
@@ -250,6 +252,7 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         );
     }
     Ok(TokenRoute {
+        metrics: RouteMetrics::new(&file.path),
         name: file.path.clone(),
         allow: methods
             .iter()

@@ -285,7 +285,13 @@ pub async fn read_answer(stream: &mut Stream) -> Result<ProviderReply, Box<Error
                 }
             }
             reusable &= received.len() == head.len + length;
-            received[head.len..head.len + length].to_vec()
+            // The body is a view of the bytes read: no copy.
+            return Ok(ProviderReply {
+                status: head.status,
+                content_type,
+                body: bytes::Bytes::from(received).slice(head.len..head.len + length),
+                reusable,
+            });
         }
         BodyFraming::Chunked => {
             let mut body = Vec::new();
