@@ -3,13 +3,14 @@
 //! only while the provider cannot have received the whole request.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use pingora::connectors::TransportConnector;
-use pingora::prelude::timeout;
 use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
+use tokio::time::Sleep;
 
 use crate::idle_connections::{self, PoolKey};
 use crate::metrics::{status_class, METRICS};
@@ -62,19 +63,27 @@ pub fn error_kind(error: &Error) -> &'static str {
 /// request that could not be written in full (once, at once, on a fresh
 /// connection when a pooled one turned out dead), and, for grants listed in
 /// `retry_after_send`, failures after the write.
+///
+/// `deadline` is a timer the caller owns (the fast path keeps one per
+/// connection); it is set to the route's timeout here, so an exchange costs no
+/// timer allocation.
 pub async fn exchange(
     route: &TokenRoute,
     connector: &ProviderConnector,
     request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
+    mut deadline: Pin<&mut Sleep>,
 ) -> Result<ProviderReply, OAuthError> {
     let started = Instant::now();
-    let result = timeout(
-        route.timeout,
-        attempts(route, connector, request, grant_type, report),
-    )
-    .await;
+    deadline
+        .as_mut()
+        .reset(tokio::time::Instant::from_std(started) + route.timeout);
+    let result = tokio::select! {
+        biased;
+        outcome = attempts(route, connector, request, grant_type, report) => Ok(outcome),
+        () = deadline => Err(()),
+    };
     report.upstream_elapsed = started.elapsed();
     route
         .metrics

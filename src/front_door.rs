@@ -206,8 +206,8 @@ impl FrontDoor {
             .get_socket_digest()
             .and_then(|digest| digest.peer_addr().and_then(|a| a.as_inet()).map(|a| a.ip()));
         let mut received: Vec<u8> = Vec::new();
-        // One idle timer per connection, pushed back for each request: a
-        // reset costs no allocation, no lock and no wake-up of the runtime.
+        // One timer per connection, set for each wait (the idle timeout, then
+        // the exchange's deadline): a reset costs no allocation and no lock.
         let mut idle_timer = Box::pin(tokio::time::sleep(Duration::ZERO));
         loop {
             let plan = self.gateway.plan();
@@ -238,7 +238,9 @@ impl FrontDoor {
                     _ => return None,
                 }
             };
-            let (answer, close) = Box::pin(self.exchange(&mut stream, &mut received, taken)).await;
+            let (answer, close) = self
+                .exchange(&mut stream, &mut received, taken, idle_timer.as_mut())
+                .await;
             let (framing, mut ctx, answer) = answer?;
             let close = close || framing.close || *shutdown.borrow();
             self.gateway.answered(&answer, &mut ctx);
@@ -304,6 +306,7 @@ impl FrontDoor {
         stream: &mut Stream,
         received: &mut Vec<u8>,
         taken: Taken,
+        timer: Pin<&mut tokio::time::Sleep>,
     ) -> (Option<(Framing, ExchangeCtx, Answer)>, bool) {
         let Taken {
             framing,
@@ -332,7 +335,7 @@ impl FrontDoor {
                             };
                             let authorization = authorization.map(|range| &received[range]);
                             self.gateway
-                                .forward(&route, body, authorization, &mut ctx)
+                                .forward(&route, body, authorization, &mut ctx, timer)
                                 .await
                         }
                     }

@@ -8,6 +8,7 @@
 //! pooled connector.
 
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,6 +19,7 @@ use pingora::http::ResponseHeader;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
+use tokio::time::Sleep;
 
 use crate::caller::{caller_address, header_text, CallerHeaders};
 use crate::exchange::{exchange, ExchangeReport, ProviderConnector};
@@ -143,12 +145,14 @@ impl TokenGateway {
     }
 
     /// Rewrites the read request, exchanges it with the provider and shapes the answer.
+    /// `deadline` is a timer of the caller's, set here to the route's timeout.
     pub async fn forward(
         &self,
         route: &TokenRoute,
         body: &[u8],
         authorization: Option<&[u8]>,
         ctx: &mut ExchangeCtx,
+        deadline: Pin<&mut Sleep>,
     ) -> Result<Answer, OAuthError> {
         ctx.body_consumed = true;
         ctx.bytes_in = body.len();
@@ -174,6 +178,7 @@ impl TokenGateway {
             &wire,
             rewritten.grant_type.as_deref(),
             &mut ctx.report,
+            deadline,
         )
         .await?;
         let answer = ProviderAnswer {
@@ -365,8 +370,9 @@ impl PingoraFrontEnd {
             .headers
             .get(http::header::AUTHORIZATION)
             .map(http::HeaderValue::as_bytes);
+        let deadline = std::pin::pin!(tokio::time::sleep(admitted.route.timeout));
         self.gateway
-            .forward(&admitted.route, &body, authorization, ctx)
+            .forward(&admitted.route, &body, authorization, ctx, deadline)
             .await
     }
 }
