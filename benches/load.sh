@@ -283,6 +283,13 @@ for name in "${ORDER[@]}"; do
   wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
 done
 
+# quirkgate's upstream connections, new and reused, from its own metrics.
+upstream_connections() { # reused=true|false
+  curl -s "http://127.0.0.1:$((BASE_PORT + 21))/metrics" |
+    awk -v want="reused=\"$1\"" '/^quirkgate_upstream_connections_total/ && /route="\/token\/proxy"/ && index($0, want) {print $2}'
+}
+NEW_BEFORE=$(upstream_connections false); REUSED_BEFORE=$(upstream_connections true)
+
 echo "== $ROUNDS alternating rounds x ${DURATION}s, $CONNS connections, $WRK_THREADS wrk thread(s), $WORKERS gateway/nginx worker(s), $(nproc) CPUs"
 for r in $(seq 1 "$ROUNDS"); do
   for name in "${ORDER[@]}"; do
@@ -291,6 +298,10 @@ for r in $(seq 1 "$ROUNDS"); do
     printf '  round %d %-20s %s\n' "$r" "$name" "${line#RESULT }"
   done
 done
+
+NEW_AFTER=$(upstream_connections false); REUSED_AFTER=$(upstream_connections true)
+NEW_DURING=$(( ${NEW_AFTER%.*} - ${NEW_BEFORE%.*} ))
+REUSED_DURING=$(( ${REUSED_AFTER%.*} - ${REUSED_BEFORE%.*} ))
 
 # Peak RSS (VmHWM): quirkgate is one process; for nginx the sum over worker processes.
 hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -343,6 +354,10 @@ if variants:
     for n in variants:
         print(f"  {n:<20} {med[n]['rps']:>9.0f} req/s  {med[n]['rps']/base:.2f}x   p99 {med[n]['p99']:.0f} us")
 EOF
+
+echo
+echo "== quirkgate upstream connections during the $ROUNDS x ${DURATION}s of quirkgate load (quirkgate_upstream_connections_total)"
+echo "  new: $NEW_DURING ($(python3 -c "print(f'{$NEW_DURING / ($ROUNDS * $DURATION):.2f}')") per second)   reused: $REUSED_DURING"
 
 # ------------------------------------------------- memory with idle connections
 echo

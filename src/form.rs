@@ -35,14 +35,27 @@ impl<'a> FormText<'a> {
         }
     }
 
-    /// Compares the decoded text without allocating.
+    /// Compares the decoded text without allocating. Decoding never makes
+    /// text longer, and only `%` escapes make it shorter, so lengths settle
+    /// most comparisons before any byte is decoded.
     pub fn is(&self, expected: &str) -> bool {
         match self {
             FormText::Plain(text) => text == expected,
-            FormText::Encoded(raw) if !has_escapes(raw) => *raw == expected,
             FormText::Encoded(raw) => {
-                let mut want = expected.bytes();
-                decoded_bytes(raw).all(|b| b.ok() == want.next()) && want.next().is_none()
+                let (raw, want) = (raw.as_bytes(), expected.as_bytes());
+                if raw.len() == want.len() {
+                    // Same length: no `%` escape, and `+` is a space.
+                    raw.iter()
+                        .zip(want)
+                        .all(|(&r, &w)| r != b'%' && (if r == b'+' { b' ' } else { r }) == w)
+                } else if raw.len() < want.len() || !raw.contains(&b'%') {
+                    false
+                } else {
+                    let mut want = want.iter().copied();
+                    decoded_bytes(std::str::from_utf8(raw).unwrap_or_default())
+                        .all(|b| b.ok() == want.next())
+                        && want.next().is_none()
+                }
             }
         }
     }
@@ -91,17 +104,31 @@ impl<'a> Param<'a> {
 pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
     let text = std::str::from_utf8(input)
         .map_err(|_| OAuthError::invalid_request("form body is not UTF-8", "malformed"))?;
-    let mut params = Vec::with_capacity(8);
-    for pair in text.split('&').filter(|p| !p.is_empty()) {
+    let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
+    // Whether each kept name has escapes: names without any compare as bytes.
+    let mut escaped_names = [false; MAX_PARAMS];
+    // `&` and `=` are ASCII, so their byte positions are char boundaries.
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
+        let pair = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or_default();
+        if pair.is_empty() {
+            continue;
+        }
         if params.len() == MAX_PARAMS {
             return Err(OAuthError::invalid_request(
                 format!("more than {MAX_PARAMS} parameters"),
                 "malformed",
             ));
         }
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        for part in [name, value] {
-            if !is_valid_component(part) {
+        let (name, value) = match pair.bytes().position(|b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, ""),
+        };
+        let name_escaped = has_escapes(name);
+        for (part, escaped) in [(name, name_escaped), (value, has_escapes(value))] {
+            if escaped && !is_valid_component(part) {
                 return Err(OAuthError::invalid_request(
                     "form body has invalid percent-encoding or non-UTF-8 text",
                     "malformed",
@@ -112,10 +139,18 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
             name: FormText::Encoded(name),
             value: FormText::Encoded(value),
         };
-        if params
+        let repeated = params
             .iter()
-            .any(|p: &Param| same_text(&p.name, &param.name))
-        {
+            .zip(&escaped_names)
+            .any(|(kept, &kept_escaped)| {
+                if !kept_escaped && !name_escaped {
+                    matches!(kept.name, FormText::Encoded(raw) if raw == name)
+                } else {
+                    same_text(&kept.name, &param.name)
+                }
+            });
+        escaped_names[params.len()] = name_escaped;
+        if repeated {
             let shown = param.name.decoded();
             return Err(OAuthError::invalid_request(
                 format!("parameter '{}' is repeated", printable_name(&shown)),
