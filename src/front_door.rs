@@ -208,29 +208,30 @@ impl FrontDoor {
         let mut received: Vec<u8> = Vec::new();
         // One timer per connection, set for each wait (the idle timeout, then
         // the exchange's deadline): a reset costs no allocation and no lock.
-        let mut idle_timer = Box::pin(tokio::time::sleep(Duration::ZERO));
+        let mut timer = Box::pin(tokio::time::sleep(Duration::ZERO));
         loop {
-            let plan = self.gateway.plan();
-            let idle = Duration::from_secs(plan.client_idle_timeout_secs);
+            let idle = Duration::from_secs(self.gateway.plan().client_idle_timeout_secs);
             // The head: its first byte within the idle timeout, and the whole
             // head within that much again (a head dripped byte by byte ends there).
             let mut head_started = false;
             let taken = loop {
-                match self.take(&received, &plan, peer) {
-                    Ok(taken) => break taken,
-                    Err(HeadCheck::Partial) => {}
-                    Err(_) => return Some(Box::new(Replayed::new(received, stream))),
+                if !received.is_empty() {
+                    // The plan current when the head is complete: a reload
+                    // applies to the next request of a kept-alive connection.
+                    match self.take(&received, &self.gateway.plan(), peer) {
+                        Ok(taken) => break taken,
+                        Err(HeadCheck::Partial) => {}
+                        Err(_) => return Some(Box::new(Replayed::new(received, stream))),
+                    }
                 }
                 if !head_started {
                     head_started = !received.is_empty();
-                    idle_timer
-                        .as_mut()
-                        .reset(tokio::time::Instant::now() + idle);
+                    timer.as_mut().reset(tokio::time::Instant::now() + idle);
                 }
                 let read = tokio::select! {
                     biased;
                     read = read_some(&mut stream, &mut received) => read,
-                    () = &mut idle_timer => return None,
+                    () = &mut timer => return None,
                 };
                 match read {
                     Ok(read) if read > 0 => {}
@@ -239,7 +240,7 @@ impl FrontDoor {
                 }
             };
             let (answer, close) = self
-                .exchange(&mut stream, &mut received, taken, idle_timer.as_mut())
+                .exchange(&mut stream, &mut received, taken, timer.as_mut())
                 .await;
             let (framing, mut ctx, answer) = answer?;
             let close = close || framing.close || *shutdown.borrow();

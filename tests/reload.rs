@@ -183,6 +183,81 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
     assert_eq!(status, 404);
 }
 
+/// Writes one token request on a kept-alive raw connection and reads its
+/// answer whole (by Content-Length); (status, JSON body).
+async fn exchange_on(stream: &mut tokio::net::TcpStream, code: &str) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = good_body(code);
+    let request = format!(
+        "POST /a HTTP/1.1\r\nHost: gw\r\nContent-Type: {FORM}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let answer = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if received.len() >= end + 4 + length {
+                    let status = head[9..12].parse().unwrap();
+                    let json =
+                        serde_json::from_slice(&received[end + 4..end + 4 + length]).unwrap();
+                    return (status, json);
+                }
+            }
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the gateway closed the kept-alive connection");
+            received.extend_from_slice(&chunk[..n]);
+        }
+    });
+    answer.await.expect("an answer within 5 s")
+}
+
+#[tokio::test]
+async fn a_reload_applies_to_the_next_request_on_a_kept_alive_connection() {
+    let first = mock(ProviderKind::TikTok).await;
+    let second = mock(ProviderKind::TikTok).await;
+    let url = |m: &MockProvider| format!("http://{}/v2/oauth/token/", m.addr);
+    let gateway = Gateway::start(&route("/a", "tiktok", &url(&first), ""));
+    let mut connection = tokio::net::TcpStream::connect(gateway.addr())
+        .await
+        .unwrap();
+    let (status, body) = exchange_on(&mut connection, "before").await;
+    assert_eq!(
+        (status, body["access_token"].as_str()),
+        (200, Some("act.before"))
+    );
+
+    rewrite_config(&gateway, &route("/a", "tiktok", &url(&second), ""), "");
+    gateway.signal("HUP");
+    wait_for_metric(
+        &gateway,
+        "quirkgate_config_reloads_total",
+        &[("result", "ok")],
+        1.0,
+    )
+    .await;
+    // The same connection, idle across the reload: its next request runs on the new plan.
+    let (status, body) = exchange_on(&mut connection, "after").await;
+    assert_eq!(
+        (status, body["access_token"].as_str()),
+        (200, Some("act.after"))
+    );
+    let codes = |mock: &MockProvider| {
+        mock.requests()
+            .iter()
+            .map(|r| r.body_param("code").unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&first), ["before"]);
+    assert_eq!(codes(&second), ["after"]);
+}
+
 /// An upstream that answers every request after `delay` with a TikTok token.
 async fn slow_upstream(delay: Duration) -> (std::net::SocketAddr, Arc<AtomicUsize>) {
     scripted_upstream(move |stream, _request| async move {
