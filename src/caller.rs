@@ -6,6 +6,15 @@ use std::net::IpAddr;
 
 use crate::cidr::{client_address, Cidr};
 
+/// The caller's request head, as either front end parsed it.
+pub struct CallerRequest<'a, H: CallerHeaders + ?Sized> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a H,
+    /// The TCP peer's address, when the connection has one.
+    pub peer: Option<IpAddr>,
+}
+
 /// Header lookups the core needs; names are compared case-insensitively.
 pub trait CallerHeaders {
     /// Every value of `name`, in the order received.

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
 
 use crate::idle_connections::{self, PoolKey};
-use crate::metrics::{status_class, METRICS};
+use crate::metrics::METRICS;
 use crate::oauth_error::OAuthError;
 use crate::plan::TokenRoute;
 use crate::provider_wire::{read_answer, ProviderReply};
@@ -85,10 +85,7 @@ pub async fn exchange(
         () = deadline => Err(()),
     };
     report.upstream_elapsed = started.elapsed();
-    route
-        .metrics
-        .upstream_duration
-        .observe(report.upstream_elapsed.as_secs_f64());
+    route.metrics.upstream_exchanged(report.upstream_elapsed);
     match result {
         Ok(outcome) => outcome,
         Err(_) => {
@@ -214,11 +211,7 @@ async fn attempt(
         }
     };
     report.reused_connection = reused;
-    if reused {
-        route.metrics.reused_connections.inc();
-    } else {
-        route.metrics.new_connections.inc();
-    }
+    route.metrics.connection_used(reused);
     let unsent = |e: std::io::Error| AttemptFailure {
         error: Error::because(ErrorType::WriteError, "writing the request", e),
         sent: false,
@@ -236,14 +229,7 @@ async fn attempt(
             reused,
         })?;
     report.upstream_status = Some(reply.status);
-    if (200..300).contains(&reply.status) {
-        route.metrics.upstream_2xx.inc();
-    } else {
-        METRICS
-            .upstream_responses
-            .with_label_values(&[&route.name, status_class(reply.status)])
-            .inc();
-    }
+    route.metrics.upstream_answered(reply.status);
     if reply.reusable {
         idle_connections::put(
             key,

@@ -32,9 +32,11 @@ use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use crate::gateway::{Answer, CallerRequest, ExchangeCtx, PingoraFrontEnd, TokenGateway};
+use crate::caller::CallerRequest;
+use crate::gateway::{Answer, ExchangeCtx, PingoraFrontEnd, TokenGateway};
 use crate::oauth_error::OAuthError;
-use crate::plan::GatewayPlan;
+use crate::plan::{GatewayPlan, TokenRoute};
+use crate::provider_wire::{list_items, offset_in};
 
 /// Header fields the fast path parses; a head with more goes to Pingora.
 const MAX_FIELDS: usize = 48;
@@ -97,18 +99,18 @@ impl FrontDoor {
 }
 
 /// How a request's head is framed, when the fast path takes it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Framing {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Framing {
     /// Bytes of the head, through the blank line.
-    pub head_len: usize,
-    pub content_length: usize,
+    head_len: usize,
+    content_length: usize,
     /// The caller asked to close after this answer.
-    pub close: bool,
+    close: bool,
 }
 
 /// What the bytes received so far hold.
 #[derive(Debug, PartialEq, Eq)]
-pub enum HeadCheck {
+enum HeadCheck {
     /// The head is not complete yet.
     Partial,
     /// Pingora's HTTP stack takes this request (see the module notes).
@@ -118,7 +120,7 @@ pub enum HeadCheck {
 
 /// Judges a parsed head: the fast path takes HTTP/1.1 with one Host, an
 /// origin-form target and a body framed by at most one plain Content-Length.
-pub fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadCheck {
+fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadCheck {
     // HEAD answers carry no body: Pingora's stack writes those.
     if request.version != Some(1)
         || !request.path.is_some_and(|p| p.starts_with('/'))
@@ -148,8 +150,7 @@ pub fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadChec
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
         } else if name.eq_ignore_ascii_case("connection") {
-            for token in field.value.split(|&b| b == b',') {
-                let token = token.trim_ascii();
+            for token in list_items(field.value) {
                 if token.eq_ignore_ascii_case(b"close") {
                     close = true;
                 } else if !token.eq_ignore_ascii_case(b"keep-alive") {
@@ -176,11 +177,6 @@ pub fn framing(request: &httparse::Request<'_, '_>, head_len: usize) -> HeadChec
 }
 
 /// Parses what has arrived and judges it with [`framing`].
-pub fn check_head(received: &[u8]) -> HeadCheck {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
-    parse_and_frame(&mut httparse::Request::new(&mut fields), received)
-}
-
 fn parse_and_frame<'b>(request: &mut httparse::Request<'_, 'b>, received: &'b [u8]) -> HeadCheck {
     match request.parse(received) {
         Ok(httparse::Status::Complete(head_len)) => framing(request, head_len),
@@ -239,11 +235,12 @@ impl FrontDoor {
                     _ => return None,
                 }
             };
-            let (answer, close) = self
+            let framing = taken.framing;
+            let (mut ctx, answer) = self
                 .exchange(&mut stream, &mut received, taken, timer.as_mut())
-                .await;
-            let (framing, mut ctx, answer) = answer?;
-            let close = close || framing.close || *shutdown.borrow();
+                .await?;
+            // A refusal before the body was read leaves unread bytes on the connection.
+            let close = !ctx.body_consumed || framing.close || *shutdown.borrow();
             self.gateway.answered(&answer, &mut ctx);
             let written = write_answer(&mut stream, &answer, close).await;
             self.gateway
@@ -300,15 +297,15 @@ impl FrontDoor {
         })
     }
 
-    /// Reads the body and runs the exchange. Returns the answer (or `None`
-    /// when the caller went away) and whether the connection must close.
+    /// Reads the body and runs the exchange; `None` when the caller went away
+    /// before its body arrived.
     async fn exchange(
         &self,
         stream: &mut Stream,
         received: &mut Vec<u8>,
         taken: Taken,
         timer: Pin<&mut tokio::time::Sleep>,
-    ) -> (Option<(Framing, ExchangeCtx, Answer)>, bool) {
+    ) -> Option<(ExchangeCtx, Answer)> {
         let Taken {
             framing,
             mut ctx,
@@ -316,78 +313,68 @@ impl FrontDoor {
             authorization,
         } = taken;
         let outcome = match admitted {
-            Ok(admitted) => {
-                let route = admitted.route;
-                let end = framing.head_len + framing.content_length;
-                if framing.content_length > route.max_body_bytes {
-                    Err(OAuthError::body_too_large(route.max_body_bytes))
-                } else {
-                    match read_body(stream, received, end, route.body_timeout).await {
-                        Err(BodyRead::Gone) => {
-                            self.gateway.finish(&ctx, Some("ReadError"));
-                            return (None, true);
-                        }
-                        Err(BodyRead::TimedOut) => Err(OAuthError::body_timeout()),
-                        Ok(()) => {
-                            let body = if admitted.reads_form {
-                                &received[framing.head_len..end]
-                            } else {
-                                &[][..]
-                            };
-                            let authorization = authorization.map(|range| &received[range]);
-                            self.gateway
-                                .forward(&route, body, authorization, &mut ctx, timer)
-                                .await
-                        }
-                    }
-                }
-            }
             Err(error) => Err(error),
+            Ok(admitted) => match read_body(stream, received, framing, &admitted.route).await {
+                Err(BodyRead::Gone) => {
+                    self.gateway.finish(&ctx, Some("ReadError"));
+                    return None;
+                }
+                Err(BodyRead::Refused(error)) => Err(error),
+                Ok(body) => {
+                    let body = if admitted.reads_form {
+                        &received[body]
+                    } else {
+                        &[][..]
+                    };
+                    let authorization = authorization.map(|range| &received[range]);
+                    self.gateway
+                        .forward(&admitted.route, body, authorization, &mut ctx, timer)
+                        .await
+                }
+            },
         };
-        let answer = match outcome {
-            Ok(answer) => answer,
-            Err(error) => self.gateway.refuse(error, &mut ctx),
-        };
-        // A refusal before the body was read leaves unread bytes on the connection.
-        let close = !ctx.body_consumed;
-        (Some((framing, ctx, answer)), close)
+        let answer = outcome.unwrap_or_else(|error| self.gateway.refuse(error, &mut ctx));
+        Some((ctx, answer))
     }
 }
 
 enum BodyRead {
     /// The caller closed or the read failed.
     Gone,
-    TimedOut,
+    /// Too large for the route, or not all there within its `body_timeout`.
+    Refused(OAuthError),
 }
 
-/// Reads until `received` holds `end` bytes, within `limit`.
+/// Reads until `received` holds the whole body `framing` announces, within
+/// the route's limits; the body's place in `received`.
 async fn read_body(
     stream: &mut Stream,
     received: &mut Vec<u8>,
-    end: usize,
-    limit: Duration,
-) -> Result<(), BodyRead> {
-    if received.len() >= end {
-        return Ok(());
+    framing: Framing,
+    route: &TokenRoute,
+) -> Result<Range<usize>, BodyRead> {
+    if framing.content_length > route.max_body_bytes {
+        return Err(BodyRead::Refused(OAuthError::body_too_large(
+            route.max_body_bytes,
+        )));
     }
-    let reading = async {
-        while received.len() < end {
-            match read_some(stream, received).await {
-                Ok(read) if read > 0 => {}
-                _ => return Err(BodyRead::Gone),
+    let body = framing.head_len..framing.head_len + framing.content_length;
+    if received.len() < body.end {
+        let end = body.end;
+        let reading = async {
+            while received.len() < end {
+                match read_some(stream, received).await {
+                    Ok(read) if read > 0 => {}
+                    _ => return Err(BodyRead::Gone),
+                }
             }
-        }
-        Ok(())
-    };
-    timeout(limit, reading)
-        .await
-        .unwrap_or(Err(BodyRead::TimedOut))
-}
-
-/// Where `part` (a slice of `whole`) sits in `whole`.
-fn offset_in(whole: &[u8], part: &[u8]) -> Range<usize> {
-    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
-    start..start + part.len()
+            Ok(())
+        };
+        timeout(route.body_timeout, reading)
+            .await
+            .unwrap_or(Err(BodyRead::Refused(OAuthError::body_timeout())))?;
+    }
+    Ok(body)
 }
 
 /// Reads what the socket has into `received` through the thread's scratch
@@ -571,6 +558,11 @@ impl Peek for Replayed {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check_head(received: &[u8]) -> HeadCheck {
+        let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
+        parse_and_frame(&mut httparse::Request::new(&mut fields), received)
+    }
 
     fn ready(head: &str) -> Framing {
         match check_head(head.as_bytes()) {

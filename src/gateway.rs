@@ -7,7 +7,7 @@
 //! streaming proxy path; the exchange is therefore buffered, on Pingora's own
 //! pooled connector.
 
-use std::net::IpAddr;
+use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,9 +21,9 @@ use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 use tokio::time::Sleep;
 
-use crate::caller::{caller_address, header_text, CallerHeaders};
+use crate::caller::{caller_address, header_text, CallerHeaders, CallerRequest};
 use crate::exchange::{exchange, ExchangeReport, ProviderConnector};
-use crate::metrics::{method_label, status_label, METRICS};
+use crate::metrics::{method_label, RouteMetrics, METRICS};
 use crate::oauth_error::OAuthError;
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::provider_wire::push_field;
@@ -60,15 +60,6 @@ pub struct Answer {
     pub body: Bytes,
     pub allow: Option<String>,
     pub retry_after_seconds: Option<u32>,
-}
-
-/// The caller's request head, as either front end parsed it.
-pub struct CallerRequest<'a, H: CallerHeaders + ?Sized> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub headers: &'a H,
-    /// The TCP peer's address, when the connection has one.
-    pub peer: Option<IpAddr>,
 }
 
 /// A request the route takes: whether its body is a form to read.
@@ -183,7 +174,10 @@ impl TokenGateway {
         .await?;
         let answer = ProviderAnswer {
             status: reply.status,
-            content_type: reply.content_type.as_deref(),
+            content_type: reply
+                .content_type
+                .as_deref()
+                .and_then(|value| std::str::from_utf8(value).ok()),
             body: &reply.body,
         };
         let shaped = route.response.shape(&answer, &reply.body)?;
@@ -228,32 +222,10 @@ impl TokenGateway {
         let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
         let method = ctx.method;
         let elapsed = ctx.started.elapsed();
-        match &ctx.route {
-            Some(known) => {
-                if method == "POST" && ctx.status == 200 {
-                    known.metrics.post_200.inc();
-                } else {
-                    METRICS
-                        .requests
-                        .with_label_values(&[route, method, status_label(ctx.status)])
-                        .inc();
-                }
-                known
-                    .metrics
-                    .request_duration
-                    .observe(elapsed.as_secs_f64());
-            }
-            None => {
-                METRICS
-                    .requests
-                    .with_label_values(&[route, method, status_label(ctx.status)])
-                    .inc();
-                METRICS
-                    .request_duration
-                    .with_label_values(&[route])
-                    .observe(elapsed.as_secs_f64());
-            }
-        }
+        ctx.route
+            .as_ref()
+            .map_or(RouteMetrics::unmatched(), |r| &r.metrics)
+            .answered(method, ctx.status, elapsed);
         if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
             return;
         }
@@ -459,11 +431,12 @@ fn upstream_request(
         return Err(bad());
     }
     if rewritten.method == UpstreamMethod::Post {
-        wire.extend_from_slice(
-            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            wire,
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
         );
-        wire.extend_from_slice(body.len().to_string().as_bytes());
-        wire.extend_from_slice(b"\r\n");
     }
     let from_rules = |name: &str| {
         rewritten

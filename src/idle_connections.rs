@@ -83,7 +83,8 @@ pub fn put(key: PoolKey, stream: Stream, capacity: usize, idle_timeout: Duration
 }
 
 /// Idle connections this thread holds for `key`.
-pub fn count(key: PoolKey) -> usize {
+#[cfg(test)]
+fn count(key: PoolKey) -> usize {
     IDLE.with_borrow(|pools| pools.get(&key).map_or(0, VecDeque::len))
 }
 

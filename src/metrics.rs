@@ -1,11 +1,12 @@
 //! Prometheus metrics. Labels are bounded: route names come from the
 //! configuration, reasons and kinds from fixed lists; never caller data.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
+use std::time::Duration;
 
 use prometheus::{
     register_histogram_vec, register_int_counter_vec, register_int_gauge, register_int_gauge_vec,
-    HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
+    Histogram, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
 };
 
 /// Buckets from 1 ms to 10 s: token exchanges are small and slow upstreams matter.
@@ -111,92 +112,133 @@ pub static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
     metrics
 });
 
-/// One route's most used metric series, looked up once when the plan is
-/// compiled instead of by label on every request.
+/// One route's metric series, each looked up by label on its first use and
+/// then held: the request path counts without hashing a label. A series
+/// appears in `/metrics` on first use, as with a plain label lookup.
 pub struct RouteMetrics {
-    pub request_duration: prometheus::Histogram,
-    pub upstream_duration: prometheus::Histogram,
-    pub new_connections: prometheus::IntCounter,
-    pub reused_connections: prometheus::IntCounter,
-    pub upstream_2xx: prometheus::IntCounter,
-    /// `requests_total{method="POST",status="200"}`: the answer most requests get.
-    pub post_200: prometheus::IntCounter,
+    route: String,
+    request_duration: OnceLock<Histogram>,
+    upstream_duration: OnceLock<Histogram>,
+    /// `requests_total`, by method label × status label.
+    answers: Box<[OnceLock<IntCounter>]>,
+    /// `upstream_responses_total`, by status class.
+    upstream_answers: [OnceLock<IntCounter>; STATUS_CLASSES.len()],
+    /// `upstream_connections_total`, new then reused.
+    connections: [OnceLock<IntCounter>; 2],
 }
 
 impl RouteMetrics {
     pub fn new(route: &str) -> Self {
         RouteMetrics {
-            request_duration: METRICS.request_duration.with_label_values(&[route]),
-            upstream_duration: METRICS.upstream_duration.with_label_values(&[route]),
-            new_connections: METRICS
-                .upstream_connections
-                .with_label_values(&[route, "false"]),
-            reused_connections: METRICS
-                .upstream_connections
-                .with_label_values(&[route, "true"]),
-            upstream_2xx: METRICS
-                .upstream_responses
-                .with_label_values(&[route, "2xx"]),
-            post_200: METRICS.requests.with_label_values(&[route, "POST", "200"]),
+            route: route.to_owned(),
+            request_duration: OnceLock::new(),
+            upstream_duration: OnceLock::new(),
+            answers: (0..METHOD_LABELS.len() * STATUS_LABELS.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            upstream_answers: Default::default(),
+            connections: Default::default(),
         }
     }
+
+    /// The request metrics of a route the path matched no route of.
+    pub fn unmatched() -> &'static RouteMetrics {
+        static UNMATCHED: LazyLock<RouteMetrics> = LazyLock::new(|| RouteMetrics::new("unmatched"));
+        &UNMATCHED
+    }
+
+    pub fn answered(&self, method: &str, status: u16, elapsed: Duration) {
+        let (method, status) = (method_index(method), status_index(status));
+        self.answers[method * STATUS_LABELS.len() + status]
+            .get_or_init(|| {
+                METRICS.requests.with_label_values(&[
+                    self.route.as_str(),
+                    METHOD_LABELS[method],
+                    STATUS_LABELS[status],
+                ])
+            })
+            .inc();
+        self.request_duration
+            .get_or_init(|| METRICS.request_duration.with_label_values(&[&self.route]))
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn upstream_answered(&self, status: u16) {
+        let class = class_index(status);
+        self.upstream_answers[class]
+            .get_or_init(|| {
+                METRICS
+                    .upstream_responses
+                    .with_label_values(&[self.route.as_str(), STATUS_CLASSES[class]])
+            })
+            .inc();
+    }
+
+    pub fn upstream_exchanged(&self, elapsed: Duration) {
+        self.upstream_duration
+            .get_or_init(|| METRICS.upstream_duration.with_label_values(&[&self.route]))
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn connection_used(&self, reused: bool) {
+        self.connections[usize::from(reused)]
+            .get_or_init(|| {
+                METRICS.upstream_connections.with_label_values(&[
+                    self.route.as_str(),
+                    if reused { "true" } else { "false" },
+                ])
+            })
+            .inc();
+    }
+}
+
+const METHOD_LABELS: [&str; 7] = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "other"];
+/// Statuses counted by their own label; the rest by class.
+const STATUS_CODES: [u16; 17] = [
+    200, 201, 204, 400, 401, 403, 404, 405, 408, 413, 415, 429, 431, 500, 502, 503, 504,
+];
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+const STATUS_LABELS: [&str; STATUS_CODES.len() + STATUS_CLASSES.len()] = [
+    "200", "201", "204", "400", "401", "403", "404", "405", "408", "413", "415", "429", "431",
+    "500", "502", "503", "504", "1xx", "2xx", "3xx", "4xx", "5xx",
+];
+
+fn method_index(method: &str) -> usize {
+    METHOD_LABELS[..METHOD_LABELS.len() - 1]
+        .iter()
+        .position(|label| *label == method)
+        .unwrap_or(METHOD_LABELS.len() - 1)
+}
+
+fn class_index(status: u16) -> usize {
+    match status {
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
+    }
+}
+
+fn status_index(status: u16) -> usize {
+    STATUS_CODES
+        .iter()
+        .position(|code| *code == status)
+        .unwrap_or_else(|| STATUS_CODES.len() + class_index(status))
 }
 
 /// Method label with a bounded set of values.
 pub fn method_label(method: &str) -> &'static str {
-    match method {
-        "GET" => "GET",
-        "POST" => "POST",
-        "HEAD" => "HEAD",
-        "PUT" => "PUT",
-        "DELETE" => "DELETE",
-        "OPTIONS" => "OPTIONS",
-        _ => "other",
-    }
+    METHOD_LABELS[method_index(method)]
 }
 
-/// Status label: the three digits, from a bounded set.
+/// Status label: the three digits, from a bounded set, else the class.
 pub fn status_label(status: u16) -> &'static str {
-    const LABELS: &[(u16, &str)] = &[
-        (200, "200"),
-        (201, "201"),
-        (204, "204"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (405, "405"),
-        (408, "408"),
-        (413, "413"),
-        (415, "415"),
-        (429, "429"),
-        (431, "431"),
-        (500, "500"),
-        (502, "502"),
-        (503, "503"),
-        (504, "504"),
-    ];
-    LABELS
-        .iter()
-        .find(|(code, _)| *code == status)
-        .map(|(_, label)| *label)
-        .unwrap_or(match status {
-            100..=199 => "1xx",
-            200..=299 => "2xx",
-            300..=399 => "3xx",
-            400..=499 => "4xx",
-            _ => "5xx",
-        })
+    STATUS_LABELS[status_index(status)]
 }
 
 pub fn status_class(status: u16) -> &'static str {
-    match status {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
+    STATUS_CLASSES[class_index(status)]
 }
 
 /// The text exposition of every registered metric.

@@ -47,7 +47,8 @@ pub fn push_field(wire: &mut Vec<u8>, name: &[u8], value: &[u8]) -> bool {
 #[derive(Debug)]
 pub struct ProviderReply {
     pub status: u16,
-    pub content_type: Option<String>,
+    /// The Content-Type value as received.
+    pub content_type: Option<bytes::Bytes>,
     pub body: bytes::Bytes,
     /// The connection can carry another exchange.
     pub reusable: bool,
@@ -108,20 +109,15 @@ fn parse_head(received: &[u8]) -> Result<Option<AnswerHead>, Box<Error>> {
             }
             content_length = Some(length);
         } else if field.name.eq_ignore_ascii_case("transfer-encoding") {
-            let last = field.value.rsplit(|&b| b == b',').next().unwrap_or(b"");
-            chunked = last.trim_ascii().eq_ignore_ascii_case(b"chunked");
+            let last = list_items(field.value).next_back().unwrap_or_default();
+            chunked = last.eq_ignore_ascii_case(b"chunked");
             other_coding = !chunked;
         } else if field.name.eq_ignore_ascii_case("connection") {
-            if field
-                .value
-                .split(|&b| b == b',')
-                .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"))
-            {
+            if list_items(field.value).any(|token| token.eq_ignore_ascii_case(b"close")) {
                 keep_alive = false;
             }
         } else if field.name.eq_ignore_ascii_case("content-type") {
-            let start = field.value.as_ptr() as usize - received.as_ptr() as usize;
-            content_type = Some(start..start + field.value.len());
+            content_type = Some(offset_in(received, field.value));
         }
     }
     // RFC 9112 §6.3: no body for 1xx, 204 and 304; Transfer-Encoding wins over
@@ -204,10 +200,7 @@ fn decode_chunked(input: &[u8], body: &mut Vec<u8>) -> Result<Chunks, Box<Error>
             }
         }
         if body.len() + size > MAX_ANSWER_BYTES {
-            return Err(Error::explain(
-                ErrorType::H1Error,
-                "provider answer exceeds the gateway's buffer",
-            ));
+            return Err(too_large());
         }
         if input.len() < at + size + 2 {
             return Ok(Chunks::Partial);
@@ -261,46 +254,25 @@ pub async fn read_answer(stream: &mut Stream) -> Result<ProviderReply, Box<Error
             return Err(closed_early());
         }
     };
-    let content_type = head.content_type.clone().and_then(|range| {
-        std::str::from_utf8(&received[range])
-            .ok()
-            .map(str::to_owned)
-    });
-    let mut reusable = head.keep_alive;
-    let body = match head.framing {
-        BodyFraming::Empty => {
-            reusable &= received.len() == head.len;
-            Vec::new()
-        }
+    // Where the body sits in `received`, and its bytes when chunks were decoded.
+    let (raw_body, decoded) = match head.framing {
+        BodyFraming::Empty => (head.len..head.len, None),
         BodyFraming::Length(length) => {
             if length > MAX_ANSWER_BYTES {
-                return Err(Error::explain(
-                    ErrorType::H1Error,
-                    "provider answer exceeds the gateway's buffer",
-                ));
+                return Err(too_large());
             }
             while received.len() < head.len + length {
                 if read_more(stream, &mut received).await? == 0 {
                     return Err(closed_early());
                 }
             }
-            reusable &= received.len() == head.len + length;
-            // The body is a view of the bytes read: no copy.
-            return Ok(ProviderReply {
-                status: head.status,
-                content_type,
-                body: bytes::Bytes::from(received).slice(head.len..head.len + length),
-                reusable,
-            });
+            (head.len..head.len + length, None)
         }
         BodyFraming::Chunked => {
             let mut body = Vec::new();
             loop {
                 match decode_chunked(&received[head.len..], &mut body)? {
-                    Chunks::Complete(used) => {
-                        reusable &= received.len() == head.len + used;
-                        break body;
-                    }
+                    Chunks::Complete(used) => break (head.len..head.len + used, Some(body)),
                     Chunks::Partial => {
                         if read_more(stream, &mut received).await? == 0 {
                             return Err(closed_early());
@@ -312,21 +284,40 @@ pub async fn read_answer(stream: &mut Stream) -> Result<ProviderReply, Box<Error
         BodyFraming::UntilClose => {
             while read_more(stream, &mut received).await? > 0 {
                 if received.len() - head.len > MAX_ANSWER_BYTES {
-                    return Err(Error::explain(
-                        ErrorType::H1Error,
-                        "provider answer exceeds the gateway's buffer",
-                    ));
+                    return Err(too_large());
                 }
             }
-            received[head.len..].to_vec()
+            (head.len..received.len(), None)
         }
     };
+    // Anything after the answer: the connection cannot be trusted again.
+    let reusable = head.keep_alive && received.len() == raw_body.end;
+    // Content type and body are views of the bytes read: no copies.
+    let received = bytes::Bytes::from(received);
     Ok(ProviderReply {
         status: head.status,
-        content_type,
-        body: body.into(),
+        content_type: head.content_type.map(|range| received.slice(range)),
+        body: decoded.map_or_else(|| received.slice(raw_body), bytes::Bytes::from),
         reusable,
     })
+}
+
+fn too_large() -> Box<Error> {
+    Error::explain(
+        ErrorType::H1Error,
+        "provider answer exceeds the gateway's buffer",
+    )
+}
+
+/// The items of a comma-separated header value, trimmed.
+pub fn list_items(value: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+    value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
+}
+
+/// Where `part` (a slice of `whole`) sits in `whole`.
+pub fn offset_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
 }
 
 #[cfg(test)]

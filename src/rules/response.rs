@@ -177,7 +177,7 @@ fn not_json(status: u16) -> OAuthError {
 /// A JSON object's top-level fields that `keep` selects, parsed; the others
 /// are only checked for syntax, never built. `None` unless `body` is exactly
 /// one JSON object.
-pub fn parse_object_fields(body: &[u8], keep: impl Fn(&str) -> bool) -> Option<Map<String, Value>> {
+fn parse_object_fields(body: &[u8], keep: impl Fn(&str) -> bool) -> Option<Map<String, Value>> {
     use serde::de::DeserializeSeed;
     let mut input = serde_json::Deserializer::from_slice(body);
     let fields = SelectedFields(keep).deserialize(&mut input).ok()?;
