@@ -3,8 +3,6 @@
 //! server scraping it), health endpoints, graceful shutdown, and the retry
 //! policy as the metrics tell it. Everything stays on 127.0.0.1.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -12,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use tokio::io::AsyncWriteExt;
 
 const FORM: &str = "application/x-www-form-urlencoded";

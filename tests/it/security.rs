@@ -2,13 +2,11 @@
 //! front of a mock TikTok. Every refusal must be a clear answer, must never
 //! reach the provider, and must leave the gateway serving the next request.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const GOOD: &str = "grant_type=authorization_code&code=c&client_id=a&client_secret=b";

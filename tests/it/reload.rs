@@ -1,14 +1,12 @@
 //! Configuration reload on SIGHUP, and Pingora's graceful upgrade (`--upgrade`
 //! plus SIGQUIT to the old process), against the real binary.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

@@ -2,15 +2,13 @@
 //! black box: raw loopback sockets against the real gateway binary, in front
 //! of a TikTok mock or a scripted upstream.
 
-mod common;
-
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use common::*;
+use crate::common::*;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 /// Every socket operation a test waits on is bounded by this.

@@ -1,11 +1,9 @@
 //! The TikTok token route end to end: a standard OAuth 2.0 client (the
 //! `oauth2` crate) through the real gateway binary to a mock TikTok.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use oauth2::{AuthType, AuthorizationCode, RefreshToken, TokenResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -3,10 +3,8 @@
 //! client secret, code, refresh token, access token, Authorization value and
 //! shared secret that went through the gateway.
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 
 const SECRET: &str = "SECRET-9f8e7d6c5b";
 const SHARED: &str = "SHARED-5a4b3c2d1e";

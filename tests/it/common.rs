@@ -1,7 +1,6 @@
 //! Black-box test harness: the real `quirkgate` binary on free loopback ports,
 //! in front of mock providers the test starts itself (HTTP, or HTTPS with a CA
 //! generated here). Nothing leaves 127.0.0.1.
-#![allow(dead_code, unused_imports)]
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -26,7 +25,8 @@ pub struct Gateway {
     pub child: Child,
     pub port: u16,
     pub metrics_port: u16,
-    pub dir: tempfile::TempDir,
+    /// Holds the config and log files for the life of the process.
+    _dir: tempfile::TempDir,
     pub config_path: PathBuf,
     pub log_path: PathBuf,
 }
@@ -67,7 +67,7 @@ impl Gateway {
             child,
             port,
             metrics_port,
-            dir,
+            _dir: dir,
             config_path,
             log_path,
         };
@@ -229,26 +229,6 @@ pub fn http_client() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// Sends raw bytes on a fresh connection and returns everything read until
-/// the server closes or `wait` passes.
-pub fn raw_exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> String {
-    use std::io::Read;
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(wait)).unwrap();
-    stream.write_all(bytes).unwrap();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    let deadline = Instant::now() + wait;
-    while Instant::now() < deadline {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(_) => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Status code of the first response in a raw answer.

@@ -1,11 +1,9 @@
 //! TLS termination at the edge: HTTPS and HTTP/2 to callers, the certificate
 //! swapped on SIGHUP without a restart.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn https_client(ca_pem: &str) -> reqwest::Client {
     reqwest::Client::builder()

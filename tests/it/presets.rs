@@ -2,11 +2,9 @@
 //! crate) through the real gateway binary to the matching mock provider, and
 //! the `quirkgate presets` command whose output can be pasted as a route.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::common::*;
 use oauth2::basic::{BasicTokenResponse, BasicTokenType};
 use oauth2::{AuthType, AuthorizationCode, RequestTokenError, TokenResponse};
 

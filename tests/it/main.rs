@@ -1,0 +1,14 @@
+//! Black-box and property tests, linked once: the real `quirkgate` binary on
+//! free loopback ports in front of mock providers the tests start themselves.
+
+mod common;
+
+mod edge_tls;
+mod front_door;
+mod observability;
+mod presets;
+mod reload;
+mod rewrite_properties;
+mod secrets;
+mod security;
+mod tiktok_gateway;
