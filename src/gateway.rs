@@ -21,15 +21,15 @@ use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 use tokio::time::Sleep;
 
-use crate::caller::{caller_address, header_text, CallerHeaders, CallerRequest};
-use crate::exchange::{exchange, ExchangeReport, ProviderConnector};
-use crate::metrics::{method_label, RouteMetrics, METRICS};
-use crate::oauth_error::OAuthError;
+use crate::core::caller::{caller_address, header_text, CallerHeaders, CallerRequest};
+use crate::core::oauth_error::OAuthError;
+use crate::core::rewrite::{rewrite, RewrittenRequest};
+use crate::core::rules::request::UpstreamMethod;
+use crate::core::rules::response::{mime_is, ProviderAnswer};
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
-use crate::provider_wire::push_field;
-use crate::rewrite::{rewrite, RewrittenRequest};
-use crate::rules::request::UpstreamMethod;
-use crate::rules::response::{mime_is, ProviderAnswer};
+use crate::telemetry::metrics::{method_label, RouteMetrics, METRICS};
+use crate::upstream::exchange::{exchange, ExchangeReport, ProviderConnector};
+use crate::upstream::provider_wire::push_field;
 
 const USER_AGENT: &str = concat!("quirkgate/", env!("CARGO_PKG_VERSION"));
 
@@ -226,11 +226,11 @@ impl TokenGateway {
             .as_ref()
             .map_or(RouteMetrics::unmatched(), |r| &r.metrics)
             .answered(method, ctx.status, elapsed);
-        if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
+        if !log::log_enabled!(target: "quirkgate::core::access", log::Level::Info) {
             return;
         }
         log::info!(
-            target: "quirkgate::access",
+            target: "quirkgate::core::access",
             "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}{}",
             ctx.status,
             OrDash(ctx.report.upstream_status),

@@ -1,25 +1,31 @@
 //! quirkgate: an OAuth 2.0 token gateway that rewrites provider quirks.
 //!
-//! The pure core (`form`, `rules`, `rewrite`, `oauth_error`) knows nothing of
-//! the network; `gateway` is the thin Pingora adapter around it.
+//! The modules are layers; each imports only from the layers listed before it:
+//!
+//! 1. [`core`]: the pure core (form codec, rules, rewrite, RFC 6749 errors,
+//!    the caller's request as the core reads it, access control). No network,
+//!    no Pingora.
+//! 2. [`http1`]: the hand-written HTTP/1.1 codec of both legs, as pure
+//!    functions (caller heads, provider answers, chunked bodies, encoding).
+//! 3. [`telemetry`]: Prometheus metrics and capped logging.
+//! 4. [`plan`]: the file operators edit, and the plan compiled from it once
+//!    per load; the request path only reads it.
+//! 5. [`upstream`]: the provider leg: retry policy, answer reading, idle
+//!    connections, peers.
+//! 6. [`gateway`]: one request's lifecycle, shared by both front ends.
+//! 7. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
+//!    edge TLS.
+//! 8. [`server`]: the Pingora server a configuration describes.
+//!
+//! [`mocks`] stands apart: mock providers for trying the gateway, tests and
+//! benchmarks; it imports nothing from the layers.
 
-pub mod access;
-pub mod caller;
-pub mod cidr;
-pub mod config;
-pub mod edge_tls;
-pub mod exchange;
-pub mod form;
-pub mod front_door;
+pub mod core;
+pub mod front;
 pub mod gateway;
-pub mod idle_connections;
-pub mod logging;
-pub mod metrics;
-pub mod mock_provider;
-pub mod oauth_error;
+pub mod http1;
+pub mod mocks;
 pub mod plan;
-pub mod provider_wire;
-pub mod rewrite;
-pub mod rules;
 pub mod server;
+pub mod telemetry;
 pub mod upstream;

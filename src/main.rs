@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use pingora::server::configuration::Opt;
 
-use quirkgate::config::{load_preset, preset_text, PRESETS};
-use quirkgate::mock_provider::{MockProvider, ProviderKind};
+use quirkgate::mocks::provider::{MockProvider, ProviderKind};
+use quirkgate::plan::file::{load_preset, preset_text, PRESETS};
 use quirkgate::plan::Resolution;
 use quirkgate::server::{build_server, load_plan};
 
@@ -70,7 +70,7 @@ fn main() {
 }
 
 fn run_gateway(config: String, opt: Opt) {
-    quirkgate::logging::init();
+    quirkgate::telemetry::logging::init();
     let resolution = if opt.test {
         Resolution::Skip
     } else {

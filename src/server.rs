@@ -16,14 +16,14 @@ use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
 use pingora::services::listening::Service;
 
-use crate::config::{load_file, GatewayFile};
-use crate::edge_tls::EdgeCertificate;
-use crate::exchange::ProviderConnector;
-use crate::front_door::FrontDoor;
+use crate::front::edge_tls::EdgeCertificate;
+use crate::front::front_door::FrontDoor;
 use crate::gateway::{PingoraFrontEnd, TokenGateway};
-use crate::metrics::{render, METRICS};
+use crate::plan::file::{load_file, GatewayFile};
+use crate::plan::upstream::resolve;
 use crate::plan::{compile, GatewayPlan, Resolution};
-use crate::upstream::resolve;
+use crate::telemetry::metrics::{render, METRICS};
+use crate::upstream::exchange::ProviderConnector;
 
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);

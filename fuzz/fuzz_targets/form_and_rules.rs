@@ -5,11 +5,11 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use quirkgate::config::load_preset;
-use quirkgate::form::{encode_form, parse_form};
-use quirkgate::rewrite::rewrite;
-use quirkgate::rules::request::RequestRule;
-use quirkgate::rules::spec::compile_request_rules;
+use quirkgate::plan::file::load_preset;
+use quirkgate::core::form::{encode_form, parse_form};
+use quirkgate::core::rewrite::rewrite;
+use quirkgate::core::rules::request::RequestRule;
+use quirkgate::plan::rule_specs::compile_request_rules;
 
 static TIKTOK_RULES: LazyLock<Vec<Box<dyn RequestRule>>> = LazyLock::new(|| {
     compile_request_rules(&load_preset("tiktok").expect("shipped preset").request)

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use quirkgate::mock_provider::{MockProvider, ProviderKind, SeenRequest};
+pub use quirkgate::mocks::provider::{MockProvider, ProviderKind, SeenRequest};
 
 /// A free loopback port (bound, then released for the gateway to take).
 pub fn free_port() -> u16 {
@@ -299,7 +299,7 @@ where
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 while let Some(request) =
-                    quirkgate::mock_provider::read_request(&mut stream, &mut buf).await
+                    quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
                 {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     match behaviour(stream, request).await {
@@ -336,7 +336,7 @@ pub async fn slow_tiktok_upstream(
     scripted_upstream(move |stream, request| async move {
         tokio::time::sleep(delay).await;
         let (status, content_type, body) =
-            quirkgate::mock_provider::answer(ProviderKind::TikTok, &request);
+            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
         write_answer(stream, status, content_type, &body).await
     })
     .await

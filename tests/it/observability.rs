@@ -1113,12 +1113,12 @@ async fn one_shot_upstream() -> (SocketAddr, tokio::task::JoinHandle<usize>) {
         let (mut stream, _) = listener.accept().await.unwrap();
         drop(listener);
         let mut buf = Vec::new();
-        let Some(request) = quirkgate::mock_provider::read_request(&mut stream, &mut buf).await
+        let Some(request) = quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
         else {
             return 0;
         };
         let (status, content_type, body) =
-            quirkgate::mock_provider::answer(ProviderKind::TikTok, &request);
+            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
         let answer = format!(
             "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()

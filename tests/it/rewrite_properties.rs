@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 
-use quirkgate::config::load_preset;
-use quirkgate::form::{encode_component, encode_form, parse_form};
-use quirkgate::rewrite::rewrite;
-use quirkgate::rules::request::RequestRule;
-use quirkgate::rules::spec::compile_request_rules;
+use quirkgate::core::form::{encode_component, encode_form, parse_form};
+use quirkgate::core::rewrite::rewrite;
+use quirkgate::core::rules::request::RequestRule;
+use quirkgate::plan::file::load_preset;
+use quirkgate::plan::rule_specs::compile_request_rules;
 
 /// Names the TikTok rules read or write; every other name must pass untouched.
 const CREDENTIAL_NAMES: &[&str] = &["client_id", "client_secret", "client_key"];

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::form::{append_form, parse_form, FormText, Param};
-use crate::oauth_error::OAuthError;
-use crate::rules::request::{Place, RequestRule, TokenRequest, UpstreamMethod};
+use crate::core::form::{append_form, parse_form, FormText, Param};
+use crate::core::oauth_error::OAuthError;
+use crate::core::rules::request::{Place, RequestRule, TokenRequest, UpstreamMethod};
 
 /// The request the provider gets, before any HTTP framing.
 pub struct RewrittenRequest<'a> {
@@ -40,7 +40,7 @@ pub fn rewrite<'a>(
     let mut query = String::new();
     append_form(&request.query, &mut query);
     let body = match request.method {
-        UpstreamMethod::Post => crate::form::encode_form(&request.body),
+        UpstreamMethod::Post => crate::core::form::encode_form(&request.body),
         UpstreamMethod::Get => String::new(),
     };
     Ok(RewrittenRequest {
@@ -55,9 +55,9 @@ pub fn rewrite<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::load_preset;
-    use crate::form::parse_form;
-    use crate::rules::spec::compile_request_rules;
+    use crate::core::form::parse_form;
+    use crate::plan::file::load_preset;
+    use crate::plan::rule_specs::compile_request_rules;
     use base64::Engine;
 
     fn tiktok_rules() -> Vec<Box<dyn RequestRule>> {

@@ -1,6 +1,6 @@
 //! Where a route sends its exchange: the parsed upstream URL, its addresses
 //! (resolved off the request path and refreshed in the background), its trust
-//! anchors, and the Pingora peer built from an already-resolved address.
+//! anchors and timeouts.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use pingora::protocols::tls::CaType;
-use pingora::upstreams::peer::HttpPeer;
 use pingora::utils::tls::WrappedX509;
 
 /// A parsed `http(s)://host[:port]/path?query` upstream.
@@ -205,24 +204,6 @@ pub struct PeerSettings {
     /// anchors: a connection verified against one route's `ca_file` must never
     /// serve a route that would have refused its certificate.
     pub trust_group: u64,
-}
-
-/// A peer from a resolved address: `HttpPeer::new` with a `SocketAddr` never
-/// touches DNS. Peers built from the same inputs hash alike and share the pool.
-pub fn build_peer(
-    target: &UpstreamTarget,
-    address: SocketAddr,
-    settings: &PeerSettings,
-) -> HttpPeer {
-    let mut peer = HttpPeer::new(address, target.tls, target.host.clone());
-    peer.options.connection_timeout = Some(settings.connect_timeout);
-    peer.options.total_connection_timeout = Some(settings.connect_timeout);
-    peer.options.read_timeout = Some(settings.io_timeout);
-    peer.options.write_timeout = Some(settings.io_timeout);
-    peer.options.idle_timeout = Some(settings.idle_timeout);
-    peer.options.ca = settings.ca.clone();
-    peer.group_key = settings.trust_group;
-    peer
 }
 
 #[cfg(test)]

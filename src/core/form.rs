@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::oauth_error::OAuthError;
+use crate::core::oauth_error::OAuthError;
 
 /// Most parameters a token request may carry; RFC 6749 requests have about six.
 pub const MAX_PARAMS: usize = 64;

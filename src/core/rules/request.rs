@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use base64::Engine;
 
-use crate::form::{decode_component, encode_component, printable_name, FormText, Param};
-use crate::oauth_error::OAuthError;
+use crate::core::form::{decode_component, encode_component, printable_name, FormText, Param};
+use crate::core::oauth_error::OAuthError;
 
 /// Where a parameter lives. Header names are matched case-insensitively
 /// (stored lowercase); header values are plain text, never form-encoded.
@@ -361,7 +361,7 @@ pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form::{encode_form, parse_form};
+    use crate::core::form::{encode_form, parse_form};
 
     fn request(body: &str) -> TokenRequest<'_> {
         TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap())

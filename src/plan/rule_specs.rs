@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::request::*;
-use super::response::*;
-use crate::config::scalar_map;
+use crate::core::rules::request::*;
+use crate::core::rules::response::*;
+use crate::plan::file::scalar_map;
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]

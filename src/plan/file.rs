@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::rules::spec::{RequestRuleSpec, ResponseRuleSpec};
+use crate::plan::rule_specs::{RequestRuleSpec, ResponseRuleSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,7 @@ pub struct GatewayFile {
     /// Proxies whose `X-Forwarded-For` is believed (CIDR blocks); none by default.
     pub trusted_proxies: Option<Vec<String>>,
     /// TLS termination on `listen` (HTTP/2 offered); plain HTTP when absent.
-    pub tls: Option<crate::edge_tls::EdgeTlsFile>,
+    pub tls: Option<crate::front::edge_tls::EdgeTlsFile>,
     pub routes: Vec<RouteFile>,
 }
 
@@ -113,21 +113,30 @@ pub struct PresetFile {
     pub response: Vec<ResponseRuleSpec>,
 }
 
+/// One shipped preset: its name and its file under `conf/presets/`.
+macro_rules! preset {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/conf/presets/",
+                $name,
+                ".yaml"
+            )),
+        )
+    };
+}
+
 /// The presets shipped in the binary, as the YAML text operators can read and copy.
 pub const PRESETS: &[(&str, &str)] = &[
-    ("tiktok", include_str!("../conf/presets/tiktok.yaml")),
-    ("tiktok-v1", include_str!("../conf/presets/tiktok-v1.yaml")),
-    (
-        "tiktok-userinfo",
-        include_str!("../conf/presets/tiktok-userinfo.yaml"),
-    ),
-    ("wechat", include_str!("../conf/presets/wechat.yaml")),
-    ("github", include_str!("../conf/presets/github.yaml")),
-    ("slack", include_str!("../conf/presets/slack.yaml")),
-    (
-        "basic-auth",
-        include_str!("../conf/presets/basic-auth.yaml"),
-    ),
+    preset!("tiktok"),
+    preset!("tiktok-v1"),
+    preset!("tiktok-userinfo"),
+    preset!("wechat"),
+    preset!("github"),
+    preset!("slack"),
+    preset!("basic-auth"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::oauth_error::OAuthError;
+use crate::core::oauth_error::OAuthError;
 
 /// What the provider answered, fully buffered.
 pub struct ProviderAnswer<'a> {

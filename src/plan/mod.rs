@@ -1,20 +1,24 @@
 //! The compiled plan the request path reads: routes by path with their rules,
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
+pub mod file;
+pub mod rule_specs;
+pub mod upstream;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
-use crate::cidr::{parse_list, Cidr};
-use crate::config::{load_preset, GatewayFile, RouteFile};
-use crate::metrics::RouteMetrics;
-use crate::rules::request::RequestRule;
-use crate::rules::response::ResponsePlan;
-use crate::rules::spec::{compile_request_rules, compile_response_rules};
-use crate::upstream::{
+use crate::core::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
+use crate::core::client_address::{parse_list, Cidr};
+use crate::core::rules::request::RequestRule;
+use crate::core::rules::response::ResponsePlan;
+use crate::plan::file::{load_preset, GatewayFile, RouteFile};
+use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
+use crate::plan::upstream::{
     resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
 };
+use crate::telemetry::metrics::RouteMetrics;
 
 pub const DEFAULT_CLIENT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -303,7 +307,7 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
             .map_err(|e| errors.push(e))
             .ok()
     });
-    let rate = file.rate_limit.unwrap_or(crate::config::RateLimitFile {
+    let rate = file.rate_limit.unwrap_or(crate::plan::file::RateLimitFile {
         per_client_address_per_second: None,
         per_route_per_second: None,
     });
@@ -338,7 +342,7 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::parse_text;
+    use crate::plan::file::parse_text;
 
     fn compile_text(text: &str) -> Result<GatewayPlan, Vec<String>> {
         compile(&parse_text(text, &|_| None).unwrap(), Resolution::Skip)

@@ -10,10 +10,10 @@ use std::time::Duration;
 use pingora_limits::rate::Rate;
 use subtle::ConstantTimeEq;
 
-use crate::caller::CallerHeaders;
-use crate::cidr::{any_contains, Cidr};
-use crate::oauth_error::OAuthError;
-use crate::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
+use crate::core::caller::CallerHeaders;
+use crate::core::client_address::{any_contains, Cidr};
+use crate::core::oauth_error::OAuthError;
+use crate::core::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
 
 /// Headers the gateway itself manages or consumes; a shared secret may not use one.
 const RESERVED_HEADERS: &[&str] = &[
@@ -258,9 +258,9 @@ impl ExchangeSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form::parse_form;
-    use crate::form::{FormText, Param};
-    use crate::rules::request::UpstreamMethod;
+    use crate::core::form::parse_form;
+    use crate::core::form::{FormText, Param};
+    use crate::core::rules::request::UpstreamMethod;
     use base64::Engine;
     use std::borrow::Cow;
 

@@ -12,12 +12,12 @@ use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
 
-use crate::idle_connections::{self, PoolKey};
-use crate::metrics::METRICS;
-use crate::oauth_error::OAuthError;
+use crate::core::oauth_error::OAuthError;
 use crate::plan::TokenRoute;
-use crate::provider_wire::{read_answer, ProviderReply};
-use crate::upstream::build_peer;
+use crate::telemetry::metrics::METRICS;
+use crate::upstream::idle_connections::{self, PoolKey};
+use crate::upstream::peers::build_peer;
+use crate::upstream::provider_wire::{read_answer, ProviderReply};
 
 /// How exchanges reach providers: Pingora's connector for new connections
 /// (TCP, TLS with the route's trust anchors), and per-thread idle pools.

@@ -32,11 +32,11 @@ use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use crate::caller::CallerRequest;
+use crate::core::caller::CallerRequest;
+use crate::core::oauth_error::OAuthError;
 use crate::gateway::{Answer, ExchangeCtx, PingoraFrontEnd, TokenGateway};
-use crate::oauth_error::OAuthError;
 use crate::plan::{GatewayPlan, TokenRoute};
-use crate::provider_wire::{list_items, offset_in};
+use crate::upstream::provider_wire::{list_items, offset_in};
 
 /// Header fields the fast path parses; a head with more goes to Pingora.
 const MAX_FIELDS: usize = 48;

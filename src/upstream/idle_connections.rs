@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use pingora::protocols::Stream;
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::upstream::{PeerSettings, UpstreamTarget};
+use crate::plan::upstream::{PeerSettings, UpstreamTarget};
 
 /// Which idle connections may serve an exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,0 +1,11 @@
+//! The pure core: decoding a form body, applying the rules, encoding the
+//! result, and judging who may call. Plain Rust with no network and no
+//! Pingora types, unit-tested and fuzzed on its own.
+
+pub mod access;
+pub mod caller;
+pub mod client_address;
+pub mod form;
+pub mod oauth_error;
+pub mod rewrite;
+pub mod rules;

@@ -1,0 +1,5 @@
+//! The rule types: request edits and response shaping, as built from the
+//! operator's rule specs (`plan::rule_specs`).
+
+pub mod request;
+pub mod response;

@@ -1,0 +1,3 @@
+//! Mock providers on loopback, for curl, tests and benchmarks.
+
+pub mod provider;
