@@ -1,65 +1,68 @@
-//! The gateway core and its Pingora front end. `TokenGateway` holds the steps
-//! of one exchange (admit the head, rewrite the form with the pure core,
-//! exchange with the provider, shape the answer, keep the books); both front
-//! ends, `front_door`'s HTTP/1 fast path and `PingoraFrontEnd` here, call them.
-//! Pingora writes a response header before it has seen the body, so a
-//! provider's "200 with an error inside" could not be turned into a 400 on the
-//! streaming proxy path; the exchange is therefore buffered, on Pingora's own
-//! pooled connector.
+//! One token request's lifecycle, written once for both front ends (the
+//! fast path in `front::front_door` and Pingora's HTTP stack in
+//! `front::pingora_front_end`): `begin` a record, `admit` the head, `respond`
+//! (read the body, rewrite the form with the pure core, exchange with the
+//! provider, shape the answer, or refuse), then `finish` the books.
 
-use std::io::Write;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use async_trait::async_trait;
-use bytes::{Bytes, BytesMut};
-use pingora::http::ResponseHeader;
-use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType, Result};
-use pingora_proxy::{ProxyHttp, Session};
 use tokio::time::Sleep;
 
-use crate::core::caller::{caller_address, header_text, CallerHeaders, CallerRequest};
-use crate::core::oauth_error::OAuthError;
+use crate::core::caller::{caller_address, CallerHeaders, CallerRequest};
+use crate::core::oauth_error::{OAuthError, Reason};
 use crate::core::rewrite::{rewrite, RewrittenRequest};
-use crate::core::rules::request::UpstreamMethod;
-use crate::core::rules::response::{mime_is, ProviderAnswer};
+use crate::core::rules::response::mime_is;
+use crate::http1::encode::{encode_request, ProviderRequest};
+use crate::http1::fields::header_text;
+use crate::http1::CallerAnswer;
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::telemetry::metrics::{method_label, RouteMetrics, METRICS};
 use crate::upstream::exchange::{exchange, ExchangeReport, ProviderConnector};
-use crate::upstream::provider_wire::push_field;
 
 const USER_AGENT: &str = concat!("quirkgate/", env!("CARGO_PKG_VERSION"));
 
-/// The gateway core both front ends share: the plan, the upstream connector,
-/// and the steps of one token exchange.
+/// The gateway core both front ends share: the plan, the provider
+/// connector, and the steps of one request.
 pub struct TokenGateway {
     plan: Arc<ArcSwap<GatewayPlan>>,
     connector: ProviderConnector,
 }
 
-/// Per-request state: what the access log and metrics report.
-pub struct ExchangeCtx {
+/// One request's record: what its access-log line and metrics report. The
+/// request counts as in flight from `begin` until the record is dropped,
+/// whichever way it ends (a connection task dropped mid-exchange included).
+pub struct RequestRecord {
     started: Instant,
     route: Option<Arc<TokenRoute>>,
     method: &'static str,
     status: u16,
-    refusal: Option<&'static str>,
+    refusal: Option<Reason>,
     report: ExchangeReport,
     bytes_in: usize,
     bytes_out: usize,
     /// The caller's body was read in full, so its connection can carry another request.
     pub body_consumed: bool,
+    _in_flight: InFlight,
 }
 
-/// The answer to write: status, JSON body and any extra header.
-pub struct Answer {
-    pub status: u16,
-    pub body: Bytes,
-    pub allow: Option<String>,
-    pub retry_after_seconds: Option<u32>,
+/// `quirkgate_requests_in_flight`, up while this lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        METRICS.in_flight.inc();
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        METRICS.in_flight.dec();
+    }
 }
 
 /// A request the route takes: whether its body is a form to read.
@@ -68,20 +71,37 @@ pub struct Admitted {
     pub reads_form: bool,
 }
 
+/// What a front end lends the lifecycle: the caller's body, read when the
+/// head was admitted, and its `Authorization` value.
+pub trait CallerBody {
+    /// Reads the body within the route's size and time limits.
+    fn read(&mut self, admitted: &Admitted) -> impl Future<Output = Result<(), BodyError>> + Send;
+    /// The body read (the lifecycle uses it only when the route reads a
+    /// form), and the raw `Authorization` value.
+    fn parts(&self) -> (&[u8], Option<&[u8]>);
+}
+
+/// Why a body was not read.
+pub enum BodyError {
+    /// The caller closed or the read failed: nothing to answer.
+    Gone,
+    /// Too large for the route, not all there within its `body_timeout`, or unreadable.
+    Refused(OAuthError),
+}
+
 impl TokenGateway {
     pub fn new(plan: Arc<ArcSwap<GatewayPlan>>, connector: ProviderConnector) -> Self {
         TokenGateway { plan, connector }
     }
 
-    /// The plan an exchange starts with; it finishes with it even across a reload.
+    /// The plan a request starts with; it finishes with it even across a reload.
     pub fn plan(&self) -> Arc<GatewayPlan> {
         self.plan.load_full()
     }
 
-    /// Starts the books on one request.
-    pub fn begin(&self) -> ExchangeCtx {
-        METRICS.in_flight.inc();
-        ExchangeCtx {
+    /// Starts the record of one request.
+    pub fn begin(&self) -> RequestRecord {
+        RequestRecord {
             started: Instant::now(),
             route: None,
             method: "other",
@@ -91,6 +111,7 @@ impl TokenGateway {
             bytes_in: 0,
             bytes_out: 0,
             body_consumed: false,
+            _in_flight: InFlight::enter(),
         }
     }
 
@@ -100,13 +121,13 @@ impl TokenGateway {
         &self,
         plan: &GatewayPlan,
         request: &CallerRequest<'_, H>,
-        ctx: &mut ExchangeCtx,
+        record: &mut RequestRecord,
     ) -> Result<Admitted, OAuthError> {
-        ctx.method = method_label(request.method);
+        record.method = method_label(request.method);
         let Some(route) = plan.route(request.path) else {
             return Err(OAuthError::not_found());
         };
-        ctx.route = Some(route.clone());
+        record.route = Some(route.clone());
         if request.headers.wire_bytes() > MAX_HEADER_BYTES {
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
@@ -135,18 +156,48 @@ impl TokenGateway {
         })
     }
 
+    /// Answers a request whose head was judged: reads its body, rewrites it,
+    /// exchanges it with the provider and shapes the answer; any refusal on
+    /// the way becomes an RFC 6749 answer. `None` when the caller went away
+    /// before its body arrived. `deadline` is a timer of the front end's,
+    /// set here to the route's timeout.
+    pub async fn respond(
+        &self,
+        admitted: Result<Admitted, OAuthError>,
+        caller: &mut impl CallerBody,
+        record: &mut RequestRecord,
+        deadline: Pin<&mut Sleep>,
+    ) -> Option<CallerAnswer> {
+        let outcome = match admitted {
+            Err(error) => Err(error),
+            Ok(admitted) => match caller.read(&admitted).await {
+                Err(BodyError::Gone) => return None,
+                Err(BodyError::Refused(error)) => Err(error),
+                Ok(()) => {
+                    record.body_consumed = true;
+                    let (body, authorization) = caller.parts();
+                    let body = if admitted.reads_form { body } else { &[] };
+                    self.forward(&admitted.route, body, authorization, record, deadline)
+                        .await
+                }
+            },
+        };
+        let answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
+        record.status = answer.status;
+        record.bytes_out = answer.body.len();
+        Some(answer)
+    }
+
     /// Rewrites the read request, exchanges it with the provider and shapes the answer.
-    /// `deadline` is a timer of the caller's, set here to the route's timeout.
-    pub async fn forward(
+    async fn forward(
         &self,
         route: &TokenRoute,
         body: &[u8],
         authorization: Option<&[u8]>,
-        ctx: &mut ExchangeCtx,
+        record: &mut RequestRecord,
         deadline: Pin<&mut Sleep>,
-    ) -> Result<Answer, OAuthError> {
-        ctx.body_consumed = true;
-        ctx.bytes_in = body.len();
+    ) -> Result<CallerAnswer, OAuthError> {
+        record.bytes_in = body.len();
         let authorization = match authorization {
             Some(value) => Some(header_text(value).ok_or_else(|| {
                 OAuthError::invalid_client("the Authorization header is not readable text")
@@ -155,7 +206,7 @@ impl TokenGateway {
         };
         let rewritten = rewrite(&route.request_rules, body, authorization)?;
         // Serialized once: every attempt sends the same bytes.
-        let wire = upstream_request(route, &rewritten)?;
+        let wire = provider_request(route, &rewritten)?;
         // Held until the exchange ends, whichever way it ends.
         let _slot = route
             .access
@@ -163,190 +214,110 @@ impl TokenGateway {
             .as_ref()
             .map(|slots| slots.try_acquire())
             .transpose()?;
-        let reply = exchange(
+        let answer = exchange(
             route,
             &self.connector,
             &wire,
             rewritten.grant_type.as_deref(),
-            &mut ctx.report,
+            &mut record.report,
             deadline,
         )
         .await?;
-        let answer = ProviderAnswer {
-            status: reply.status,
-            content_type: reply
-                .content_type
-                .as_deref()
-                .and_then(|value| std::str::from_utf8(value).ok()),
-            body: &reply.body,
-        };
-        let shaped = route.response.shape(&answer, &reply.body)?;
-        Ok(Answer {
-            status: shaped.status,
-            body: shaped.body,
-            allow: None,
-            retry_after_seconds: None,
-        })
+        route.response.shape(&answer)
     }
 
     /// The answer to a refused request; refusals before any upstream attempt are counted.
-    pub fn refuse(&self, error: OAuthError, ctx: &mut ExchangeCtx) -> Answer {
-        if ctx.report.attempts == 0 {
-            ctx.refusal = Some(error.reason);
-            let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
+    fn refuse(&self, error: OAuthError, record: &mut RequestRecord) -> CallerAnswer {
+        if record.report.attempts == 0 {
+            record.refusal = Some(error.reason);
+            let route = record
+                .route
+                .as_ref()
+                .map_or("unmatched", |r| r.name.as_str());
             METRICS
                 .refused
-                .with_label_values(&[route, error.reason])
+                .with_label_values(&[route, error.reason.as_str()])
                 .inc();
         }
-        Answer {
+        CallerAnswer {
             status: error.status,
             body: error.to_json().into(),
             allow: (error.status == 405)
-                .then(|| ctx.route.as_ref().map(|r| r.allow.clone()))
+                .then(|| record.route.as_ref().map(|r| r.allow.clone()))
                 .flatten(),
             retry_after_seconds: error.retry_after_seconds,
         }
     }
 
-    /// Notes the answer about to be written.
-    pub fn answered(&self, answer: &Answer, ctx: &mut ExchangeCtx) {
-        ctx.status = answer.status;
-        ctx.bytes_out = answer.body.len();
-    }
-
     /// One access-log line and the request metrics; no parameter or header
     /// value is ever logged. `error` names a failure writing the answer.
-    pub fn finish(&self, ctx: &ExchangeCtx, error: Option<&str>) {
-        METRICS.in_flight.dec();
-        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-        let method = ctx.method;
-        let elapsed = ctx.started.elapsed();
-        ctx.route
+    pub fn finish(&self, record: &RequestRecord, error: Option<&str>) {
+        let route = record
+            .route
+            .as_ref()
+            .map_or("unmatched", |r| r.name.as_str());
+        let method = record.method;
+        let elapsed = record.started.elapsed();
+        record
+            .route
             .as_ref()
             .map_or(RouteMetrics::unmatched(), |r| &r.metrics)
-            .answered(method, ctx.status, elapsed);
-        if !log::log_enabled!(target: "quirkgate::core::access", log::Level::Info) {
+            .answered(method, record.status, elapsed);
+        if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
             return;
         }
         log::info!(
-            target: "quirkgate::core::access",
+            target: "quirkgate::access",
             "route={route} method={method} status={} upstream_status={} duration_ms={:.2} upstream_ms={:.2} attempts={} reused={} bytes_in={} bytes_out={} refused={}{}{}",
-            ctx.status,
-            OrDash(ctx.report.upstream_status),
+            record.status,
+            OrDash(record.report.upstream_status),
             elapsed.as_secs_f64() * 1000.0,
-            ctx.report.upstream_elapsed.as_secs_f64() * 1000.0,
-            ctx.report.attempts,
-            ctx.report.reused_connection,
-            ctx.bytes_in,
-            ctx.bytes_out,
-            ctx.refusal.unwrap_or("-"),
+            record.report.upstream_elapsed.as_secs_f64() * 1000.0,
+            record.report.attempts,
+            record.report.reused_connection,
+            record.bytes_in,
+            record.bytes_out,
+            record.refusal.map_or("-", Reason::as_str),
             if error.is_some() { " error=" } else { "" },
             error.unwrap_or(""),
         );
     }
-}
 
-/// The Pingora front end: HTTP/2 callers, and the HTTP/1 requests the fast
-/// path hands over (chunked bodies, HTTP/1.0, `Expect`, odd framing), go
-/// through Pingora's own HTTP stack. `request_filter` answers every request.
-pub struct PingoraFrontEnd {
-    pub gateway: Arc<TokenGateway>,
-}
-
-#[async_trait]
-impl ProxyHttp for PingoraFrontEnd {
-    type CTX = ExchangeCtx;
-
-    fn new_ctx(&self) -> ExchangeCtx {
-        self.gateway.begin()
-    }
-
-    /// Handles the whole exchange and answers; nothing reaches Pingora's proxy path.
-    async fn request_filter(&self, session: &mut Session, ctx: &mut ExchangeCtx) -> Result<bool> {
-        // RFC 9112 §9.3.2: pipelined requests are answered in order, not dropped with the connection.
-        session.set_pipelining_enabled(true);
-        let plan = self.gateway.plan();
-        // Idle keep-alive callers are closed after this. Only shortens a keep-alive Pingora
-        // already granted: HTTP/1.0 and ambiguous framing (Content-Length with
-        // Transfer-Encoding) stay closed. Refusals below may close at once instead.
-        if session.get_keepalive().is_some() {
-            session.set_keepalive(Some(plan.client_idle_timeout_secs));
-        }
-        let answer = match self.handle(session, &plan, ctx).await {
-            Ok(answer) => answer,
-            Err(error) => {
-                // A refusal before the body was read leaves unread bytes on the connection.
-                if !ctx.body_consumed {
-                    session.set_keepalive(None);
-                }
-                self.gateway.refuse(error, ctx)
-            }
-        };
-        self.gateway.answered(&answer, ctx);
-        write_answer(session, answer).await?;
-        Ok(true)
-    }
-
-    /// Never reached: every request is answered in `request_filter`.
-    async fn upstream_peer(
-        &self,
-        _session: &mut Session,
-        _ctx: &mut ExchangeCtx,
-    ) -> Result<Box<HttpPeer>> {
-        Error::e_explain(
-            ErrorType::InternalError,
-            "quirkgate answers every request in request_filter",
-        )
-    }
-
-    async fn logging(&self, _session: &mut Session, error: Option<&Error>, ctx: &mut ExchangeCtx) {
-        self.gateway.finish(ctx, error.map(|e| e.etype().as_str()));
-    }
-
-    /// Pingora's error lines name the route and method only: never a URI with a query.
-    fn request_summary(&self, session: &Session, ctx: &ExchangeCtx) -> String {
-        let route = ctx.route.as_ref().map_or("unmatched", |r| r.name.as_str());
-        format!(
-            "{} route={route}",
-            method_label(session.req_header().method.as_str())
-        )
+    /// The route a record matched, for Pingora's error lines.
+    pub fn route_name(record: &RequestRecord) -> &str {
+        record
+            .route
+            .as_ref()
+            .map_or("unmatched", |r| r.name.as_str())
     }
 }
 
-impl PingoraFrontEnd {
-    async fn handle(
-        &self,
-        session: &mut Session,
-        plan: &GatewayPlan,
-        ctx: &mut ExchangeCtx,
-    ) -> Result<Answer, OAuthError> {
-        let header = session.req_header();
-        let request = CallerRequest {
-            method: header.method.as_str(),
-            path: header.uri.path(),
-            headers: &header.headers,
-            peer: session
-                .client_addr()
-                .and_then(|a| a.as_inet())
-                .map(|a| a.ip()),
-        };
-        let admitted = self.gateway.admit(plan, &request, ctx)?;
-        let body = if admitted.reads_form {
-            read_body(session, &admitted.route).await?
-        } else {
-            BytesMut::new()
-        };
-        let authorization = session
-            .req_header()
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .map(http::HeaderValue::as_bytes);
-        let deadline = std::pin::pin!(tokio::time::sleep(admitted.route.timeout));
-        self.gateway
-            .forward(&admitted.route, &body, authorization, ctx, deadline)
-            .await
-    }
+/// The provider's request bytes for a rewritten request.
+fn provider_request(
+    route: &TokenRoute,
+    rewritten: &RewrittenRequest<'_>,
+) -> Result<bytes::Bytes, OAuthError> {
+    let headers: Vec<_> = rewritten
+        .headers
+        .iter()
+        .map(|field| (field.name.decoded(), field.value.decoded()))
+        .collect();
+    let target = &route.upstream;
+    let wire = encode_request(&ProviderRequest {
+        method: rewritten.method.as_str(),
+        path: &target.path,
+        url_query: &target.query,
+        rules_query: &rewritten.query,
+        authority: &target.authority,
+        form_body: rewritten
+            .method
+            .has_body()
+            .then(|| rewritten.body.as_bytes()),
+        headers: &headers,
+        user_agent: USER_AGENT,
+    })
+    .map_err(|why| OAuthError::invalid_request(why, Reason::Malformed))?;
+    Ok(wire.into())
 }
 
 /// A log field that prints `-` when absent, without building a String per request.
@@ -359,128 +330,4 @@ impl std::fmt::Display for OrDash {
             None => f.write_str("-"),
         }
     }
-}
-
-/// Reads the whole form body within `body_timeout`, refusing it past `max_body_bytes`.
-async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut, OAuthError> {
-    let declared = session
-        .req_header()
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > route.max_body_bytes) {
-        return Err(OAuthError::body_too_large(route.max_body_bytes));
-    }
-    let deadline = tokio::time::Instant::now() + route.body_timeout;
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(route.max_body_bytes));
-    loop {
-        match tokio::time::timeout_at(deadline, session.read_request_body()).await {
-            Err(_) => {
-                return Err(OAuthError::body_timeout());
-            }
-            Ok(Err(_)) => {
-                return Err(OAuthError::invalid_request(
-                    "the request body could not be read",
-                    "malformed",
-                ));
-            }
-            Ok(Ok(None)) => return Ok(body),
-            Ok(Ok(Some(chunk))) => {
-                if body.len() + chunk.len() > route.max_body_bytes {
-                    return Err(OAuthError::body_too_large(route.max_body_bytes));
-                }
-                body.extend_from_slice(&chunk);
-            }
-        }
-    }
-}
-
-/// The provider's request, head and body: its own Host, an exact
-/// Content-Length, JSON asked for, then whatever headers the rules produced
-/// (a rule's header replaces a default of the same name, and the last of a
-/// name wins). Values that would split the message are refused.
-fn upstream_request(
-    route: &TokenRoute,
-    rewritten: &RewrittenRequest<'_>,
-) -> Result<Bytes, OAuthError> {
-    let target = &route.upstream;
-    let body = rewritten.body.as_bytes();
-    let mut wire = Vec::with_capacity(256 + target.path.len() + rewritten.query.len() + body.len());
-    wire.extend_from_slice(rewritten.method.as_str().as_bytes());
-    wire.push(b' ');
-    let target_start = wire.len();
-    wire.extend_from_slice(target.path.as_bytes());
-    if !target.query.is_empty() || !rewritten.query.is_empty() {
-        wire.push(b'?');
-        wire.extend_from_slice(target.query.as_bytes());
-        if !target.query.is_empty() && !rewritten.query.is_empty() {
-            wire.push(b'&');
-        }
-        wire.extend_from_slice(rewritten.query.as_bytes());
-    }
-    if !wire[target_start..].iter().all(|b| b.is_ascii_graphic()) {
-        return Err(OAuthError::invalid_request(
-            "the rewritten request line is not valid HTTP",
-            "malformed",
-        ));
-    }
-    wire.extend_from_slice(b" HTTP/1.1\r\n");
-    let bad = || OAuthError::invalid_request("a header is not allowed in HTTP", "malformed");
-    if !push_field(&mut wire, b"Host", target.authority.as_bytes()) {
-        return Err(bad());
-    }
-    if rewritten.method == UpstreamMethod::Post {
-        // Writing to a Vec cannot fail.
-        let _ = write!(
-            wire,
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-    }
-    let from_rules = |name: &str| {
-        rewritten
-            .headers
-            .iter()
-            .any(|field| field.name.decoded().eq_ignore_ascii_case(name))
-    };
-    if !from_rules("accept") {
-        wire.extend_from_slice(b"Accept: application/json\r\n");
-    }
-    if !from_rules("user-agent") {
-        push_field(&mut wire, b"User-Agent", USER_AGENT.as_bytes());
-    }
-    for (index, field) in rewritten.headers.iter().enumerate() {
-        let name = field.name.decoded();
-        let replaced_later = rewritten.headers[index + 1..]
-            .iter()
-            .any(|later| later.name.decoded().eq_ignore_ascii_case(&name));
-        if !replaced_later
-            && !push_field(&mut wire, name.as_bytes(), field.value.decoded().as_bytes())
-        {
-            return Err(bad());
-        }
-    }
-    wire.extend_from_slice(b"\r\n");
-    wire.extend_from_slice(body);
-    Ok(wire.into())
-}
-
-async fn write_answer(session: &mut Session, answer: Answer) -> Result<()> {
-    let mut header = ResponseHeader::build(answer.status, Some(6))?;
-    header.insert_header(http::header::CONTENT_TYPE, "application/json;charset=UTF-8")?;
-    header.insert_header(http::header::CONTENT_LENGTH, answer.body.len())?;
-    // RFC 6749 §5.1: token answers must never be cached.
-    header.insert_header(http::header::CACHE_CONTROL, "no-store")?;
-    header.insert_header(http::header::PRAGMA, "no-cache")?;
-    if let Some(allow) = answer.allow {
-        header.insert_header(http::header::ALLOW, allow)?;
-    }
-    if let Some(seconds) = answer.retry_after_seconds {
-        header.insert_header(http::header::RETRY_AFTER, seconds)?;
-    }
-    session
-        .write_response_header(Box::new(header), false)
-        .await?;
-    session.write_response_body(Some(answer.body), true).await
 }

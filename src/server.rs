@@ -18,7 +18,8 @@ use pingora::services::listening::Service;
 
 use crate::front::edge_tls::EdgeCertificate;
 use crate::front::front_door::FrontDoor;
-use crate::gateway::{PingoraFrontEnd, TokenGateway};
+use crate::front::pingora_front_end::PingoraFrontEnd;
+use crate::gateway::TokenGateway;
 use crate::plan::file::{load_file, GatewayFile};
 use crate::plan::upstream::resolve;
 use crate::plan::{compile, GatewayPlan, Resolution};

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::core::caller::CallerHeaders;
 use crate::core::client_address::{any_contains, Cidr};
-use crate::core::oauth_error::OAuthError;
+use crate::core::oauth_error::{OAuthError, Reason};
 use crate::core::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
 
 /// Headers the gateway itself manages or consumes; a shared secret may not use one.
@@ -112,7 +112,7 @@ impl SharedSecret {
                 401,
                 "invalid_client",
                 "the gateway's shared secret is missing or wrong",
-                "shared_secret",
+                Reason::SharedSecret,
             ))
         }
     }
@@ -161,7 +161,7 @@ impl RequestRule for RequireClientId {
                 401,
                 "invalid_client",
                 "this client is not allowed on this route",
-                "client_not_allowed",
+                Reason::ClientNotAllowed,
             ));
         }
         Ok(())
@@ -260,7 +260,7 @@ mod tests {
     use super::*;
     use crate::core::form::parse_form;
     use crate::core::form::{FormText, Param};
-    use crate::core::rules::request::UpstreamMethod;
+    use crate::core::rules::request::TokenMethod;
     use base64::Engine;
     use std::borrow::Cow;
 
@@ -303,7 +303,7 @@ mod tests {
         ] {
             let err = secret.check(&bad).unwrap_err();
             assert_eq!(
-                (err.status, err.code.as_ref(), err.reason),
+                (err.status, err.code.as_ref(), err.reason.as_str()),
                 (401, "invalid_client", "shared_secret")
             );
         }
@@ -327,7 +327,7 @@ mod tests {
         auth: Option<&str>,
     ) -> Result<(), OAuthError> {
         let mut request =
-            TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap());
+            TokenRequest::new(TokenMethod::Post, parse_form(body.as_bytes()).unwrap());
         if let Some(auth) = auth {
             request.headers.push(Param {
                 name: FormText::plain("authorization"),
@@ -364,7 +364,7 @@ mod tests {
         ] {
             let err = run_client_id(&rule, body, auth.as_deref()).unwrap_err();
             assert_eq!(
-                (err.status, err.reason),
+                (err.status, err.reason.as_str()),
                 (401, "client_not_allowed"),
                 "{body}"
             );
@@ -388,11 +388,11 @@ mod tests {
         assert!(access.admit(Some(inside), &good).is_ok());
         let err = access.admit(Some(outside), &good).unwrap_err();
         assert_eq!(
-            (err.status, err.code.as_ref(), err.reason),
+            (err.status, err.code.as_ref(), err.reason.as_str()),
             (403, "access_denied", "source")
         );
         assert_eq!(
-            access.admit(None, &good).unwrap_err().reason,
+            access.admit(None, &good).unwrap_err().reason.as_str(),
             "source",
             "unknown callers are outside"
         );
@@ -400,7 +400,8 @@ mod tests {
             access
                 .admit(Some(inside), &headers(&[]))
                 .unwrap_err()
-                .reason,
+                .reason
+                .as_str(),
             "shared_secret"
         );
         assert!(access.needs_client_address());
@@ -416,7 +417,7 @@ mod tests {
         assert!(per_client.admit(Some(a)).is_ok());
         let err = per_client.admit(Some(a)).unwrap_err();
         assert_eq!(
-            (err.status, err.code.as_ref(), err.reason),
+            (err.status, err.code.as_ref(), err.reason.as_str()),
             (429, "temporarily_unavailable", "rate_limited")
         );
         assert_eq!(err.retry_after_seconds, Some(1));
@@ -438,7 +439,7 @@ mod tests {
         let first = slots.try_acquire().unwrap();
         let second = slots.try_acquire().unwrap();
         let err = slots.try_acquire().err().unwrap();
-        assert_eq!((err.status, err.reason), (503, "overloaded"));
+        assert_eq!((err.status, err.reason.as_str()), (503, "overloaded"));
         assert_eq!(err.retry_after_seconds, Some(1));
         drop(first);
         let third = slots.try_acquire().unwrap();

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::core::client_address::{client_address, Cidr};
+use crate::http1::fields::header_text;
 
 /// The caller's request head, as either front end parsed it.
 pub struct CallerRequest<'a, H: CallerHeaders + ?Sized> {
@@ -54,16 +55,6 @@ impl CallerHeaders for [httparse::Header<'_>] {
     }
 }
 
-/// A header value as text the way HTTP allows it (visible ASCII, space, tab);
-/// `None` for anything else.
-pub fn header_text(value: &[u8]) -> Option<&str> {
-    value
-        .iter()
-        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
-        .then(|| std::str::from_utf8(value).ok())
-        .flatten()
-}
-
 /// The caller: the TCP peer, or the client it forwards for when it is a
 /// trusted proxy; `None` when unknown (a Unix socket, an unreadable hop).
 pub fn caller_address(
@@ -109,14 +100,6 @@ mod tests {
         assert_eq!(fast.value("content-type"), Some(&b"text/plain"[..]));
         assert_eq!(fast.value("authorization"), None);
         assert_eq!(fast.wire_bytes(), map.wire_bytes());
-    }
-
-    #[test]
-    fn header_text_refuses_control_and_non_ascii_bytes() {
-        assert_eq!(header_text(b"Basic YTpi"), Some("Basic YTpi"));
-        assert_eq!(header_text(b"a\tb"), Some("a\tb"));
-        assert_eq!(header_text(b"a\x00b"), None);
-        assert_eq!(header_text("é".as_bytes()), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use crate::core::oauth_error::OAuthError;
+use crate::core::oauth_error::{OAuthError, Reason};
 
 /// Most parameters a token request may carry; RFC 6749 requests have about six.
 pub const MAX_PARAMS: usize = 64;
@@ -103,7 +103,7 @@ impl<'a> Param<'a> {
 /// (RFC 6749 §3.2) and absurd parameter counts.
 pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
     let text = std::str::from_utf8(input)
-        .map_err(|_| OAuthError::invalid_request("form body is not UTF-8", "malformed"))?;
+        .map_err(|_| OAuthError::invalid_request("form body is not UTF-8", Reason::Malformed))?;
     let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
     // Whether each kept name has escapes: names without any compare as bytes.
     let mut escaped_names = [false; MAX_PARAMS];
@@ -119,7 +119,7 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
         if params.len() == MAX_PARAMS {
             return Err(OAuthError::invalid_request(
                 format!("more than {MAX_PARAMS} parameters"),
-                "malformed",
+                Reason::Malformed,
             ));
         }
         let (name, value) = match pair.bytes().position(|b| b == b'=') {
@@ -131,7 +131,7 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
             if escaped && !is_valid_component(part) {
                 return Err(OAuthError::invalid_request(
                     "form body has invalid percent-encoding or non-UTF-8 text",
-                    "malformed",
+                    Reason::Malformed,
                 ));
             }
         }
@@ -154,7 +154,7 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
             let shown = param.name.decoded();
             return Err(OAuthError::invalid_request(
                 format!("parameter '{}' is repeated", printable_name(&shown)),
-                "malformed",
+                Reason::Malformed,
             ));
         }
         params.push(param);
@@ -347,7 +347,11 @@ mod tests {
     fn rejects_broken_percent_escapes() {
         for body in ["code=%zz", "code=%4", "code=abc%", "a%2=1"] {
             let err = parse_form(body.as_bytes()).unwrap_err();
-            assert_eq!((err.status, err.reason), (400, "malformed"), "{body}");
+            assert_eq!(
+                (err.status, err.reason.as_str()),
+                (400, "malformed"),
+                "{body}"
+            );
         }
     }
 
@@ -369,7 +373,10 @@ mod tests {
     #[test]
     fn rejects_too_many_parameters() {
         let body: String = (0..=MAX_PARAMS).map(|i| format!("p{i}=v&")).collect();
-        assert_eq!(parse_form(body.as_bytes()).unwrap_err().reason, "malformed");
+        assert_eq!(
+            parse_form(body.as_bytes()).unwrap_err().reason.as_str(),
+            "malformed"
+        );
     }
 
     #[test]

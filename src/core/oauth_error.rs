@@ -4,14 +4,120 @@
 use std::borrow::Cow;
 use std::fmt;
 
+/// Why a request was refused or failed: the closed set of values the
+/// `reason` label of `quirkgate_refused_total` (and the access log's
+/// `refused=`) can take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reason {
+    NotFound,
+    Method,
+    ContentType,
+    TooLarge,
+    HeadersTooLarge,
+    BodyTimeout,
+    Malformed,
+    Conflict,
+    MissingParam,
+    NoCredentials,
+    SharedSecret,
+    ClientNotAllowed,
+    Source,
+    RateLimited,
+    Overloaded,
+    /// The provider refused the grant (an OAuth error in its answer).
+    ProviderError,
+    /// The provider answered without a JSON object.
+    NotJson,
+    /// The provider could not be reached or broke the exchange.
+    Upstream(FailureKind),
+}
+
+impl Reason {
+    /// Every reason a refusal before any upstream attempt can carry.
+    pub const REFUSALS: [Reason; 15] = [
+        Reason::NotFound,
+        Reason::Method,
+        Reason::ContentType,
+        Reason::TooLarge,
+        Reason::HeadersTooLarge,
+        Reason::BodyTimeout,
+        Reason::Malformed,
+        Reason::Conflict,
+        Reason::MissingParam,
+        Reason::NoCredentials,
+        Reason::SharedSecret,
+        Reason::ClientNotAllowed,
+        Reason::Source,
+        Reason::RateLimited,
+        Reason::Overloaded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::NotFound => "not_found",
+            Reason::Method => "method",
+            Reason::ContentType => "content_type",
+            Reason::TooLarge => "too_large",
+            Reason::HeadersTooLarge => "headers_too_large",
+            Reason::BodyTimeout => "body_timeout",
+            Reason::Malformed => "malformed",
+            Reason::Conflict => "conflict",
+            Reason::MissingParam => "missing_param",
+            Reason::NoCredentials => "no_credentials",
+            Reason::SharedSecret => "shared_secret",
+            Reason::ClientNotAllowed => "client_not_allowed",
+            Reason::Source => "source",
+            Reason::RateLimited => "rate_limited",
+            Reason::Overloaded => "overloaded",
+            Reason::ProviderError => "provider_error",
+            Reason::NotJson => "not_json",
+            Reason::Upstream(kind) => kind.as_str(),
+        }
+    }
+}
+
+/// How an upstream attempt failed: the `kind` label of
+/// `quirkgate_upstream_errors_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    Connect,
+    Tls,
+    Timeout,
+    Reset,
+    Protocol,
+    Resolve,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 6] = [
+        FailureKind::Connect,
+        FailureKind::Tls,
+        FailureKind::Timeout,
+        FailureKind::Reset,
+        FailureKind::Protocol,
+        FailureKind::Resolve,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Connect => "connect",
+            FailureKind::Tls => "tls",
+            FailureKind::Timeout => "timeout",
+            FailureKind::Reset => "reset",
+            FailureKind::Protocol => "protocol",
+            FailureKind::Resolve => "resolve",
+        }
+    }
+}
+
 /// An error answered to the caller as `{"error": …, "error_description": …}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OAuthError {
     pub status: u16,
     pub code: Cow<'static, str>,
     pub description: Cow<'static, str>,
-    /// Bounded label for metrics (`method`, `too_large`, `connect`, …): never caller data.
-    pub reason: &'static str,
+    /// Why, as a bounded metric label: never caller data.
+    pub reason: Reason,
     /// `Retry-After` seconds for refusals that pass with time (rate limit, overload).
     pub retry_after_seconds: Option<u32>,
 }
@@ -21,7 +127,7 @@ impl OAuthError {
         status: u16,
         code: impl Into<Cow<'static, str>>,
         description: impl Into<Cow<'static, str>>,
-        reason: &'static str,
+        reason: Reason,
     ) -> Self {
         OAuthError {
             status,
@@ -32,15 +138,12 @@ impl OAuthError {
         }
     }
 
-    pub fn invalid_request(
-        description: impl Into<Cow<'static, str>>,
-        reason: &'static str,
-    ) -> Self {
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>, reason: Reason) -> Self {
         Self::new(400, "invalid_request", description, reason)
     }
 
     pub fn invalid_client(description: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(401, "invalid_client", description, "no_credentials")
+        Self::new(401, "invalid_client", description, Reason::NoCredentials)
     }
 
     pub fn not_found() -> Self {
@@ -48,7 +151,7 @@ impl OAuthError {
             404,
             "invalid_request",
             "no token route at this path",
-            "not_found",
+            Reason::NotFound,
         )
     }
 
@@ -57,7 +160,7 @@ impl OAuthError {
             405,
             "invalid_request",
             "token requests must use POST",
-            "method",
+            Reason::Method,
         )
     }
 
@@ -66,7 +169,7 @@ impl OAuthError {
             415,
             "invalid_request",
             "token requests must be application/x-www-form-urlencoded",
-            "content_type",
+            Reason::ContentType,
         )
     }
 
@@ -75,7 +178,7 @@ impl OAuthError {
             413,
             "invalid_request",
             format!("request body exceeds {limit} bytes"),
-            "too_large",
+            Reason::TooLarge,
         )
     }
 
@@ -84,7 +187,7 @@ impl OAuthError {
             431,
             "invalid_request",
             format!("request headers exceed {limit} bytes"),
-            "headers_too_large",
+            Reason::HeadersTooLarge,
         )
     }
 
@@ -93,7 +196,7 @@ impl OAuthError {
             408,
             "invalid_request",
             "request body was not received in time",
-            "body_timeout",
+            Reason::BodyTimeout,
         )
     }
 
@@ -103,7 +206,7 @@ impl OAuthError {
             403,
             "access_denied",
             "this route does not serve the caller's address",
-            "source",
+            Reason::Source,
         )
     }
 
@@ -114,7 +217,7 @@ impl OAuthError {
                 429,
                 "temporarily_unavailable",
                 "too many token requests; retry after a second",
-                "rate_limited",
+                Reason::RateLimited,
             )
         }
     }
@@ -127,13 +230,18 @@ impl OAuthError {
                 503,
                 "temporarily_unavailable",
                 "too many token exchanges in flight; retry after a second",
-                "overloaded",
+                Reason::Overloaded,
             )
         }
     }
 
-    pub fn bad_gateway(description: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
-        Self::new(502, "temporarily_unavailable", description, reason)
+    pub fn bad_gateway(description: impl Into<Cow<'static, str>>, kind: FailureKind) -> Self {
+        Self::new(
+            502,
+            "temporarily_unavailable",
+            description,
+            Reason::Upstream(kind),
+        )
     }
 
     pub fn gateway_timeout() -> Self {
@@ -141,14 +249,14 @@ impl OAuthError {
             504,
             "temporarily_unavailable",
             "the provider did not answer in time",
-            "timeout",
+            Reason::Upstream(FailureKind::Timeout),
         )
     }
 
     /// The RFC 6749 §5.2 status for a provider error code: 401 for `invalid_client`, else 400.
     pub fn from_provider(code: String, description: String) -> Self {
         let status = if code == "invalid_client" { 401 } else { 400 };
-        Self::new(status, code, description, "provider_error")
+        Self::new(status, code, description, Reason::ProviderError)
     }
 
     /// The JSON body, escaped by serde_json so a provider's text cannot break it.
@@ -175,8 +283,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reasons_are_distinct_snake_case_labels() {
+        let mut labels: Vec<&str> = Reason::REFUSALS
+            .iter()
+            .map(|r| r.as_str())
+            .chain([Reason::ProviderError.as_str(), Reason::NotJson.as_str()])
+            .chain(FailureKind::ALL.iter().map(|k| k.as_str()))
+            .collect();
+        assert!(labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        let count = labels.len();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), count);
+    }
+
+    #[test]
     fn renders_rfc6749_json_with_escaped_description() {
-        let e = OAuthError::invalid_request("bad \"quote\"", "malformed");
+        let e = OAuthError::invalid_request("bad \"quote\"", Reason::Malformed);
         let v: serde_json::Value = serde_json::from_slice(&e.to_json()).unwrap();
         assert_eq!(v["error"], "invalid_request");
         assert_eq!(v["error_description"], "bad \"quote\"");

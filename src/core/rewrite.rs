@@ -5,11 +5,11 @@ use std::borrow::Cow;
 
 use crate::core::form::{append_form, parse_form, FormText, Param};
 use crate::core::oauth_error::OAuthError;
-use crate::core::rules::request::{Place, RequestRule, TokenRequest, UpstreamMethod};
+use crate::core::rules::request::{Place, RequestRule, TokenMethod, TokenRequest};
 
 /// The request the provider gets, before any HTTP framing.
 pub struct RewrittenRequest<'a> {
-    pub method: UpstreamMethod,
+    pub method: TokenMethod,
     /// Form body (empty for GET: parameters left in the body are not sent).
     pub body: String,
     /// Encoded parameters the rules put in the query.
@@ -26,7 +26,7 @@ pub fn rewrite<'a>(
     body: &'a [u8],
     authorization: Option<&'a str>,
 ) -> Result<RewrittenRequest<'a>, OAuthError> {
-    let mut request = TokenRequest::new(UpstreamMethod::Post, parse_form(body)?);
+    let mut request = TokenRequest::new(TokenMethod::Post, parse_form(body)?);
     if let Some(value) = authorization {
         request.headers.push(Param {
             name: FormText::plain("authorization"),
@@ -40,8 +40,8 @@ pub fn rewrite<'a>(
     let mut query = String::new();
     append_form(&request.query, &mut query);
     let body = match request.method {
-        UpstreamMethod::Post => crate::core::form::encode_form(&request.body),
-        UpstreamMethod::Get => String::new(),
+        TokenMethod::Post => crate::core::form::encode_form(&request.body),
+        TokenMethod::Get => String::new(),
     };
     Ok(RewrittenRequest {
         method: request.method,
@@ -125,7 +125,7 @@ mod tests {
     fn wechat_moves_credentials_to_the_query_of_a_get() {
         let rules = compile_request_rules(&load_preset("wechat").unwrap().request).unwrap();
         let out = rewrite(&rules, AUTH0_BODY.as_bytes(), None).unwrap();
-        assert_eq!(out.method, UpstreamMethod::Get);
+        assert_eq!(out.method, TokenMethod::Get);
         assert!(out.body.is_empty());
         assert_eq!(
             decoded(&out.query),

@@ -3,3 +3,5 @@
 
 pub mod edge_tls;
 pub mod front_door;
+pub mod pingora_front_end;
+pub mod prefixed_io;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::core::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
 use crate::core::client_address::{parse_list, Cidr};
-use crate::core::rules::request::RequestRule;
+use crate::core::rules::request::{RequestRule, TokenMethod};
 use crate::core::rules::response::ResponsePlan;
 use crate::plan::file::{load_preset, GatewayFile, RouteFile};
 use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
@@ -38,7 +38,7 @@ pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 pub struct TokenRoute {
     /// The configured path: the `route` label of every metric and log line.
     pub name: String,
-    pub methods: Vec<http::Method>,
+    pub methods: Vec<TokenMethod>,
     /// `Allow` header for 405 answers.
     pub allow: String,
     pub upstream: UpstreamTarget,
@@ -61,7 +61,7 @@ pub struct TokenRoute {
 impl TokenRoute {
     /// Routes whose callers send a form body (POST); GET routes read none.
     pub fn reads_form(&self) -> bool {
-        self.methods.contains(&http::Method::POST)
+        self.methods.contains(&TokenMethod::Post)
     }
 }
 
@@ -202,10 +202,9 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         .unwrap_or_else(|| vec!["POST".to_owned()]);
     let mut methods = Vec::new();
     for name in &method_names {
-        match name.to_ascii_uppercase().as_str() {
-            "POST" => methods.push(http::Method::POST),
-            "GET" => methods.push(http::Method::GET),
-            other => errors.push(format!("methods: '{other}' is not supported (GET or POST)")),
+        match TokenMethod::parse(name) {
+            Ok(method) => methods.push(method),
+            Err(why) => errors.push(format!("methods: {why}")),
         }
     }
     let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);

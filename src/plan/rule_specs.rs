@@ -387,11 +387,7 @@ fn compile_request_rule(
             }
         }
         RequestRuleSpec::Method(method) => {
-            let method = match method.to_ascii_uppercase().as_str() {
-                "GET" => UpstreamMethod::Get,
-                "POST" => UpstreamMethod::Post,
-                other => return Err(format!("method '{other}' is not supported (GET or POST)")),
-            };
+            let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
             rules.push(Box::new(SetMethod(method)));
         }
         RequestRuleSpec::Require(require) => {

@@ -1,6 +1,7 @@
-//! The upstream leg of a token exchange over Pingora's pooled connector, with
-//! the one retry policy a token gateway can afford: an attempt is repeated
-//! only while the provider cannot have received the whole request.
+//! The exchange with the provider: attempts over per-thread idle connections
+//! or new ones from Pingora's connector, with the one retry policy a token
+//! gateway can afford: an attempt is repeated only while the provider cannot
+//! have received the whole request.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -12,12 +13,13 @@ use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
 
-use crate::core::oauth_error::OAuthError;
+use crate::core::oauth_error::{FailureKind, OAuthError};
+use crate::http1::ProviderAnswer;
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::METRICS;
 use crate::upstream::idle_connections::{self, PoolKey};
 use crate::upstream::peers::build_peer;
-use crate::upstream::provider_wire::{read_answer, ProviderReply};
+use crate::upstream::provider_wire::read_answer;
 
 /// How exchanges reach providers: Pingora's connector for new connections
 /// (TCP, TLS with the route's trust anchors), and per-thread idle pools.
@@ -44,17 +46,48 @@ struct AttemptFailure {
     reused: bool,
 }
 
-/// Bounded metric label for an upstream failure.
-pub fn error_kind(error: &Error) -> &'static str {
+/// Why an attempt is made again: the `reason` label of `quirkgate_retries_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryReason {
+    /// The connection could not be made (or its TLS handshake failed).
+    Connect,
+    /// A pooled connection failed before the request went out.
+    StaleConnection,
+    /// Another failure before the request was written in full.
+    Unsent,
+    /// After the full write, for a grant listed in `retry_after_send`.
+    AfterSend,
+}
+
+impl RetryReason {
+    pub const ALL: [RetryReason; 4] = [
+        RetryReason::Connect,
+        RetryReason::StaleConnection,
+        RetryReason::Unsent,
+        RetryReason::AfterSend,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryReason::Connect => "connect",
+            RetryReason::StaleConnection => "stale_connection",
+            RetryReason::Unsent => "unsent",
+            RetryReason::AfterSend => "after_send",
+        }
+    }
+}
+
+/// How an upstream attempt failed, from Pingora's error type.
+pub fn failure_kind(error: &Error) -> FailureKind {
     use ErrorType::*;
     match error.etype() {
         ConnectTimedout | ConnectRefused | ConnectNoRoute | ConnectError | BindError
-        | SocketError | ConnectProxyFailure => "connect",
+        | SocketError | ConnectProxyFailure => FailureKind::Connect,
         TLSWantX509Lookup | TLSHandshakeFailure | TLSHandshakeTimedout | InvalidCert
-        | HandshakeError => "tls",
-        ReadTimedout | WriteTimedout => "timeout",
-        ReadError | WriteError | ConnectionClosed => "reset",
-        _ => "protocol",
+        | HandshakeError => FailureKind::Tls,
+        ReadTimedout | WriteTimedout => FailureKind::Timeout,
+        ReadError | WriteError | ConnectionClosed => FailureKind::Reset,
+        _ => FailureKind::Protocol,
     }
 }
 
@@ -74,7 +107,7 @@ pub async fn exchange(
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
     mut deadline: Pin<&mut Sleep>,
-) -> Result<ProviderReply, OAuthError> {
+) -> Result<ProviderAnswer, OAuthError> {
     let started = Instant::now();
     deadline
         .as_mut()
@@ -91,7 +124,7 @@ pub async fn exchange(
         Err(_) => {
             METRICS
                 .upstream_errors
-                .with_label_values(&[&route.name, "timeout"])
+                .with_label_values(&[&route.name, FailureKind::Timeout.as_str()])
                 .inc();
             Err(OAuthError::gateway_timeout())
         }
@@ -104,7 +137,7 @@ async fn attempts(
     request: &Bytes,
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
-) -> Result<ProviderReply, OAuthError> {
+) -> Result<ProviderAnswer, OAuthError> {
     let replay_safe = grant_type.is_some_and(|g| route.retry_after_send.iter().any(|r| r == g));
     let mut failures: u32 = 0;
     // Set once a pooled connection failed before the request went out: from then on, fresh ones.
@@ -113,11 +146,11 @@ async fn attempts(
         let Some(address) = route.addresses.pick(failures) else {
             METRICS
                 .upstream_errors
-                .with_label_values(&[&route.name, "resolve"])
+                .with_label_values(&[&route.name, FailureKind::Resolve.as_str()])
                 .inc();
             return Err(OAuthError::bad_gateway(
                 "the provider's host name has not resolved",
-                "resolve",
+                FailureKind::Resolve,
             ));
         };
         report.attempts += 1;
@@ -125,15 +158,16 @@ async fn attempts(
             Ok(reply) => return Ok(reply),
             Err(failure) => failure,
         };
-        let kind = error_kind(&failure.error);
+        let kind = failure_kind(&failure.error);
         METRICS
             .upstream_errors
-            .with_label_values(&[&route.name, kind])
+            .with_label_values(&[&route.name, kind.as_str()])
             .inc();
         log::warn!(
-            "route {} attempt {} to {address} failed ({kind}, request {}): {}",
+            "route {} attempt {} to {address} failed ({}, request {}): {}",
             route.name,
             report.attempts,
+            kind.as_str(),
             if failure.sent {
                 "sent in full"
             } else {
@@ -146,7 +180,7 @@ async fn attempts(
             force_fresh = true;
             METRICS
                 .retries
-                .with_label_values(&[&route.name, "stale_connection"])
+                .with_label_values(&[&route.name, RetryReason::StaleConnection.as_str()])
                 .inc();
             continue;
         }
@@ -159,7 +193,8 @@ async fn attempts(
         if failures >= route.retries {
             return Err(OAuthError::bad_gateway(
                 format!(
-                    "the provider could not be reached ({kind}) after {} attempts",
+                    "the provider could not be reached ({}) after {} attempts",
+                    kind.as_str(),
                     report.attempts
                 ),
                 kind,
@@ -167,15 +202,15 @@ async fn attempts(
         }
         failures += 1;
         let reason = if failure.sent {
-            "after_send"
-        } else if kind == "connect" || kind == "tls" {
-            "connect"
+            RetryReason::AfterSend
+        } else if matches!(kind, FailureKind::Connect | FailureKind::Tls) {
+            RetryReason::Connect
         } else {
-            "unsent"
+            RetryReason::Unsent
         };
         METRICS
             .retries
-            .with_label_values(&[&route.name, reason])
+            .with_label_values(&[&route.name, reason.as_str()])
             .inc();
         tokio::time::sleep(backoff(failures, route.timeout)).await;
     }
@@ -188,7 +223,7 @@ async fn attempt(
     request: &Bytes,
     force_fresh: bool,
     report: &mut ExchangeReport,
-) -> Result<ProviderReply, AttemptFailure> {
+) -> Result<ProviderAnswer, AttemptFailure> {
     let key = PoolKey::new(&route.upstream, &route.peer, address);
     let pooled = if force_fresh {
         None
@@ -221,16 +256,16 @@ async fn attempt(
     stream.write_all(request).await.map_err(unsent)?;
     stream.flush().await.map_err(unsent)?;
     // From here on the provider may have the whole request.
-    let reply = read_answer(&mut stream)
+    let (answer, reusable) = read_answer(&mut stream)
         .await
         .map_err(|error| AttemptFailure {
             error,
             sent: true,
             reused,
         })?;
-    report.upstream_status = Some(reply.status);
-    route.metrics.upstream_answered(reply.status);
-    if reply.reusable {
+    report.upstream_status = Some(answer.status);
+    route.metrics.upstream_answered(answer.status);
+    if reusable {
         idle_connections::put(
             key,
             stream,
@@ -238,7 +273,7 @@ async fn attempt(
             route.peer.idle_timeout,
         );
     }
-    Ok(reply)
+    Ok(answer)
 }
 
 /// Jittered exponential backoff: 50 ms, 100 ms, 200 ms… at most a quarter of
@@ -271,19 +306,11 @@ mod tests {
 
     #[test]
     fn error_kinds_are_bounded_labels() {
-        assert_eq!(
-            error_kind(&Error::new(ErrorType::ConnectRefused)),
-            "connect"
-        );
-        assert_eq!(error_kind(&Error::new(ErrorType::InvalidCert)), "tls");
-        assert_eq!(error_kind(&Error::new(ErrorType::ReadTimedout)), "timeout");
-        assert_eq!(
-            error_kind(&Error::new(ErrorType::ConnectionClosed)),
-            "reset"
-        );
-        assert_eq!(
-            error_kind(&Error::new(ErrorType::InvalidHTTPHeader)),
-            "protocol"
-        );
+        let kind = |etype| failure_kind(&Error::new(etype)).as_str();
+        assert_eq!(kind(ErrorType::ConnectRefused), "connect");
+        assert_eq!(kind(ErrorType::InvalidCert), "tls");
+        assert_eq!(kind(ErrorType::ReadTimedout), "timeout");
+        assert_eq!(kind(ErrorType::ConnectionClosed), "reset");
+        assert_eq!(kind(ErrorType::InvalidHTTPHeader), "protocol");
     }
 }

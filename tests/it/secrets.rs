@@ -218,7 +218,7 @@ async fn no_secret_reaches_logs_metrics_or_error_bodies_on_any_route_at_trace_le
     let log = probe.gateway.log();
     let metrics = probe.gateway.metrics().await;
     assert!(
-        log.matches("quirkgate::core::access").count() > 50,
+        log.matches("quirkgate::access").count() > 50,
         "every exchange was logged:\n{log}"
     );
     needles.extend(probe.needles.iter().cloned());

@@ -597,7 +597,7 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
 
     let log = gateway.log();
     assert!(
-        log.contains("quirkgate::core::access"),
+        log.contains("quirkgate::access"),
         "the access log is written:\n{log}"
     );
     assert!(log.lines().count() > 10, "trace logging is on");

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use base64::Engine;
 
 use crate::core::form::{decode_component, encode_component, printable_name, FormText, Param};
-use crate::core::oauth_error::OAuthError;
+use crate::core::oauth_error::{OAuthError, Reason};
 
 /// Where a parameter lives. Header names are matched case-insensitively
 /// (stored lowercase); header values are plain text, never form-encoded.
@@ -28,33 +28,53 @@ impl Place {
     }
 }
 
-/// The HTTP method sent upstream.
+/// The two methods token and user-info endpoints use: what a route accepts
+/// from callers, and what it sends upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpstreamMethod {
+pub enum TokenMethod {
     Get,
     Post,
 }
 
-impl UpstreamMethod {
+impl TokenMethod {
+    /// The one parser of method names in configuration (any case).
+    pub fn parse(name: &str) -> Result<Self, String> {
+        if name.eq_ignore_ascii_case("GET") {
+            Ok(TokenMethod::Get)
+        } else if name.eq_ignore_ascii_case("POST") {
+            Ok(TokenMethod::Post)
+        } else {
+            Err(format!(
+                "'{}' is not supported (GET or POST)",
+                name.to_ascii_uppercase()
+            ))
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
-            UpstreamMethod::Get => "GET",
-            UpstreamMethod::Post => "POST",
+            TokenMethod::Get => "GET",
+            TokenMethod::Post => "POST",
         }
+    }
+
+    /// Whether requests with this method carry a form body.
+    pub fn has_body(self) -> bool {
+        self == TokenMethod::Post
     }
 }
 
 /// A token request as the rules see it: the caller's form body, the query and
 /// the headers that will go upstream, and the method.
 pub struct TokenRequest<'a> {
-    pub method: UpstreamMethod,
+    pub method: TokenMethod,
     pub body: Vec<Param<'a>>,
     pub query: Vec<Param<'a>>,
     pub headers: Vec<Param<'a>>,
 }
 
 impl<'a> TokenRequest<'a> {
-    pub fn new(method: UpstreamMethod, body: Vec<Param<'a>>) -> Self {
+    pub fn new(method: TokenMethod, body: Vec<Param<'a>>) -> Self {
         TokenRequest {
             method,
             body,
@@ -140,7 +160,7 @@ impl RequestRule for RenameParams {
                             printable_name(to),
                             printable_name(from)
                         ),
-                        "conflict",
+                        Reason::Conflict,
                     ));
                 }
                 request.params_mut(self.place)[index].name = FormText::plain(to);
@@ -228,7 +248,7 @@ impl RequestRule for MoveParams {
 
 /// `method`: the HTTP method sent upstream.
 #[derive(Debug)]
-pub struct SetMethod(pub UpstreamMethod);
+pub struct SetMethod(pub TokenMethod);
 
 impl RequestRule for SetMethod {
     fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
@@ -257,7 +277,7 @@ impl RequestRule for RequireParams {
                 return Err(if self.invalid_client {
                     OAuthError::invalid_client(format!("no client credentials: {description}"))
                 } else {
-                    OAuthError::invalid_request(description, "missing_param")
+                    OAuthError::invalid_request(description, Reason::MissingParam)
                 });
             }
         }
@@ -285,7 +305,7 @@ impl RequestRule for BasicToBody {
             // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
             return Err(OAuthError::invalid_request(
                 "client credentials sent both in the Authorization header and in the body",
-                "conflict",
+                Reason::Conflict,
             ));
         }
         request.body.push(Param::plain(&self.id, Cow::Owned(id)));
@@ -318,7 +338,7 @@ impl RequestRule for BodyToBasic {
         if request.find(Place::Headers, "authorization").is_some() {
             return Err(OAuthError::invalid_request(
                 "client credentials sent both in the Authorization header and in the body",
-                "conflict",
+                Reason::Conflict,
             ));
         }
         let mut pair = String::with_capacity(id.len() + secret.len() + 8);
@@ -364,7 +384,7 @@ mod tests {
     use crate::core::form::{encode_form, parse_form};
 
     fn request(body: &str) -> TokenRequest<'_> {
-        TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap())
+        TokenRequest::new(TokenMethod::Post, parse_form(body.as_bytes()).unwrap())
     }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -394,7 +414,10 @@ mod tests {
             pairs: pairs(&[("client_id", "client_key")]),
         };
         let mut req = request("client_id=a&client_key=b");
-        assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
+        assert_eq!(
+            rule.apply(&mut req).unwrap_err().reason.as_str(),
+            "conflict"
+        );
     }
 
     #[test]
@@ -438,10 +461,10 @@ mod tests {
         };
         let mut req = request("appid=a&code=c&keep=k");
         mv.apply(&mut req).unwrap();
-        SetMethod(UpstreamMethod::Get).apply(&mut req).unwrap();
+        SetMethod(TokenMethod::Get).apply(&mut req).unwrap();
         assert_eq!(encode_form(&req.query), "appid=a&code=c");
         assert_eq!(encode_form(&req.body), "keep=k");
-        assert_eq!(req.method, UpstreamMethod::Get);
+        assert_eq!(req.method, TokenMethod::Get);
     }
 
     #[test]
@@ -478,7 +501,10 @@ mod tests {
             id: "client_id".into(),
             secret: "client_secret".into(),
         };
-        assert_eq!(rule.apply(&mut req).unwrap_err().reason, "conflict");
+        assert_eq!(
+            rule.apply(&mut req).unwrap_err().reason.as_str(),
+            "conflict"
+        );
     }
 
     #[test]

@@ -4,21 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::oauth_error::OAuthError;
-
-/// What the provider answered, fully buffered.
-pub struct ProviderAnswer<'a> {
-    pub status: u16,
-    pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
-}
-
-/// What goes back to the caller: a status and a JSON body.
-#[derive(Debug, PartialEq)]
-pub struct CallerAnswer {
-    pub status: u16,
-    pub body: bytes::Bytes,
-}
+use crate::core::oauth_error::{FailureKind, OAuthError, Reason};
+use crate::http1::{CallerAnswer, ProviderAnswer};
 
 /// One compiled response edit on the parsed JSON document of a 2xx answer.
 pub trait ResponseRule: Send + Sync + std::fmt::Debug {
@@ -50,13 +37,10 @@ pub struct ResponsePlan {
 impl ResponsePlan {
     /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
     /// non-2xx JSON answers pass through; 2xx answers go through the rules.
-    pub fn shape(
-        &self,
-        answer: &ProviderAnswer<'_>,
-        original: &bytes::Bytes,
-    ) -> Result<CallerAnswer, OAuthError> {
+    pub fn shape(&self, answer: &ProviderAnswer) -> Result<CallerAnswer, OAuthError> {
+        let original = &answer.body;
         let is_form = answer
-            .content_type
+            .content_type_text()
             .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"));
         if (200..300).contains(&answer.status)
             && !(self.form_to_json && is_form)
@@ -64,24 +48,21 @@ impl ResponsePlan {
         {
             // Nothing to rewrite: the rules only look, so only the fields they
             // read are built; the provider's bytes go back as they came.
-            let mut document = parse_object_fields(answer.body, |key| {
+            let mut document = parse_object_fields(&answer.body, |key| {
                 self.rules.iter().any(|r| r.reads_field(key))
             })
             .ok_or_else(|| not_json(answer.status))?;
             for rule in &self.rules {
                 rule.apply(&mut document)?;
             }
-            return Ok(CallerAnswer {
-                status: answer.status,
-                body: original.clone(),
-            });
+            return Ok(CallerAnswer::json(answer.status, original.clone()));
         }
         let (mut document, converted) = if self.form_to_json && is_form {
             let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(answer.body).map_err(|_| {
+                serde_urlencoded::from_bytes(&answer.body).map_err(|_| {
                     OAuthError::bad_gateway(
                         "the provider answered with a malformed form",
-                        "protocol",
+                        FailureKind::Protocol,
                     )
                 })?;
             let map = pairs
@@ -90,7 +71,7 @@ impl ResponsePlan {
                 .collect();
             (map, true)
         } else {
-            match serde_json::from_slice::<Value>(answer.body) {
+            match serde_json::from_slice::<Value>(&answer.body) {
                 Ok(Value::Object(map)) => (map, false),
                 _ => return Err(not_json(answer.status)),
             }
@@ -107,10 +88,7 @@ impl ResponsePlan {
         } else {
             original.clone()
         };
-        Ok(CallerAnswer {
-            status: answer.status,
-            body,
-        })
+        Ok(CallerAnswer::json(answer.status, body))
     }
 }
 
@@ -143,7 +121,7 @@ impl ResponsePlan {
             } else {
                 original.clone()
             };
-            return Ok(CallerAnswer { status, body });
+            return Ok(CallerAnswer::json(status, body));
         }
         let code = match caller_status {
             401 => "invalid_client",
@@ -162,15 +140,17 @@ impl ResponsePlan {
             caller_status,
             code,
             description,
-            "provider_error",
+            Reason::ProviderError,
         ))
     }
 }
 
 fn not_json(status: u16) -> OAuthError {
-    OAuthError::bad_gateway(
+    OAuthError::new(
+        502,
+        "temporarily_unavailable",
         format!("the provider answered HTTP {status} without a JSON object"),
-        "not_json",
+        Reason::NotJson,
     )
 }
 
@@ -411,7 +391,7 @@ impl ResponseRule for UnwrapObject {
             }
             _ => Err(OAuthError::bad_gateway(
                 format!("the provider's answer has no '{}' object", self.0),
-                "protocol",
+                FailureKind::Protocol,
             )),
         }
     }
@@ -503,15 +483,11 @@ mod tests {
         ct: &str,
         body: &str,
     ) -> Result<CallerAnswer, OAuthError> {
-        let original = bytes::Bytes::copy_from_slice(body.as_bytes());
-        plan.shape(
-            &ProviderAnswer {
-                status,
-                content_type: Some(ct),
-                body: body.as_bytes(),
-            },
-            &original,
-        )
+        plan.shape(&ProviderAnswer {
+            status,
+            content_type: Some(bytes::Bytes::copy_from_slice(ct.as_bytes())),
+            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+        })
     }
 
     fn tiktok_errors() -> ErrorFrom {
@@ -627,7 +603,7 @@ mod tests {
             "<html>oops</html>",
         )
         .unwrap_err();
-        assert_eq!((err.status, err.reason), (502, "not_json"));
+        assert_eq!((err.status, err.reason.as_str()), (502, "not_json"));
     }
 
     #[test]

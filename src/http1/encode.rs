@@ -1,0 +1,227 @@
+//! Bytes for both legs: the provider's request, encoded once and sent as it
+//! is on every attempt, and the caller's answer, written in one piece.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use super::fields::push_field;
+use super::CallerAnswer;
+
+/// Headers every answer to a caller carries, whichever front end writes it.
+/// RFC 6749 §5.1: token answers must never be cached.
+pub const ANSWER_HEADERS: [(&str, &str); 3] = [
+    ("Content-Type", "application/json;charset=UTF-8"),
+    ("Cache-Control", "no-store"),
+    ("Pragma", "no-cache"),
+];
+
+/// What the provider's request is made of.
+pub struct ProviderRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The upstream URL's own query, kept ahead of the one rules produced.
+    pub url_query: &'a str,
+    pub rules_query: &'a str,
+    /// The provider's `Host`.
+    pub authority: &'a str,
+    /// A form body, sent with its Content-Type and an exact Content-Length;
+    /// `None` for a request without a body.
+    pub form_body: Option<&'a [u8]>,
+    /// Headers the rules produced: one replaces a default of the same name,
+    /// and the last of a name wins.
+    pub headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
+    pub user_agent: &'a str,
+}
+
+/// The provider's request, head and body: its own Host, an exact
+/// Content-Length, JSON asked for, then the rules' headers. A target or field
+/// that would split the message is refused, with the reason.
+pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static str> {
+    let body = request.form_body.unwrap_or_default();
+    let mut wire = Vec::with_capacity(
+        256 + request.path.len() + request.url_query.len() + request.rules_query.len() + body.len(),
+    );
+    wire.extend_from_slice(request.method.as_bytes());
+    wire.push(b' ');
+    let target_start = wire.len();
+    wire.extend_from_slice(request.path.as_bytes());
+    let (url_query, rules_query) = (request.url_query, request.rules_query);
+    if !url_query.is_empty() || !rules_query.is_empty() {
+        wire.push(b'?');
+        wire.extend_from_slice(url_query.as_bytes());
+        if !url_query.is_empty() && !rules_query.is_empty() {
+            wire.push(b'&');
+        }
+        wire.extend_from_slice(rules_query.as_bytes());
+    }
+    if !wire[target_start..].iter().all(u8::is_ascii_graphic) {
+        return Err("the rewritten request line is not valid HTTP");
+    }
+    wire.extend_from_slice(b" HTTP/1.1\r\n");
+    const BAD_FIELD: &str = "a header is not allowed in HTTP";
+    if !push_field(&mut wire, b"Host", request.authority.as_bytes()) {
+        return Err(BAD_FIELD);
+    }
+    if request.form_body.is_some() {
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            wire,
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+    }
+    let from_rules = |name: &str| {
+        request
+            .headers
+            .iter()
+            .any(|(field, _)| field.eq_ignore_ascii_case(name))
+    };
+    if !from_rules("accept") {
+        wire.extend_from_slice(b"Accept: application/json\r\n");
+    }
+    if !from_rules("user-agent") {
+        push_field(&mut wire, b"User-Agent", request.user_agent.as_bytes());
+    }
+    for (index, (name, value)) in request.headers.iter().enumerate() {
+        let replaced_later = request.headers[index + 1..]
+            .iter()
+            .any(|(later, _)| later.eq_ignore_ascii_case(name));
+        if !replaced_later && !push_field(&mut wire, name.as_bytes(), value.as_bytes()) {
+            return Err(BAD_FIELD);
+        }
+    }
+    wire.extend_from_slice(b"\r\n");
+    wire.extend_from_slice(body);
+    Ok(wire)
+}
+
+/// HTTP/1.1 bytes for an answer to a caller: the status line,
+/// [`ANSWER_HEADERS`] with the length after the content type, the date, the answer's own headers, and
+/// `Connection: close` when the connection ends after it.
+pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut Vec<u8>) {
+    let reason = http::StatusCode::from_u16(answer.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    // Writing to a Vec cannot fail.
+    let [(type_name, type_value), no_store @ ..] = ANSWER_HEADERS;
+    let _ = write!(
+        wire,
+        "HTTP/1.1 {} {reason}\r\n{type_name}: {type_value}\r\nContent-Length: {}\r\n",
+        answer.status,
+        answer.body.len()
+    );
+    for (name, value) in no_store {
+        let _ = write!(wire, "{name}: {value}\r\n");
+    }
+    wire.extend_from_slice(b"Date: ");
+    wire.extend_from_slice(date);
+    wire.extend_from_slice(b"\r\n");
+    if let Some(allow) = &answer.allow {
+        let _ = write!(wire, "Allow: {allow}\r\n");
+    }
+    if let Some(seconds) = answer.retry_after_seconds {
+        let _ = write!(wire, "Retry-After: {seconds}\r\n");
+    }
+    wire.extend_from_slice(if close {
+        b"Connection: close\r\n\r\n"
+    } else {
+        b"\r\n"
+    });
+    wire.extend_from_slice(&answer.body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request<'a>(headers: &'a [(Cow<'a, str>, Cow<'a, str>)]) -> ProviderRequest<'a> {
+        ProviderRequest {
+            method: "POST",
+            path: "/v2/oauth/token/",
+            url_query: "",
+            rules_query: "",
+            authority: "open.tiktokapis.com",
+            form_body: Some(b"client_key=k&code=c"),
+            headers,
+            user_agent: "quirkgate/test",
+        }
+    }
+
+    #[test]
+    fn a_form_request_has_its_host_exact_length_and_json_accept() {
+        let wire = encode_request(&request(&[])).unwrap();
+        assert_eq!(
+            String::from_utf8(wire).unwrap(),
+            "POST /v2/oauth/token/ HTTP/1.1\r\nHost: open.tiktokapis.com\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 19\r\nAccept: application/json\r\nUser-Agent: quirkgate/test\r\n\r\nclient_key=k&code=c"
+        );
+    }
+
+    #[test]
+    fn queries_join_the_urls_first_and_a_get_has_no_body_headers() {
+        let mut get = request(&[]);
+        get.method = "GET";
+        get.form_body = None;
+        get.url_query = "fields=open_id";
+        get.rules_query = "appid=a&secret=s";
+        let text = String::from_utf8(encode_request(&get).unwrap()).unwrap();
+        assert!(text.starts_with(
+            "GET /v2/oauth/token/?fields=open_id&appid=a&secret=s HTTP/1.1\r\nHost: open.tiktokapis.com\r\nAccept: application/json\r\n"
+        ));
+        assert!(!text.contains("Content-Length") && text.ends_with("\r\n\r\n"));
+        get.url_query = "";
+        let text = String::from_utf8(encode_request(&get).unwrap()).unwrap();
+        assert!(text.starts_with("GET /v2/oauth/token/?appid=a&secret=s HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn rule_headers_replace_defaults_and_the_last_of_a_name_wins() {
+        let headers = [
+            (Cow::from("accept"), Cow::from("application/vnd.x+json")),
+            (Cow::from("X-Version"), Cow::from("1")),
+            (Cow::from("x-version"), Cow::from("2")),
+        ];
+        let text = String::from_utf8(encode_request(&request(&headers)).unwrap()).unwrap();
+        assert!(!text.contains("Accept: application/json"));
+        assert!(text.contains("accept: application/vnd.x+json\r\n"));
+        assert!(!text.contains("X-Version: 1"));
+        assert!(text.contains("x-version: 2\r\n"));
+        assert!(text.contains("User-Agent: quirkgate/test\r\n"));
+    }
+
+    #[test]
+    fn targets_and_fields_that_would_split_the_message_are_refused() {
+        let mut spaced = request(&[]);
+        spaced.rules_query = "a=b c";
+        assert!(encode_request(&spaced).is_err());
+        let mut newline = request(&[]);
+        newline.path = "/t\r\nX: y";
+        assert!(encode_request(&newline).is_err());
+        let injected = [(Cow::from("X-Bad"), Cow::from("a\r\nInjected: yes"))];
+        assert!(encode_request(&request(&injected)).is_err());
+        let mut host = request(&[]);
+        host.authority = "a\nb";
+        assert!(encode_request(&host).is_err());
+    }
+
+    #[test]
+    fn answers_carry_the_shared_headers() {
+        let answer = CallerAnswer {
+            status: 405,
+            body: bytes::Bytes::from_static(b"{\"error\":\"invalid_request\"}"),
+            allow: Some("POST".to_owned()),
+            retry_after_seconds: Some(1),
+        };
+        let mut wire = Vec::new();
+        let date = b"Thu, 26 Nov 2026 03:29:55 GMT";
+        encode_answer(&answer, true, date, &mut wire);
+        let text = String::from_utf8(wire).unwrap();
+        assert_eq!(
+            text,
+            "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: 27\r\nCache-Control: no-store\r\nPragma: no-cache\r\nDate: Thu, 26 Nov 2026 03:29:55 GMT\r\nAllow: POST\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{\"error\":\"invalid_request\"}"
+        );
+        let mut wire = Vec::new();
+        encode_answer(&answer, false, date, &mut wire);
+        assert!(!String::from_utf8(wire).unwrap().contains("Connection"));
+    }
+}
