@@ -14,17 +14,7 @@ use crate::core::caller::CallerHeaders;
 use crate::core::client_address::{any_contains, Cidr};
 use crate::core::oauth_error::{OAuthError, Reason};
 use crate::core::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
-
-/// Headers the gateway itself manages or consumes; a shared secret may not use one.
-const RESERVED_HEADERS: &[&str] = &[
-    "authorization",
-    "content-type",
-    "content-length",
-    "transfer-encoding",
-    "host",
-    "connection",
-    "x-forwarded-for",
-];
+use crate::http1::fields::owned_header;
 
 /// Everything a route checks before it reads a body, in the order it checks.
 #[derive(Default)]
@@ -81,7 +71,7 @@ impl SharedSecret {
     pub fn new(header: &str, value: &str) -> Result<SharedSecret, String> {
         let header = http::HeaderName::from_bytes(header.trim().as_bytes())
             .map_err(|_| format!("shared_secret.header: '{header}' is not a header name"))?;
-        if RESERVED_HEADERS.contains(&header.as_str()) {
+        if owned_header(header.as_str()).is_some() {
             return Err(format!(
                 "shared_secret.header: '{header}' is used by the gateway itself; pick another"
             ));

@@ -1,60 +1,60 @@
 //! Address blocks (`10.0.0.0/8`, `2001:db8::/32`, or one address) and the
 //! caller's address behind trusted proxies. Pure: no sockets, no Pingora.
-//! Written here rather than taken from `ipnet` because the gateway needs only
-//! parse-and-contains, and a strict parser (host bits must be zero) catches
-//! typos like `10.0.0.1/8` that a lenient one would silently widen.
+//! Blocks are `ipnet`'s; parsing is strict on top of it (host bits must be
+//! zero, the prefix plain digits), so a typo like `10.0.0.1/8` is refused
+//! instead of silently widened.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+use ipnet::IpNet;
+
 /// One address block: a network address and a prefix length.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
+pub struct Cidr(IpNet);
 
 impl Cidr {
     /// Parses `a.b.c.d/n`, `v6::/n`, or a bare address (a block of one).
+    /// An IPv4-mapped IPv6 block is the IPv4 block it maps.
     pub fn parse(text: &str) -> Result<Cidr, String> {
         let text = text.trim();
         let (address, prefix) = match text.split_once('/') {
             Some((address, prefix)) => (address, Some(prefix)),
             None => (text, None),
         };
-        let network: IpAddr = address
+        let address: IpAddr = address
             .parse()
             .map_err(|_| format!("'{text}' is not an IP address or CIDR block"))?;
-        let network = network.to_canonical();
-        let bits = max_prefix(network);
+        let address = address.to_canonical();
+        let bits = IpNet::from(address).max_prefix_len();
         let prefix = match prefix {
             None => bits,
             // Digits only: Rust's integer parser would also take "+8".
-            Some(p) => match p.parse::<u8>() {
-                Ok(n) if n <= bits && p.bytes().all(|b| b.is_ascii_digit()) => n,
-                _ => return Err(format!("'{text}': prefix length must be 0..={bits}")),
-            },
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().unwrap_or(u8::MAX)
+            }
+            Some(_) => u8::MAX,
         };
-        if prefix_of(network, prefix) != network {
+        let block = IpNet::new(address, prefix)
+            .map_err(|_| format!("'{text}': prefix length must be 0..={bits}"))?;
+        if block.trunc() != block {
             return Err(format!(
-                "'{text}' has host bits set; write {}/{prefix}",
-                prefix_of(network, prefix)
+                "'{text}' has host bits set; write {}",
+                block.trunc()
             ));
         }
-        Ok(Cidr { network, prefix })
+        Ok(Cidr(block))
     }
 
     /// True when `address` lies in the block (IPv4-mapped IPv6 counts as IPv4).
     pub fn contains(&self, address: IpAddr) -> bool {
-        let address = address.to_canonical();
-        address.is_ipv4() == self.network.is_ipv4()
-            && prefix_of(address, self.prefix) == self.network
+        self.0.contains(&address.to_canonical())
     }
 }
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
@@ -83,28 +83,6 @@ pub fn parse_list(texts: &[String]) -> Result<Vec<Cidr>, Vec<String>> {
 
 pub fn any_contains(blocks: &[Cidr], address: IpAddr) -> bool {
     blocks.iter().any(|b| b.contains(address))
-}
-
-fn max_prefix(address: IpAddr) -> u8 {
-    if address.is_ipv4() {
-        32
-    } else {
-        128
-    }
-}
-
-/// The first `prefix` bits of `address`, the rest zero.
-fn prefix_of(address: IpAddr, prefix: u8) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
-            IpAddr::from((u32::from(v4) & mask).to_be_bytes())
-        }
-        IpAddr::V6(v6) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
-            IpAddr::from((u128::from(v6) & mask).to_be_bytes())
-        }
-    }
 }
 
 /// The caller's address: the TCP peer, or, when the peer is a trusted proxy,

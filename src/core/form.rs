@@ -162,6 +162,20 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
     Ok(params)
 }
 
+/// Each parameter's decoded name and value, in order: the form as plain
+/// text pairs, for tests, mocks and tools (the request path reads [`Param`]s).
+pub fn owned_pairs(params: &[Param<'_>]) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|p| {
+            (
+                p.name.decoded().into_owned(),
+                p.value.decoded().into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Encodes parameters back to a form body, copying untouched ones verbatim.
 pub fn encode_form(params: &[Param<'_>]) -> String {
     let capacity = params
@@ -306,24 +320,12 @@ fn is_valid_component(raw: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn decoded(params: &[Param<'_>]) -> Vec<(String, String)> {
-        params
-            .iter()
-            .map(|p| {
-                (
-                    p.name.decoded().into_owned(),
-                    p.value.decoded().into_owned(),
-                )
-            })
-            .collect()
-    }
-
     #[test]
     fn parses_in_order_and_decodes_escapes_and_plus() {
         let body = b"grant_type=authorization_code&code=a%2Ab%21c&redirect_uri=https%3A%2F%2Fx.example%2Fcb&state=a+b";
         let params = parse_form(body).unwrap();
         assert_eq!(
-            decoded(&params),
+            owned_pairs(&params),
             vec![
                 ("grant_type".into(), "authorization_code".into()),
                 ("code".into(), "a*b!c".into()),

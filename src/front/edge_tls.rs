@@ -8,13 +8,7 @@ use arc_swap::ArcSwap;
 use pingora::tls::sign::CertifiedKey;
 use pingora::tls::{ClientHello, CryptoProvider, ResolvesServerCert};
 
-/// Paths of the edge certificate chain and its private key (PEM).
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EdgeTlsFile {
-    pub cert_file: String,
-    pub key_file: String,
-}
+use crate::plan::file::EdgeTlsFile;
 
 /// The edge certificate in use; `reload` swaps it atomically.
 #[derive(Debug)]

@@ -3,6 +3,34 @@
 
 use std::ops::Range;
 
+/// How the gateway owns a header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owned {
+    /// The gateway writes it on every provider request: rules may not set it.
+    Written,
+    /// The gateway reads it from callers: it cannot carry a shared secret.
+    Read,
+}
+
+/// The one list of headers the gateway owns (lower case).
+pub const OWNED_HEADERS: [(&str, Owned); 7] = [
+    ("host", Owned::Written),
+    ("content-length", Owned::Written),
+    ("transfer-encoding", Owned::Written),
+    ("connection", Owned::Written),
+    ("content-type", Owned::Written),
+    ("authorization", Owned::Read),
+    ("x-forwarded-for", Owned::Read),
+];
+
+/// How the gateway owns the header `lower_case_name`, if it does.
+pub fn owned_header(lower_case_name: &str) -> Option<Owned> {
+    OWNED_HEADERS
+        .iter()
+        .find(|(name, _)| *name == lower_case_name)
+        .map(|(_, owned)| *owned)
+}
+
 /// A header name: an HTTP token.
 pub fn is_field_name(name: &[u8]) -> bool {
     !name.is_empty()

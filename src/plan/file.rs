@@ -30,7 +30,7 @@ pub struct GatewayFile {
     /// Proxies whose `X-Forwarded-For` is believed (CIDR blocks); none by default.
     pub trusted_proxies: Option<Vec<String>>,
     /// TLS termination on `listen` (HTTP/2 offered); plain HTTP when absent.
-    pub tls: Option<crate::front::edge_tls::EdgeTlsFile>,
+    pub tls: Option<EdgeTlsFile>,
     pub routes: Vec<RouteFile>,
 }
 
@@ -111,6 +111,14 @@ pub struct PresetFile {
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
+}
+
+/// Paths of the edge certificate chain and its private key (PEM).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeTlsFile {
+    pub cert_file: String,
+    pub key_file: String,
 }
 
 /// One shipped preset: its name and its file under `conf/presets/`.
@@ -294,22 +302,6 @@ pub fn expand_string(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result
     }
     out.push_str(rest);
     Ok(out)
-}
-
-/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
-pub fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
-    let text = |v: &serde_yaml::Value| match v {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    map.iter()
-        .map(|(k, v)| match (text(k), v.as_str()) {
-            (Some(k), Some(v)) => Ok((k, v.to_owned())),
-            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
-        })
-        .collect()
 }
 
 #[cfg(test)]

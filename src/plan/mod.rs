@@ -2,6 +2,8 @@
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
 pub mod file;
+#[cfg(test)]
+mod preset_rewrites;
 pub mod rule_specs;
 pub mod upstream;
 
@@ -65,7 +67,9 @@ impl TokenRoute {
     }
 }
 
-/// Everything the request path needs, immutable once built.
+/// Everything the request path needs. A reload swaps it whole; in place,
+/// only each route's resolved addresses change (the background resolver
+/// refreshes them) and its metric series are created on first use.
 pub struct GatewayPlan {
     pub routes: HashMap<String, Arc<TokenRoute>>,
     /// Each distinct route once, in file order (for the resolver and readiness).
@@ -336,6 +340,12 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
         ),
         exchange_slots: file.max_concurrent_exchanges.map(ExchangeSlots::new),
     })
+}
+
+/// A shipped preset's request rules, compiled: what a route naming only that
+/// preset rewrites with.
+pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, String> {
+    compile_request_rules(&load_preset(name)?.request)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::core::rules::request::*;
 use crate::core::rules::response::*;
-use crate::plan::file::scalar_map;
+use crate::http1::fields::{owned_header, Owned};
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]
@@ -178,15 +178,6 @@ impl RequestRuleSpec {
     }
 }
 
-/// Headers the gateway itself owns; rules may not touch them.
-const MANAGED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-];
-
 /// Tracks, across the rule list, which names an earlier rule took away, so a
 /// later rule that can only act on them is refused at load.
 #[derive(Default)]
@@ -230,7 +221,7 @@ fn check_name(place: Place, name: &str) -> Result<String, String> {
     let lower = name.to_ascii_lowercase();
     http::HeaderName::from_bytes(lower.as_bytes())
         .map_err(|_| format!("'{name}' is not a valid header name"))?;
-    if MANAGED_HEADERS.contains(&lower.as_str()) {
+    if owned_header(&lower) == Some(Owned::Written) {
         return Err(format!(
             "header '{name}' is set by the gateway and cannot be changed by rules"
         ));
@@ -245,180 +236,225 @@ fn check_header_value(place: Place, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Compiles request rules in order; `index_base` numbers them as the operator sees them.
+/// Compiles request rules in list order (the order they run in); errors
+/// number them from 1, as the operator counts them in the file.
 pub fn compile_request_rules(
     specs: &[RequestRuleSpec],
 ) -> Result<Vec<Box<dyn RequestRule>>, String> {
-    let mut tracker = NameTracker::default();
-    let mut rules: Vec<Box<dyn RequestRule>> = Vec::new();
+    let mut compiling = Compiling {
+        number: 0,
+        tracker: NameTracker::default(),
+        rules: Vec::new(),
+    };
     for (index, spec) in specs.iter().enumerate() {
-        let number = index + 1;
-        let label = |e: String| format!("request rule {number} ({}): {e}", spec.word());
-        let before = rules.len();
-        compile_request_rule(spec, number, &mut tracker, &mut rules).map_err(label)?;
-        if rules.len() == before {
+        compiling.number = index + 1;
+        let label = |e: String| format!("request rule {} ({}): {e}", index + 1, spec.word());
+        let before = compiling.rules.len();
+        compiling.rule(spec).map_err(label)?;
+        if compiling.rules.len() == before {
             return Err(label("does nothing: name at least one parameter".into()));
         }
     }
-    Ok(rules)
+    Ok(compiling.rules)
 }
 
-fn compile_request_rule(
-    spec: &RequestRuleSpec,
+/// The request rules compiled so far, and which names they took away.
+struct Compiling {
+    /// The rule being compiled, from 1, as error messages name it.
     number: usize,
-    tracker: &mut NameTracker,
-    rules: &mut Vec<Box<dyn RequestRule>>,
-) -> Result<(), String> {
-    match spec {
-        RequestRuleSpec::Remove(names) => {
-            for (place, list) in placed(&names.body, &names.query, &names.headers) {
-                if list.is_empty() {
-                    continue;
-                }
-                let mut checked = Vec::new();
-                for name in &list {
-                    let name = check_name(place, name)?;
-                    tracker.check(place, &name)?;
-                    tracker.remove(place, &name, number);
-                    checked.push(name);
-                }
-                rules.push(Box::new(RemoveParams {
-                    place,
-                    names: checked,
-                }));
+    tracker: NameTracker,
+    rules: Vec<Box<dyn RequestRule>>,
+}
+
+/// What a value rule does with its pairs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    Replace,
+    Add,
+    Append,
+}
+
+impl Compiling {
+    /// Each rule type compiles itself; this only dispatches.
+    fn rule(&mut self, spec: &RequestRuleSpec) -> Result<(), String> {
+        match spec {
+            RequestRuleSpec::Remove(names) => self.remove(names),
+            RequestRuleSpec::Rename(pairs) => self.rename(pairs),
+            RequestRuleSpec::Replace(pairs) => self.set(pairs, SetKind::Replace),
+            RequestRuleSpec::Add(pairs) => self.set(pairs, SetKind::Add),
+            RequestRuleSpec::Append(pairs) => self.set(pairs, SetKind::Append),
+            RequestRuleSpec::BasicToBody(names) => self.basic_to_body(names),
+            RequestRuleSpec::BodyToBasic(names) => self.body_to_basic(names),
+            RequestRuleSpec::MoveToQuery(names) => {
+                self.move_params(names, Place::Body, Place::Query)
             }
-        }
-        RequestRuleSpec::Rename(pairs) => {
-            for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
-                if map.is_empty() {
-                    continue;
-                }
-                let mut checked = Vec::new();
-                for (from, to) in &map {
-                    let (from, to) = (check_name(place, from)?, check_name(place, to)?);
-                    if from == to {
-                        return Err(format!("renames '{from}' to itself"));
-                    }
-                    if map.contains_key(&to) {
-                        return Err(format!("'{to}' is both renamed and a rename target: split the chain into two rules"));
-                    }
-                    tracker.check(place, &from)?;
-                    tracker.remove(place, &from, number);
-                    tracker.appear(place, &to);
-                    checked.push((from, to));
-                }
-                rules.push(Box::new(RenameParams {
-                    place,
-                    pairs: checked,
-                }));
+            RequestRuleSpec::MoveToBody(names) => {
+                self.move_params(names, Place::Query, Place::Body)
             }
-        }
-        RequestRuleSpec::Replace(pairs)
-        | RequestRuleSpec::Add(pairs)
-        | RequestRuleSpec::Append(pairs) => {
-            for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
-                if map.is_empty() {
-                    continue;
-                }
-                let mut checked = Vec::new();
-                for (name, value) in &map {
-                    let name = check_name(place, name)?;
-                    check_header_value(place, value)?;
-                    if matches!(spec, RequestRuleSpec::Replace(_)) {
-                        tracker.check(place, &name)?;
-                    } else {
-                        tracker.appear(place, &name);
-                    }
-                    checked.push((name, value.clone()));
-                }
-                rules.push(match spec {
-                    RequestRuleSpec::Replace(_) => Box::new(ReplaceParams {
-                        place,
-                        pairs: checked,
-                    }),
-                    RequestRuleSpec::Add(_) => Box::new(AddParams {
-                        place,
-                        pairs: checked,
-                    }),
-                    _ => Box::new(AppendParams {
-                        place,
-                        pairs: checked,
-                    }),
-                });
-            }
-        }
-        RequestRuleSpec::BasicToBody(names) => {
-            tracker.check(Place::Headers, "authorization")?;
-            tracker.remove(Place::Headers, "authorization", number);
-            tracker.appear(Place::Body, &names.id);
-            tracker.appear(Place::Body, &names.secret);
-            rules.push(Box::new(BasicToBody {
-                id: names.id.clone(),
-                secret: names.secret.clone(),
-            }));
-        }
-        RequestRuleSpec::BodyToBasic(names) => {
-            tracker.check(Place::Body, &names.id)?;
-            tracker.remove(Place::Body, &names.id, number);
-            tracker.remove(Place::Body, &names.secret, number);
-            tracker.appear(Place::Headers, "authorization");
-            rules.push(Box::new(BodyToBasic {
-                id: names.id.clone(),
-                secret: names.secret.clone(),
-            }));
-        }
-        RequestRuleSpec::MoveToQuery(names) | RequestRuleSpec::MoveToBody(names) => {
-            let (from, to) = match spec {
-                RequestRuleSpec::MoveToQuery(_) => (Place::Body, Place::Query),
-                _ => (Place::Query, Place::Body),
-            };
-            for name in names {
-                check_name(from, name)?;
-                tracker.check(from, name)?;
-                tracker.remove(from, name, number);
-                tracker.appear(to, name);
-            }
-            if !names.is_empty() {
-                rules.push(Box::new(MoveParams {
-                    from,
-                    to,
-                    names: names.clone(),
-                }));
-            }
-        }
-        RequestRuleSpec::Method(method) => {
-            let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
-            rules.push(Box::new(SetMethod(method)));
-        }
-        RequestRuleSpec::Require(require) => {
-            let invalid_client = match require.error.as_str() {
-                "invalid_client" => true,
-                "invalid_request" => false,
-                other => {
-                    return Err(format!(
-                        "error '{other}' must be invalid_client or invalid_request"
-                    ))
-                }
-            };
-            for (place, list) in placed(&require.body, &require.query, &require.headers) {
-                if list.is_empty() {
-                    continue;
-                }
-                let mut checked = Vec::new();
-                for name in &list {
-                    let name = check_name(place, name)?;
-                    tracker.check(place, &name)?;
-                    checked.push(name);
-                }
-                rules.push(Box::new(RequireParams {
-                    place,
-                    names: checked,
-                    invalid_client,
-                }));
-            }
+            RequestRuleSpec::Method(method) => self.method(method),
+            RequestRuleSpec::Require(require) => self.require(require),
         }
     }
-    Ok(())
+
+    fn remove(&mut self, names: &PlacedNames) -> Result<(), String> {
+        for (place, list) in placed(&names.body, &names.query, &names.headers) {
+            if list.is_empty() {
+                continue;
+            }
+            let mut checked = Vec::new();
+            for name in &list {
+                let name = check_name(place, name)?;
+                self.tracker.check(place, &name)?;
+                self.tracker.remove(place, &name, self.number);
+                checked.push(name);
+            }
+            self.rules.push(Box::new(RemoveParams {
+                place,
+                names: checked,
+            }));
+        }
+        Ok(())
+    }
+
+    fn rename(&mut self, pairs: &PlacedPairs) -> Result<(), String> {
+        for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
+            if map.is_empty() {
+                continue;
+            }
+            let mut checked = Vec::new();
+            for (from, to) in &map {
+                let (from, to) = (check_name(place, from)?, check_name(place, to)?);
+                if from == to {
+                    return Err(format!("renames '{from}' to itself"));
+                }
+                if map.contains_key(&to) {
+                    return Err(format!("'{to}' is both renamed and a rename target: split the chain into two rules"));
+                }
+                self.tracker.check(place, &from)?;
+                self.tracker.remove(place, &from, self.number);
+                self.tracker.appear(place, &to);
+                checked.push((from, to));
+            }
+            self.rules.push(Box::new(RenameParams {
+                place,
+                pairs: checked,
+            }));
+        }
+        Ok(())
+    }
+
+    /// `replace`, `add` and `append`: values set by name.
+    fn set(&mut self, pairs: &PlacedPairs, kind: SetKind) -> Result<(), String> {
+        for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
+            if map.is_empty() {
+                continue;
+            }
+            let mut checked = Vec::new();
+            for (name, value) in &map {
+                let name = check_name(place, name)?;
+                check_header_value(place, value)?;
+                if kind == SetKind::Replace {
+                    self.tracker.check(place, &name)?;
+                } else {
+                    self.tracker.appear(place, &name);
+                }
+                checked.push((name, value.clone()));
+            }
+            self.rules.push(match kind {
+                SetKind::Replace => Box::new(ReplaceParams {
+                    place,
+                    pairs: checked,
+                }),
+                SetKind::Add => Box::new(AddParams {
+                    place,
+                    pairs: checked,
+                }),
+                SetKind::Append => Box::new(AppendParams {
+                    place,
+                    pairs: checked,
+                }),
+            });
+        }
+        Ok(())
+    }
+
+    fn basic_to_body(&mut self, names: &CredentialNames) -> Result<(), String> {
+        self.tracker.check(Place::Headers, "authorization")?;
+        self.tracker
+            .remove(Place::Headers, "authorization", self.number);
+        self.tracker.appear(Place::Body, &names.id);
+        self.tracker.appear(Place::Body, &names.secret);
+        self.rules.push(Box::new(BasicToBody {
+            id: names.id.clone(),
+            secret: names.secret.clone(),
+        }));
+        Ok(())
+    }
+
+    fn body_to_basic(&mut self, names: &CredentialNames) -> Result<(), String> {
+        self.tracker.check(Place::Body, &names.id)?;
+        self.tracker.remove(Place::Body, &names.id, self.number);
+        self.tracker.remove(Place::Body, &names.secret, self.number);
+        self.tracker.appear(Place::Headers, "authorization");
+        self.rules.push(Box::new(BodyToBasic {
+            id: names.id.clone(),
+            secret: names.secret.clone(),
+        }));
+        Ok(())
+    }
+
+    /// `move_to_query` and `move_to_body`.
+    fn move_params(&mut self, names: &[String], from: Place, to: Place) -> Result<(), String> {
+        for name in names {
+            check_name(from, name)?;
+            self.tracker.check(from, name)?;
+            self.tracker.remove(from, name, self.number);
+            self.tracker.appear(to, name);
+        }
+        if !names.is_empty() {
+            self.rules.push(Box::new(MoveParams {
+                from,
+                to,
+                names: names.to_vec(),
+            }));
+        }
+        Ok(())
+    }
+
+    fn method(&mut self, method: &str) -> Result<(), String> {
+        let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
+        self.rules.push(Box::new(SetMethod(method)));
+        Ok(())
+    }
+
+    fn require(&mut self, require: &RequireSpec) -> Result<(), String> {
+        let invalid_client = match require.error.as_str() {
+            "invalid_client" => true,
+            "invalid_request" => false,
+            other => {
+                return Err(format!(
+                    "error '{other}' must be invalid_client or invalid_request"
+                ))
+            }
+        };
+        for (place, list) in placed(&require.body, &require.query, &require.headers) {
+            if list.is_empty() {
+                continue;
+            }
+            let mut checked = Vec::new();
+            for name in &list {
+                let name = check_name(place, name)?;
+                self.tracker.check(place, &name)?;
+                checked.push(name);
+            }
+            self.rules.push(Box::new(RequireParams {
+                place,
+                names: checked,
+                invalid_client,
+            }));
+        }
+        Ok(())
+    }
 }
 
 /// Compiles response rules; `form_to_json` is a property of the plan, the rest are rules.
@@ -514,6 +550,22 @@ fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
         default: spec.default.clone(),
         status: spec.status,
     })
+}
+
+/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
+fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (text(k), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k, v.to_owned())),
+            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod edge_tls;
 mod front_door;
 mod observability;
