@@ -18,7 +18,7 @@ use crate::core::rewrite::{rewrite, RewrittenRequest};
 use crate::core::rules::response::mime_is;
 use crate::http1::encode::{encode_request, ProviderRequest};
 use crate::http1::fields::header_text;
-use crate::http1::CallerAnswer;
+use crate::http1::{CallerAnswer, Challenge};
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::telemetry::metrics::{method_label, RouteMetrics, METRICS};
 use crate::upstream::exchange::{exchange, ExchangeReport, ProviderConnector};
@@ -182,7 +182,11 @@ impl TokenGateway {
                 }
             },
         };
-        let answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
+        let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
+        if answer.status == 401 {
+            // RFC 6749 §5.2: challenge with the scheme the caller authenticated with.
+            answer.challenge = caller.parts().1.and_then(Challenge::for_authorization);
+        }
         record.status = answer.status;
         record.bytes_out = answer.body.len();
         Some(answer)
@@ -246,6 +250,7 @@ impl TokenGateway {
                 .then(|| record.route.as_ref().map(|r| r.allow.clone()))
                 .flatten(),
             retry_after_seconds: error.retry_after_seconds,
+            challenge: None,
         }
     }
 

@@ -16,6 +16,7 @@ use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
 use pingora::services::listening::Service;
 
+use crate::core::oauth_error::{FailureKind, Reason};
 use crate::front::edge_tls::EdgeCertificate;
 use crate::front::front_door::FrontDoor;
 use crate::front::pingora_front_end::PingoraFrontEnd;
@@ -24,7 +25,7 @@ use crate::plan::file::{load_file, GatewayFile};
 use crate::plan::upstream::resolve;
 use crate::plan::{compile, GatewayPlan, Resolution};
 use crate::telemetry::metrics::{render, METRICS};
-use crate::upstream::exchange::ProviderConnector;
+use crate::upstream::exchange::{ProviderConnector, RetryReason};
 
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);
@@ -81,7 +82,7 @@ pub fn build_server(
     let connector_options = ConnectorOptions::from_server_conf(&conf);
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
-    std::sync::LazyLock::force(&METRICS);
+    export_known_series(&plan);
 
     let plan = Arc::new(ArcSwap::from_pointee(plan));
     let gateway = Arc::new(TokenGateway::new(
@@ -133,6 +134,38 @@ pub fn build_server(
         },
     ));
     Ok(server)
+}
+
+/// Every counter series whose labels are known at load, at 0: a fresh
+/// gateway's scrape already shows them, so dashboards have data and
+/// `increase()` sees the first event. Routes × refusal reasons, × upstream
+/// failure kinds, × retry reasons, × methods answered 200; reload results.
+fn export_known_series(plan: &GatewayPlan) {
+    for route in &plan.route_list {
+        let name = route.name.as_str();
+        for reason in Reason::REFUSALS {
+            METRICS.refused.with_label_values(&[name, reason.as_str()]);
+        }
+        for kind in FailureKind::ALL {
+            METRICS
+                .upstream_errors
+                .with_label_values(&[name, kind.as_str()]);
+        }
+        for reason in RetryReason::ALL {
+            METRICS.retries.with_label_values(&[name, reason.as_str()]);
+        }
+        for method in &route.methods {
+            METRICS
+                .requests
+                .with_label_values(&[name, method.as_str(), "200"]);
+        }
+    }
+    METRICS
+        .refused
+        .with_label_values(&["unmatched", Reason::NotFound.as_str()]);
+    for result in ["ok", "error"] {
+        METRICS.config_reloads.with_label_values(&[result]);
+    }
 }
 
 /// `/metrics`, `/healthz` (alive), `/readyz` (plan loaded, upstreams resolved).
@@ -199,6 +232,7 @@ impl PlanKeeper {
                         return;
                     }
                 }
+                export_known_series(&plan);
                 self.plan.store(Arc::new(plan));
                 METRICS.config_reloads.with_label_values(&["ok"]).inc();
                 log::info!("configuration reloaded from {}", self.config_path);

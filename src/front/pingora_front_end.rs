@@ -182,6 +182,9 @@ async fn write_answer(session: &mut Session, answer: CallerAnswer) -> Result<()>
     if let Some(seconds) = answer.retry_after_seconds {
         header.insert_header(http::header::RETRY_AFTER, seconds)?;
     }
+    if let Some(challenge) = answer.challenge {
+        header.insert_header(http::header::WWW_AUTHENTICATE, challenge.header_value())?;
+    }
     session
         .write_response_header(Box::new(header), false)
         .await?;

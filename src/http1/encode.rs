@@ -123,6 +123,9 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
     if let Some(seconds) = answer.retry_after_seconds {
         let _ = write!(wire, "Retry-After: {seconds}\r\n");
     }
+    if let Some(challenge) = answer.challenge {
+        let _ = write!(wire, "WWW-Authenticate: {}\r\n", challenge.header_value());
+    }
     wire.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
     } else {
@@ -211,6 +214,7 @@ mod tests {
             body: bytes::Bytes::from_static(b"{\"error\":\"invalid_request\"}"),
             allow: Some("POST".to_owned()),
             retry_after_seconds: Some(1),
+            challenge: None,
         };
         let mut wire = Vec::new();
         let date = b"Thu, 26 Nov 2026 03:29:55 GMT";
@@ -223,5 +227,15 @@ mod tests {
         let mut wire = Vec::new();
         encode_answer(&answer, false, date, &mut wire);
         assert!(!String::from_utf8(wire).unwrap().contains("Connection"));
+        let challenged = CallerAnswer {
+            status: 401,
+            challenge: Some(crate::http1::Challenge::Basic),
+            ..answer
+        };
+        let mut wire = Vec::new();
+        encode_answer(&challenged, false, date, &mut wire);
+        assert!(String::from_utf8(wire)
+            .unwrap()
+            .contains("\r\nWWW-Authenticate: Basic realm=\"quirkgate\"\r\n"));
     }
 }

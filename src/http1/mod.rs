@@ -25,6 +25,39 @@ pub struct CallerAnswer {
     pub allow: Option<String>,
     /// `Retry-After` seconds, on refusals that pass with time.
     pub retry_after_seconds: Option<u32>,
+    /// `WWW-Authenticate`, on a 401 to a caller that authenticated with
+    /// `Authorization` (RFC 6749 §5.2): its scheme's challenge.
+    pub challenge: Option<Challenge>,
+}
+
+/// The authentication schemes a 401 challenges with: the ones OAuth clients
+/// use on token and user-info endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Basic,
+    Bearer,
+}
+
+impl Challenge {
+    /// The challenge matching an `Authorization` value's scheme, if it is one of ours.
+    pub fn for_authorization(value: &[u8]) -> Option<Self> {
+        let scheme = value.split(|&b| b == b' ').next().unwrap_or_default();
+        if scheme.eq_ignore_ascii_case(b"basic") {
+            Some(Challenge::Basic)
+        } else if scheme.eq_ignore_ascii_case(b"bearer") {
+            Some(Challenge::Bearer)
+        } else {
+            None
+        }
+    }
+
+    /// The `WWW-Authenticate` value.
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Challenge::Basic => "Basic realm=\"quirkgate\"",
+            Challenge::Bearer => "Bearer realm=\"quirkgate\"",
+        }
+    }
 }
 
 impl CallerAnswer {
@@ -35,6 +68,7 @@ impl CallerAnswer {
             body,
             allow: None,
             retry_after_seconds: None,
+            challenge: None,
         }
     }
 }
@@ -55,5 +89,25 @@ impl ProviderAnswer {
         self.content_type
             .as_deref()
             .and_then(|value| std::str::from_utf8(value).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_challenge_matches_the_callers_scheme() {
+        assert_eq!(
+            Challenge::for_authorization(b"Basic YTpi"),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            Challenge::for_authorization(b"bearer act.1"),
+            Some(Challenge::Bearer)
+        );
+        assert_eq!(Challenge::for_authorization(b"Digest x"), None);
+        assert_eq!(Challenge::for_authorization(b""), None);
+        assert_eq!(Challenge::Basic.header_value(), "Basic realm=\"quirkgate\"");
     }
 }

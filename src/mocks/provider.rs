@@ -283,13 +283,27 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
             }
         }
         ProviderKind::TikTokUserInfo => match request.header("authorization") {
-            Some(auth) if auth.starts_with("Bearer act.") => (
-                200,
-                JSON,
-                json(
-                    json!({"data": {"user": {"open_id": "open-1", "union_id": "union-1", "avatar_url": "https://p16.example/a.jpg", "display_name": "Mock User"}}, "error": {"code": "ok", "message": "", "log_id": "mock-log"}}),
-                ),
-            ),
+            Some(auth) if auth.starts_with("Bearer act.") => {
+                // Like TikTok: only the fields asked for (none asked, none given).
+                let asked = request.query_param("fields").unwrap_or("");
+                let user: serde_json::Map<String, serde_json::Value> = [
+                    ("open_id", "open-1"),
+                    ("union_id", "union-1"),
+                    ("avatar_url", "https://p16.example/a.jpg"),
+                    ("display_name", "Mock User"),
+                ]
+                .into_iter()
+                .filter(|(field, _)| asked.split(',').any(|a| a == *field))
+                .map(|(field, value)| (field.to_owned(), value.into()))
+                .collect();
+                (
+                    200,
+                    JSON,
+                    json(
+                        json!({"data": {"user": user}, "error": {"code": "ok", "message": "", "log_id": "mock-log"}}),
+                    ),
+                )
+            }
             _ => (
                 401,
                 JSON,

@@ -12,4 +12,5 @@ mod reload;
 mod rewrite_properties;
 mod secrets;
 mod security;
+mod standards;
 mod tiktok_gateway;
