@@ -296,18 +296,32 @@ impl Compiling {
         }
     }
 
+    /// Checks names a rule needs present in `place`; `takes_away` when the
+    /// rule leaves them gone for the rules after it.
+    fn present_names(
+        &mut self,
+        place: Place,
+        names: &[String],
+        takes_away: bool,
+    ) -> Result<Vec<String>, String> {
+        let mut checked = Vec::with_capacity(names.len());
+        for name in names {
+            let name = check_name(place, name)?;
+            self.tracker.check(place, &name)?;
+            if takes_away {
+                self.tracker.remove(place, &name, self.number);
+            }
+            checked.push(name);
+        }
+        Ok(checked)
+    }
+
     fn remove(&mut self, names: &PlacedNames) -> Result<(), String> {
         for (place, list) in placed(&names.body, &names.query, &names.headers) {
             if list.is_empty() {
                 continue;
             }
-            let mut checked = Vec::new();
-            for name in &list {
-                let name = check_name(place, name)?;
-                self.tracker.check(place, &name)?;
-                self.tracker.remove(place, &name, self.number);
-                checked.push(name);
-            }
+            let checked = self.present_names(place, &list, true)?;
             self.rules.push(Box::new(RemoveParams {
                 place,
                 names: checked,
@@ -441,12 +455,7 @@ impl Compiling {
             if list.is_empty() {
                 continue;
             }
-            let mut checked = Vec::new();
-            for name in &list {
-                let name = check_name(place, name)?;
-                self.tracker.check(place, &name)?;
-                checked.push(name);
-            }
+            let checked = self.present_names(place, &list, false)?;
             self.rules.push(Box::new(RequireParams {
                 place,
                 names: checked,
