@@ -138,13 +138,22 @@ async fn exchange(gateway: &Gateway, bytes: &[u8]) -> RawAnswer {
     read_answer(&mut stream).await
 }
 
+/// Upstream connections of route `/token`; an absent series (never used) is 0,
+/// as long as the family exists (the other `reused` value was counted).
 async fn upstream_connections(gateway: &Gateway, reused: &str) -> f64 {
-    gateway
-        .metric(
-            "quirkgate_upstream_connections_total",
-            &[("route", "/token"), ("reused", reused)],
-        )
-        .await
+    let metrics = gateway.metrics().await;
+    let name = "quirkgate_upstream_connections_total";
+    match metric_series(&metrics, name, &[("route", "/token"), ("reused", reused)]) {
+        Some(value) => value,
+        None => {
+            assert_no_series(&metrics, name, &[("route", "/token"), ("reused", reused)]);
+            assert!(
+                metric_series(&metrics, name, &[("route", "/token")]).is_some(),
+                "no upstream connection of /token counted at all:\n{metrics}"
+            );
+            0.0
+        }
+    }
 }
 
 /// The token JSON a scripted upstream answers for `code`.
