@@ -3,6 +3,7 @@
 
 mod common;
 
+mod allocations;
 mod edge_tls;
 mod front_door;
 mod observability;
@@ -12,3 +13,4 @@ mod rewrite_properties;
 mod secrets;
 mod security;
 mod tiktok_gateway;
+mod upstream_policy;

@@ -700,3 +700,59 @@ async fn idle_keep_alive_clients_are_closed_after_client_idle_timeout() {
         closed_after.1
     );
 }
+
+#[test]
+fn config_test_flag_refuses_refresh_token_in_retry_after_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("replay.yaml");
+    std::fs::write(
+        &file,
+        "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    preset: tiktok\n    upstream: \"http://127.0.0.1:1/\"\n    retry_after_send: [client_credentials, refresh_token]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quirkgate"))
+        .arg("--config")
+        .arg(&file)
+        .arg("--test")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("retry_after_send") && stderr.contains("'refresh_token'"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("'client_credentials'"), "{stderr}");
+}
+
+#[tokio::test]
+async fn move_to_body_carries_a_query_parameter_into_the_body() {
+    let tiktok = mock(ProviderKind::TikTok).await;
+    let rules = "request:\n  - add: { query: { audience: api-1, keep: yes } }\n  - move_to_body: [audience]";
+    let gateway = Gateway::start(&format!(
+        "  - path: /token\n    preset: tiktok\n    upstream: \"http://{}/v2/oauth/token/\"\n{}\n",
+        tiktok.addr,
+        rules
+            .lines()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ));
+    let (status, body, _) = post(&gateway, "/token", FORM, GOOD.to_owned()).await;
+    assert_eq!(status, 200, "{body}");
+    let seen = tiktok.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].body_param("audience"), Some("api-1"));
+    assert_eq!(seen[0].query_param("audience"), None);
+    assert_eq!(
+        seen[0].query_param("keep"),
+        Some("yes"),
+        "only the named parameter moves"
+    );
+    assert_eq!(seen[0].body_param("keep"), None);
+    assert_eq!(
+        seen[0].body_param("code"),
+        Some("c"),
+        "the body keeps what it had"
+    );
+}
