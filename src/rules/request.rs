@@ -363,6 +363,16 @@ mod tests {
     use super::*;
     use crate::form::{encode_form, parse_form};
 
+    #[test]
+    fn places_and_methods_have_the_words_of_the_config_and_of_http() {
+        assert_eq!(
+            [Place::Body, Place::Query, Place::Headers].map(Place::word),
+            ["body", "query", "headers"]
+        );
+        assert_eq!(UpstreamMethod::Get.as_str(), "GET");
+        assert_eq!(UpstreamMethod::Post.as_str(), "POST");
+    }
+
     fn request(body: &str) -> TokenRequest<'_> {
         TokenRequest::new(UpstreamMethod::Post, parse_form(body.as_bytes()).unwrap())
     }

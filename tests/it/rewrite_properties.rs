@@ -43,7 +43,7 @@ fn other_params() -> impl Strategy<Value = Vec<(String, String)>> {
 
 /// Text as callers send it (mostly), or any Unicode at all.
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![3 => "[a-zA-Z0-9_.~ :/-]{0,16}", 1 => any::<String>()]
+    prop_oneof![4 => "[a-zA-Z0-9_.~ :/-]{0,16}", 1 => any::<String>()]
 }
 
 /// Up to 20 parameters with distinct names (a repeated name is refused).
@@ -122,9 +122,11 @@ fn encode_loosely(pairs: &[(String, String)], choices: &[u8]) -> String {
     out
 }
 
-/// One or two byte edits (insert, replace, delete): mostly bytes that keep a
-/// form readable (`&`, `=`, `+`, letters), sometimes ones that break it
-/// (`%`, bytes that are not UTF-8).
+/// One or two edits (insert, replace, delete) of whole tokens (one
+/// character, as is or as its `%XX` escapes): mostly bytes that keep a form readable (`&`,
+/// `=`, `+`, letters), sometimes ones that break it (`%`, bytes that are not
+/// UTF-8). An edit never cuts an escape in half, so most mutants still parse
+/// and the round trip, not the refusal, is what gets tested.
 fn mutate(body: &str, edits: &[(u8, prop::sample::Index, u8)]) -> Vec<u8> {
     const BENIGN: &[u8] = b"a0Z_.~&=+";
     const RISKY: &[u8] = b"%\xff\xc3 #";
@@ -133,22 +135,42 @@ fn mutate(body: &str, edits: &[(u8, prop::sample::Index, u8)]) -> Vec<u8> {
         7 => byte,
         _ => BENIGN[usize::from(byte / 8) % BENIGN.len()],
     };
-    let mut bytes = body.as_bytes().to_vec();
+    let mut tokens: Vec<Vec<u8>> = Vec::new();
+    let mut rest = body;
+    while let Some(c) = rest.chars().next() {
+        let is_escape =
+            c == '%' && rest.len() >= 3 && rest.as_bytes()[1..3].iter().all(u8::is_ascii_hexdigit);
+        // An escaped character is one token, all its UTF-8 bytes together.
+        let len = if is_escape {
+            let lead = u8::from_str_radix(&rest[1..3], 16).unwrap();
+            let continuation = match lead {
+                0xF0.. => 3,
+                0xE0.. => 2,
+                0xC0.. => 1,
+                _ => 0,
+            };
+            (3 + 3 * continuation).min(rest.len())
+        } else {
+            c.len_utf8()
+        };
+        tokens.push(rest.as_bytes()[..len].to_vec());
+        rest = &rest[len..];
+    }
     for (kind, at, byte) in edits {
-        let byte = pick(*byte);
+        let byte = vec![pick(*byte)];
         match kind % 3 {
-            0 => bytes.insert(at.index(bytes.len() + 1), byte),
-            1 if !bytes.is_empty() => {
-                let i = at.index(bytes.len());
-                bytes[i] = byte;
+            0 => tokens.insert(at.index(tokens.len() + 1), byte),
+            1 if !tokens.is_empty() => {
+                let i = at.index(tokens.len());
+                tokens[i] = byte;
             }
-            _ if !bytes.is_empty() => {
-                bytes.remove(at.index(bytes.len()));
+            _ if !tokens.is_empty() => {
+                tokens.remove(at.index(tokens.len()));
             }
-            _ => bytes.push(byte),
+            _ => tokens.push(byte),
         }
     }
-    bytes
+    tokens.concat()
 }
 
 /// Mutated well-formed forms: each is refused or parses to parameters that
