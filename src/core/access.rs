@@ -366,6 +366,29 @@ mod tests {
     }
 
     #[test]
+    fn client_id_ignores_an_authorization_that_is_not_basic() {
+        let rule = RequireClientId {
+            allowed: vec!["auth0-app".into()],
+        };
+        // A Bearer header is not client authentication: the body's id decides.
+        assert!(run_client_id(&rule, "client_id=auth0-app", Some("Bearer abc.def")).is_ok());
+        let err = run_client_id(&rule, "code=c", Some("Bearer abc.def")).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (401, "invalid_client"));
+        assert!(!is_basic("Basic"));
+        assert!(!is_basic("Bearer x"));
+        assert!(is_basic("basic x"));
+    }
+
+    #[test]
+    fn shared_secret_debug_names_the_header_and_redacts_the_value() {
+        let secret = SharedSecret::new("X-Quirkgate-Secret", "s3cret").unwrap();
+        assert_eq!(
+            format!("{secret:?}"),
+            "SharedSecret(x-quirkgate-secret: <redacted>)"
+        );
+    }
+
+    #[test]
     fn sources_are_checked_before_the_secret() {
         let access = RouteAccess {
             allow_sources: vec![Cidr::parse("192.0.2.0/24").unwrap()],

@@ -318,4 +318,10 @@ mod tests {
             400
         );
     }
+
+    #[test]
+    fn displays_status_code_and_description_for_the_log() {
+        let e = OAuthError::invalid_request("missing 'code'", Reason::MissingParam);
+        assert_eq!(e.to_string(), "400 invalid_request: missing 'code'");
+    }
 }

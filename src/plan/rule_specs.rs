@@ -591,6 +591,79 @@ mod tests {
         ))
     }
 
+    /// Compiles `yaml` and rewrites `body` (with an optional Authorization).
+    fn rewritten(yaml: &str, body: &str, authorization: Option<&str>) -> Result<String, String> {
+        let rules = compile_request_rules(&request_specs(yaml))?;
+        crate::core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
+            .map(|out| out.body)
+            .map_err(|e| format!("{} {}", e.status, e.code))
+    }
+
+    #[test]
+    fn basic_to_body_defaults_to_the_standard_names() {
+        // "app:s3" in Basic.
+        let body = rewritten(
+            "- basic_to_body: {}\n",
+            "grant_type=x",
+            Some("Basic YXBwOnMz"),
+        )
+        .unwrap();
+        assert_eq!(body, "grant_type=x&client_id=app&client_secret=s3");
+    }
+
+    #[test]
+    fn require_defaults_to_invalid_request() {
+        let err = rewritten("- require: { body: [code] }\n", "grant_type=x", None).unwrap_err();
+        assert_eq!(err, "400 invalid_request");
+        let err = rewritten(
+            "- require: { body: [code], error: invalid_client }\n",
+            "grant_type=x",
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(err, "401 invalid_client");
+    }
+
+    #[test]
+    fn replace_overwrites_add_keeps_append_adds() {
+        assert_eq!(
+            rewritten("- replace: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+            "a=2"
+        );
+        assert_eq!(
+            rewritten("- add: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+            "a=1"
+        );
+        assert_eq!(
+            rewritten("- add: { body: { b: '2' } }\n", "a=1", None).unwrap(),
+            "a=1&b=2"
+        );
+        assert_eq!(
+            rewritten("- append: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+            "a=1&a=2"
+        );
+    }
+
+    #[test]
+    fn a_name_added_again_after_removal_may_be_replaced() {
+        let specs = request_specs(
+            "- remove: { body: [a] }\n- add: { body: { a: x } }\n- replace: { body: { a: y } }\n",
+        );
+        assert!(compile_request_rules(&specs).is_ok());
+    }
+
+    #[test]
+    fn header_values_must_be_valid_http_but_body_values_need_not() {
+        let bad_header = request_specs("- add: { headers: { x-h: \"a\\nb\" } }\n");
+        assert!(compile_request_rules(&bad_header)
+            .unwrap_err()
+            .contains("not allowed in HTTP headers"));
+        assert!(compile_request_rules(&request_specs("- add: { headers: { x-h: ok } }\n")).is_ok());
+        assert!(
+            compile_request_rules(&request_specs("- add: { body: { a: \"a\\nb\" } }\n")).is_ok()
+        );
+    }
+
     #[test]
     fn single_key_maps_parse_into_rules() {
         let specs = request_specs(
@@ -631,6 +704,46 @@ mod tests {
         let specs: Vec<ResponseRuleSpec> =
             parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
         assert!(compile_response_rules(&specs).is_err());
+    }
+
+    fn response_rules(yaml: &str) -> Result<ResponsePlan, String> {
+        compile_response_rules(&parse::<Vec<ResponseRuleSpec>>(yaml).unwrap())
+    }
+
+    #[test]
+    fn response_rules_that_do_nothing_are_refused_with_their_number() {
+        for (yaml, word) in [
+            ("- unwrap: \"\"\n", "unwrap"),
+            ("- rename: { json: {} }\n", "rename"),
+            ("- add: { json: {} }\n", "add"),
+            ("- remove: { json: [] }\n", "remove"),
+        ] {
+            let err = response_rules(&format!("- unwrap: data\n- form_to_json: true\n{yaml}"))
+                .err()
+                .unwrap_or_else(|| panic!("{yaml} compiled"));
+            assert!(
+                err.starts_with(&format!("response rule 3 ({word})")),
+                "{err}"
+            );
+        }
+        let plan = response_rules(
+            "- unwrap: data\n- rename: { json: { a: b } }\n- add: { json: { c: d } }\n- remove: { json: [e] }\n",
+        )
+        .unwrap();
+        assert_eq!(plan.rules.len(), 4);
+    }
+
+    #[test]
+    fn error_from_status_must_be_4xx() {
+        let with = |status: u16| {
+            response_rules(&format!(
+                "- error_from: {{ when: {{ present: error }}, error: error, status: {status} }}\n"
+            ))
+        };
+        assert!(with(400).is_ok());
+        assert!(with(499).is_ok());
+        assert!(with(500).err().unwrap().contains("not a 4xx status"));
+        assert!(with(302).is_err());
     }
 
     #[test]

@@ -110,9 +110,69 @@ impl Gateway {
             .unwrap()
     }
 
-    /// Sum of a metric's samples whose labels contain every `label="value"` given.
+    /// Sum of a metric's samples whose labels contain every `label="value"`
+    /// given; panics with the metrics text when no series matches, so a
+    /// renamed metric or label cannot pass as zero.
     pub async fn metric(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         metric_value(&self.metrics().await, name, labels)
+    }
+
+    /// Like `metric`, `None` when no series matches (for polling).
+    pub async fn metric_if_present(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        metric_series(&self.metrics().await, name, labels)
+    }
+
+    /// Waits until the metric's series exists and equals `value`.
+    pub async fn wait_for_metric(&self, name: &str, labels: &[(&str, &str)], value: f64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = self.metric_if_present(name, labels).await;
+            if found == Some(value) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}{labels:?} is {found:?}, expected {value}; metrics:\n{}\nlog:\n{}",
+                self.metrics().await,
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until the log holds `needle` (e.g. the access-log line of a
+    /// request, `route=/t method=POST status=401`) and returns the log: the
+    /// positive signal to wait for before asserting that something is absent.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the log never held {needle:?}:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the log holds `count` occurrences of `needle`.
+    pub fn wait_for_log_count(&self, needle: &str, count: usize, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            let found = log.matches(needle).count();
+            if found >= count {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the log holds {found} of {count} {needle:?}:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn signal(&self, signal: &str) {
@@ -131,17 +191,65 @@ impl Drop for Gateway {
     }
 }
 
-pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+/// The samples of `name` whose labels contain every `label="value"` given.
+fn matching_samples<'a>(
+    text: &'a str,
+    name: &'a str,
+    labels: &'a [(&'a str, &'a str)],
+) -> impl Iterator<Item = f64> + 'a {
     text.lines()
         .filter(|l| !l.starts_with('#'))
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| {
+        .filter(move |l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(move |l| {
             labels
                 .iter()
                 .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
         })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .map(|l| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or_else(|| panic!("unreadable sample: {l}"))
+        })
+}
+
+/// Sum of the matching samples, `None` when no series matches.
+pub fn metric_series(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut samples = matching_samples(text, name, labels).peekable();
+    samples.peek()?;
+    Some(samples.sum())
+}
+
+/// Sum of the matching samples; panics (with the metrics text) when no series
+/// matches, so a renamed metric or label fails instead of reading 0.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    metric_series(text, name, labels)
+        .unwrap_or_else(|| panic!("no series {name}{labels:?} in the metrics:\n{text}"))
+}
+
+/// For callers that expect a series to be absent (a counter never touched):
+/// the metric family itself must exist, so a rename still fails.
+pub fn assert_no_series(text: &str, name: &str, labels: &[(&str, &str)]) {
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("# TYPE {name} "))),
+        "no metric family {name} at all:\n{text}"
+    );
+    assert_eq!(
+        metric_series(text, name, labels),
+        None,
+        "{name}{labels:?} should have no series:\n{text}"
+    );
+}
+
+/// For counters exported at 0 from load (`quirkgate_retries_total`,
+/// `quirkgate_refused_total`, …): the series exists and never counted.
+pub fn assert_zero(text: &str, name: &str, labels: &[(&str, &str)]) {
+    assert_eq!(
+        metric_value(text, name, labels),
+        0.0,
+        "{name}{labels:?} counted:\n{text}"
+    );
 }
 
 /// A route block for `Gateway::start`.
@@ -340,4 +448,112 @@ pub async fn slow_tiktok_upstream(
         write_answer(stream, status, content_type, &body).await
     })
     .await
+}
+
+/// Every form a logger or formatter may give `secret`: as is, percent-encoded,
+/// base64, hex, Debug-escaped, and the `'a', 'b'` / `[97, 98` list forms a
+/// `Debug` of chars or bytes prints. Each half of a long secret is included
+/// too, so a secret cut across two chunks is still found.
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    let mut pieces = vec![secret.to_owned()];
+    if secret.len() >= 16 {
+        let half = secret.len() / 2;
+        pieces.push(secret[..half].to_owned());
+        pieces.push(secret[half..].to_owned());
+    }
+    let mut forms = Vec::new();
+    for piece in &pieces {
+        let bytes = piece.as_bytes();
+        forms.push(piece.clone());
+        let escaped = format!("{piece:?}");
+        forms.push(escaped[1..escaped.len() - 1].to_owned());
+        forms.push(
+            bytes
+                .iter()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>(),
+        );
+        forms.push(
+            bytes
+                .iter()
+                .map(|b| format!("%{b:02x}"))
+                .collect::<String>(),
+        );
+        for engine in [
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            // Base64 of the piece at each of the three alignments it can have
+            // inside a longer value (e.g. `id:secret` in a Basic header).
+            for pad in 0..3 {
+                let mut shifted = vec![b'x'; pad];
+                shifted.extend_from_slice(bytes);
+                let encoded = engine.encode(&shifted);
+                // Drop the characters that depend on the padding bytes or on
+                // what follows.
+                let skip = if pad == 0 { 0 } else { 4 };
+                let keep = encoded.len().saturating_sub(4);
+                if keep > skip + 8 {
+                    forms.push(encoded[skip..keep].to_owned());
+                }
+            }
+        }
+        forms.push(bytes.iter().map(|b| format!("{b:02x}")).collect());
+        forms.push(bytes.iter().map(|b| format!("{b:02X}")).collect());
+        forms.push(
+            bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        forms.push(
+            piece
+                .chars()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        forms.push(
+            piece
+                .chars()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        forms.push(
+            bytes
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        forms.push(
+            bytes
+                .iter()
+                .map(|b| b.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Panics when `haystack` holds any form (see `secret_forms`) of any secret.
+pub fn assert_no_secret(haystack: &str, place: &str, secrets: &[String]) {
+    for secret in secrets {
+        for form in secret_forms(secret) {
+            if let Some(at) = haystack.find(&form) {
+                let start = haystack[..at].rfind('\n').map_or(0, |i| i + 1);
+                let end = haystack[at..].find('\n').map_or(haystack.len(), |i| at + i);
+                panic!(
+                    "{place} leaks {secret:?} as {form:?} in:\n{}",
+                    &haystack[start..end]
+                );
+            }
+        }
+    }
 }

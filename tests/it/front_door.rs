@@ -3,6 +3,7 @@
 //! of a TikTok mock or a scripted upstream.
 
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -138,13 +139,22 @@ async fn exchange(gateway: &Gateway, bytes: &[u8]) -> RawAnswer {
     read_answer(&mut stream).await
 }
 
+/// Upstream connections of route `/token`; an absent series (never used) is 0,
+/// as long as the family exists (the other `reused` value was counted).
 async fn upstream_connections(gateway: &Gateway, reused: &str) -> f64 {
-    gateway
-        .metric(
-            "quirkgate_upstream_connections_total",
-            &[("route", "/token"), ("reused", reused)],
-        )
-        .await
+    let metrics = gateway.metrics().await;
+    let name = "quirkgate_upstream_connections_total";
+    match metric_series(&metrics, name, &[("route", "/token"), ("reused", reused)]) {
+        Some(value) => value,
+        None => {
+            assert_no_series(&metrics, name, &[("route", "/token"), ("reused", reused)]);
+            assert!(
+                metric_series(&metrics, name, &[("route", "/token")]).is_some(),
+                "no upstream connection of /token counted at all:\n{metrics}"
+            );
+            0.0
+        }
+    }
 }
 
 /// The token JSON a scripted upstream answers for `code`.
@@ -169,8 +179,21 @@ fn gateway_on(upstream: &str, extra: &str) -> Gateway {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_arriving_in_pieces_is_answered_once_whole() {
-    let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = gateway_on(&format!("http://{}/v2/oauth/token/", tiktok.addr), "");
+    // The provider notes when each request arrives.
+    let arrivals = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let noted = arrivals.clone();
+    let (upstream, _) = scripted_upstream(move |stream, request| {
+        noted
+            .lock()
+            .unwrap()
+            .push((Instant::now(), request.clone()));
+        async move {
+            let json = token_json(&code_of(&request));
+            write_answer(stream, 200, "application/json", &json).await
+        }
+    })
+    .await;
+    let gateway = gateway_on(&format!("http://{upstream}/v2/oauth/token/"), "");
     let bytes = request("/token", &form("pieces"), "");
     let head_len = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     // Cut inside the Content-Type line: "Content-Ty" | "pe: application/...".
@@ -185,20 +208,22 @@ async fn a_request_arriving_in_pieces_is_answered_once_whole() {
     stream.write_all(&bytes[..cut]).await.unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;
     stream.write_all(&bytes[cut..head_len]).await.unwrap();
+    // The head is complete; the body follows a moment later.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        tiktok.requests().is_empty(),
-        "nothing is forwarded before the body is complete"
-    );
+    let body_sent = Instant::now();
     stream.write_all(&bytes[head_len..]).await.unwrap();
     let answer = read_answer(&mut stream).await;
 
     assert_eq!(answer.status, 200, "{}", answer.text());
     assert_eq!(answer.json()["access_token"], "act.pieces");
-    let seen = tiktok.requests();
+    let seen = arrivals.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "the provider saw the request once");
-    assert_eq!(seen[0].body_param("code"), Some("pieces"));
-    assert_eq!(seen[0].body_param("client_key"), Some("a"));
+    assert_eq!(seen[0].1.body_param("code"), Some("pieces"));
+    assert!(
+        seen[0].0 >= body_sent,
+        "nothing is forwarded before the body is complete"
+    );
+    assert_eq!(seen[0].1.body_param("client_key"), Some("a"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

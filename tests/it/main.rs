@@ -3,6 +3,7 @@
 
 mod common;
 
+mod allocations;
 mod architecture;
 mod edge_tls;
 mod front_door;
@@ -14,3 +15,4 @@ mod secrets;
 mod security;
 mod standards;
 mod tiktok_gateway;
+mod upstream_policy;

@@ -548,7 +548,7 @@ async fn reloads(gateway: &Gateway) {
 
 async fn wait_metric(gateway: &Gateway, name: &str, labels: &[(&str, &str)]) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while gateway.metric(name, labels).await < 1.0 {
+    while gateway.metric_if_present(name, labels).await.unwrap_or(0.0) < 1.0 {
         assert!(
             Instant::now() < deadline,
             "{name}{labels:?} never appeared; log:\n{}",
@@ -1030,7 +1030,14 @@ async fn healthz_and_readyz_answer_200_with_an_ip_literal_upstream() {
     let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap();
     assert_eq!(metrics.status(), 200);
     let text = metrics.text().await.unwrap();
-    assert!(text.contains("quirkgate_build_info{"), "{text}");
+    assert_eq!(
+        metric_value(
+            &text,
+            "quirkgate_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
     assert_eq!(
         reqwest::get(format!("{base}/nothing"))
             .await
@@ -1070,7 +1077,14 @@ async fn sigterm_lets_the_in_flight_exchange_finish_and_exits_zero() {
         let body: serde_json::Value = response.json().await?;
         Ok::<_, reqwest::Error>((status, body))
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while count.load(SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the exchange never reached the upstream"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(count.load(SeqCst), 1, "the exchange reached the upstream");
     let signalled = Instant::now();
     gateway.signal("TERM");
@@ -1097,7 +1111,13 @@ async fn sigterm_lets_the_in_flight_exchange_finish_and_exits_zero() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(exit.code(), Some(0), "log:\n{}", gateway.log());
-    eprintln!("exited {:?} after SIGTERM", signalled.elapsed());
+    let took = signalled.elapsed();
+    // Pingora waits out `grace_period` (3 s here) before it exits; the default
+    // would be 5 s.
+    assert!(
+        took >= Duration::from_millis(2500) && took < Duration::from_millis(4500),
+        "exited {took:?} after SIGTERM with a 3 s grace period"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1173,27 +1193,148 @@ async fn a_pooled_connection_closed_by_the_provider_is_not_fatal() {
         "the new provider saw the exchange exactly once"
     );
     assert_eq!(seen[0].body_param("code"), Some("second"));
+    // The idle liveness check found the connection closed and dropped it:
+    // the second exchange went out on a new connection, with no retry.
     let metrics = gateway.metrics().await;
-    eprintln!(
-        "stale_connection retries: {}, reused connections: {}",
-        metric_value(
-            &metrics,
-            "quirkgate_retries_total",
-            &[("reason", "stale_connection")]
-        ) + 0.0,
-        metric_value(
+    let connections = |reused: &str| {
+        metric_series(
             &metrics,
             "quirkgate_upstream_connections_total",
-            &[("reused", "true")]
-        ) + 0.0,
+            &[("route", "/token/proxy"), ("reused", reused)],
+        )
+    };
+    assert_eq!(connections("false"), Some(2.0), "{metrics}");
+    assert_no_series(
+        &metrics,
+        "quirkgate_upstream_connections_total",
+        &[("reused", "true")],
+    );
+    // No attempt was made again, for any reason.
+    assert_zero(&metrics, "quirkgate_retries_total", &[]);
+}
+
+/// Serves one keep-alive exchange on its first connection; when the next
+/// request starts arriving on that pooled connection, resets it while the
+/// gateway is still writing (a small advertised MSS and receive buffer keep
+/// a large request from fitting in the socket buffers). Later connections
+/// are served normally. Counts the answers it sent.
+async fn resetting_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_tcp_mss(536).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(16).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(socket.into()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let counter = answered.clone();
+    tokio::spawn(async move {
+        let mut accepted = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            accepted += 1;
+            let first = accepted == 1;
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let Some(request) =
+                    quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+                else {
+                    return;
+                };
+                let (status, content_type, body) =
+                    quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+                let mut stream = write_answer(stream, status, content_type, &body)
+                    .await
+                    .unwrap();
+                counter.fetch_add(1, SeqCst);
+                if first {
+                    // The next request starts arriving: reset mid-write.
+                    stream.readable().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    socket2::SockRef::from(&stream)
+                        .set_linger(Some(Duration::ZERO))
+                        .unwrap();
+                    drop(stream);
+                } else {
+                    let mut buf = Vec::new();
+                    while let Some(request) =
+                        quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+                    {
+                        let (status, content_type, body) =
+                            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+                        stream = write_answer(stream, status, content_type, &body)
+                            .await
+                            .unwrap();
+                        counter.fetch_add(1, SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    (addr, answered)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_connection_reset_before_the_request_is_written_is_retried_once_on_a_fresh_one() {
+    let (addr, answered) = resetting_upstream().await;
+    // retries: 0, so only the stale-connection rule can save the exchange.
+    let gateway = Gateway::start(&route(
+        "/token/proxy",
+        "tiktok",
+        &format!("http://{addr}/v2/oauth/token/"),
+        "retries: 0\nmax_body_bytes: 1048576",
+    ));
+    assert_eq!(
+        post(&gateway, "/token/proxy", good_body("first")).await,
+        200
+    );
+    // Too large for the socket buffers: the write is still going on when the
+    // provider resets the pooled connection.
+    let big = format!("{}&pad={}", good_body("second"), "p".repeat(1_000_000));
+    let response = http_client()
+        .post(gateway.url("/token/proxy"))
+        .header("content-type", FORM)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "log:\n{}", gateway.log());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["access_token"], "act.second");
+    assert_eq!(answered.load(SeqCst), 2, "each code was answered once");
+    let metrics = gateway.metrics().await;
+    let value = |name: &str, labels: &[(&str, &str)]| metric_value(&metrics, name, labels);
+    assert_eq!(
+        value(
+            "quirkgate_retries_total",
+            &[("route", "/token/proxy"), ("reason", "stale_connection")]
+        ),
+        1.0
+    );
+    assert_zero(
+        &metrics,
+        "quirkgate_retries_total",
+        &[("reason", "after_send")],
     );
     assert_eq!(
-        metric_value(
-            &metrics,
-            "quirkgate_retries_total",
-            &[("reason", "after_send")]
+        value(
+            "quirkgate_upstream_connections_total",
+            &[("route", "/token/proxy"), ("reused", "true")]
         ),
-        0.0
+        1.0,
+        "the second exchange started on the pooled connection"
+    );
+    assert_eq!(
+        value(
+            "quirkgate_upstream_connections_total",
+            &[("route", "/token/proxy"), ("reused", "false")]
+        ),
+        2.0,
+        "and finished on a fresh one"
     );
 }
 
@@ -1214,12 +1355,26 @@ async fn truncating_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
 #[tokio::test]
 async fn a_reset_in_the_middle_of_the_answer_is_a_502_and_never_retried() {
     let (addr, count) = truncating_upstream().await;
-    let gateway = Gateway::start(&route(
-        "/truncated",
-        "tiktok",
-        &format!("http://{addr}/"),
-        "retries: 2",
-    ));
+    let closed_port = free_port();
+    let gateway = Gateway::start(
+        &[
+            route(
+                "/truncated",
+                "tiktok",
+                &format!("http://{addr}/"),
+                "retries: 2",
+            ),
+            // Retried connects, so the retries family exists to be looked at.
+            route(
+                "/refused",
+                "tiktok",
+                &format!("http://127.0.0.1:{closed_port}/"),
+                "retries: 1",
+            ),
+        ]
+        .concat(),
+    );
+    assert_eq!(post(&gateway, "/refused", good_body("r")).await, 502);
     assert_eq!(post(&gateway, "/truncated", good_body("once")).await, 502);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count.load(SeqCst), 1, "the code reached the provider once");
@@ -1228,10 +1383,14 @@ async fn a_reset_in_the_middle_of_the_answer_is_a_502_and_never_retried() {
         metric_value(
             &metrics,
             "quirkgate_retries_total",
-            &[("route", "/truncated")]
+            &[("route", "/refused")]
         ),
-        0.0,
-        "{metrics}"
+        1.0
+    );
+    assert_zero(
+        &metrics,
+        "quirkgate_retries_total",
+        &[("route", "/truncated")],
     );
     let reset = metric_value(
         &metrics,
@@ -1284,4 +1443,198 @@ async fn a_refused_connection_is_retried_exactly_retries_times() {
         3.0,
         "three attempts failed to connect"
     );
+}
+
+// ---------------------------------------------------------------------------
+// f. series values after known traffic, readiness, bounded labels
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn series_values_follow_the_traffic_sent() {
+    let tiktok = mock(ProviderKind::TikTok).await;
+    let (slow, slow_count) = slow_tiktok_upstream(Duration::from_millis(1500)).await;
+    let gateway = Gateway::start(
+        &[
+            route(
+                "/token/proxy",
+                "tiktok",
+                &format!("http://{}/v2/oauth/token/", tiktok.addr),
+                "",
+            ),
+            route(
+                "/slow",
+                "tiktok",
+                &format!("http://{slow}/"),
+                "timeout: 10s",
+            ),
+        ]
+        .concat(),
+    );
+    for i in 0..4 {
+        assert_eq!(
+            post(&gateway, "/token/proxy", good_body(&format!("v{i}"))).await,
+            200
+        );
+    }
+    // An unknown path: counted as `unmatched`, never under the caller's path.
+    assert_eq!(
+        post(&gateway, "/caller-chosen-path-31337", good_body("u")).await,
+        404
+    );
+    gateway
+        .wait_for_metric("quirkgate_requests_in_flight", &[], 0.0)
+        .await;
+    let metrics = gateway.metrics().await;
+    let value = |name: &str, labels: &[(&str, &str)]| metric_value(&metrics, name, labels);
+    let route = [("route", "/token/proxy")];
+    assert_eq!(
+        value(
+            "quirkgate_requests_total",
+            &[
+                ("route", "/token/proxy"),
+                ("method", "POST"),
+                ("status", "200")
+            ]
+        ),
+        4.0
+    );
+    assert_eq!(
+        value("quirkgate_request_duration_seconds_count", &route),
+        4.0
+    );
+    assert_eq!(
+        value("quirkgate_upstream_duration_seconds_count", &route),
+        4.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_upstream_responses_total",
+            &[("route", "/token/proxy"), ("class", "2xx")]
+        ),
+        4.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_upstream_connections_total",
+            &[("route", "/token/proxy"), ("reused", "false")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_upstream_connections_total",
+            &[("route", "/token/proxy"), ("reused", "true")]
+        ),
+        3.0
+    );
+    assert_eq!(value("quirkgate_requests_in_flight", &[]), 0.0);
+    // An IP literal is one address.
+    assert_eq!(value("quirkgate_upstream_addresses", &route), 1.0);
+    assert_eq!(
+        value(
+            "quirkgate_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_requests_total",
+            &[("route", "unmatched"), ("status", "404")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_refused_total",
+            &[("route", "unmatched"), ("reason", "not_found")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "quirkgate_request_duration_seconds_count",
+            &[("route", "unmatched")]
+        ),
+        1.0
+    );
+    assert!(
+        !metrics.contains("caller-chosen-path"),
+        "a caller's path never becomes a label:\n{metrics}"
+    );
+
+    // Three exchanges held by a slow provider are three in flight, then none.
+    let held: Vec<_> = (0..3)
+        .map(|i| {
+            let url = gateway.url("/slow");
+            tokio::spawn(async move {
+                http_client()
+                    .post(url)
+                    .header("content-type", FORM)
+                    .body(good_body(&format!("held{i}")))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    gateway
+        .wait_for_metric("quirkgate_requests_in_flight", &[], 3.0)
+        .await;
+    assert!(slow_count.load(SeqCst) <= 3);
+    for exchange in held {
+        assert_eq!(exchange.await.unwrap(), 200);
+    }
+    gateway
+        .wait_for_metric("quirkgate_requests_in_flight", &[], 0.0)
+        .await;
+    assert_eq!(
+        gateway
+            .metric(
+                "quirkgate_upstream_duration_seconds_count",
+                &[("route", "/slow")]
+            )
+            .await,
+        3.0
+    );
+}
+
+#[tokio::test]
+async fn readyz_answers_503_while_an_upstream_host_has_not_resolved() {
+    // `.invalid` never resolves (RFC 6761): the lookup fails locally.
+    let gateway = Gateway::start(&route(
+        "/token/proxy",
+        "tiktok",
+        "http://nonexistent.invalid/v2/oauth/token/",
+        "",
+    ));
+    let base = format!("http://127.0.0.1:{}", gateway.metrics_port);
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "alive, though not ready"
+    );
+    assert_eq!(
+        post(&gateway, "/token/proxy", good_body("unresolved")).await,
+        502
+    );
+    assert_eq!(
+        gateway
+            .metric(
+                "quirkgate_upstream_errors_total",
+                &[("route", "/token/proxy"), ("kind", "resolve")]
+            )
+            .await,
+        1.0
+    );
+    // Still not ready after the request.
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 503);
 }

@@ -383,6 +383,16 @@ mod tests {
     use super::*;
     use crate::core::form::{encode_form, parse_form};
 
+    #[test]
+    fn places_and_methods_have_the_words_of_the_config_and_of_http() {
+        assert_eq!(
+            [Place::Body, Place::Query, Place::Headers].map(Place::word),
+            ["body", "query", "headers"]
+        );
+        assert_eq!(TokenMethod::Get.as_str(), "GET");
+        assert_eq!(TokenMethod::Post.as_str(), "POST");
+    }
+
     fn request(body: &str) -> TokenRequest<'_> {
         TokenRequest::new(TokenMethod::Post, parse_form(body.as_bytes()).unwrap())
     }

@@ -531,6 +531,18 @@ mod tests {
     }
 
     #[test]
+    fn rules_for_2xx_answers_leave_provider_errors_alone() {
+        // `unwrap` finds no `data` in an error answer: it must not run there.
+        let plan = ResponsePlan {
+            form_to_json: false,
+            rules: vec![Box::new(UnwrapObject(FieldPath::parse("data")))],
+        };
+        let body = r#"{"error":"invalid_grant","error_description":"expired"}"#;
+        let answer = shape(&plan, 400, "application/json", body).unwrap();
+        assert_eq!((answer.status, &answer.body[..]), (400, body.as_bytes()));
+    }
+
+    #[test]
     fn non_2xx_json_passes_with_its_status() {
         let plan = ResponsePlan::default();
         let answer = shape(
