@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use quirkgate::core::rules::request::RequestRule;
-use quirkgate::plan::file::load_preset;
-use quirkgate::plan::rule_specs::compile_request_rules;
+use quirkgate::plan::preset_request_rules;
 
 /// Counts every allocation and reallocation made through it.
 struct Counting;
@@ -52,8 +51,7 @@ static GLOBAL: Counting = Counting;
 const AUTH0_BODY: &str = "grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt";
 
 fn tiktok_rules() -> Vec<Box<dyn RequestRule>> {
-    let preset = load_preset("tiktok").expect("tiktok preset");
-    compile_request_rules(&preset.request).expect("tiktok rules compile")
+    preset_request_rules("tiktok").expect("tiktok rules compile")
 }
 
 fn quirkgate_rewrite(rules: &[Box<dyn RequestRule>], body: &[u8]) -> usize {

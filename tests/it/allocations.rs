@@ -9,8 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use quirkgate::plan::file::load_preset;
-use quirkgate::plan::rule_specs::compile_request_rules;
+use quirkgate::plan::preset_request_rules;
 
 /// Counts this thread's allocations and reallocations; delegates to `System`.
 struct CountingPerThread;
@@ -56,7 +55,7 @@ const AUTH0_BODY: &str = "grant_type=authorization_code&code=C%2A1%21x&redirect_
 
 #[test]
 fn tiktok_rewrite_of_an_auth0_body_makes_at_most_two_allocations() {
-    let rules = compile_request_rules(&load_preset("tiktok").unwrap().request).unwrap();
+    let rules = preset_request_rules("tiktok").unwrap();
     let body = AUTH0_BODY.as_bytes();
     // The real rename is what is measured.
     let out = quirkgate::core::rewrite::rewrite(&rules, body, None).unwrap();

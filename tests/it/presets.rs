@@ -12,6 +12,20 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const ODD_SECRET: &str = "s3cret+value/with=chars";
 
 /// A code exchange that must succeed.
+/// A mock provider of `kind` and a gateway whose `route` uses `preset`, with
+/// the mock's `provider_path` as the upstream.
+async fn preset_route(
+    route_path: &str,
+    preset: &str,
+    kind: ProviderKind,
+    provider_path: &str,
+) -> (MockProvider, Gateway) {
+    let provider = mock(kind).await;
+    let upstream = format!("http://{}{provider_path}", provider.addr);
+    let gateway = Gateway::start(&route(route_path, preset, &upstream, ""));
+    (provider, gateway)
+}
+
 async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
     client
         .exchange_code(AuthorizationCode::new(code.into()))
@@ -85,9 +99,13 @@ fn url_decode(text: &str) -> String {
 
 #[tokio::test]
 async fn tiktok_preset_renames_client_id_and_maps_200_errors() {
-    let tiktok = mock(ProviderKind::TikTok).await;
-    let upstream = format!("http://{}/v2/oauth/token/", tiktok.addr);
-    let gateway = Gateway::start(&route("/tiktok", "tiktok", &upstream, ""));
+    let (tiktok, gateway) = preset_route(
+        "/tiktok",
+        "tiktok",
+        ProviderKind::TikTok,
+        "/v2/oauth/token/",
+    )
+    .await;
     let client = oauth_client(
         &gateway.url("/tiktok"),
         "tt-key",
@@ -139,9 +157,13 @@ async fn tiktok_preset_renames_client_id_and_maps_200_errors() {
 
 #[tokio::test]
 async fn tiktok_v1_preset_moves_credentials_to_the_query_and_unwraps_data() {
-    let v1 = mock(ProviderKind::TikTokV1).await;
-    let upstream = format!("http://{}/oauth/access_token/", v1.addr);
-    let gateway = Gateway::start(&route("/v1", "tiktok-v1", &upstream, ""));
+    let (v1, gateway) = preset_route(
+        "/v1",
+        "tiktok-v1",
+        ProviderKind::TikTokV1,
+        "/oauth/access_token/",
+    )
+    .await;
 
     for (i, auth_type) in [AuthType::RequestBody, AuthType::BasicAuth]
         .into_iter()
@@ -241,9 +263,13 @@ async fn tiktok_v1_preset_moves_credentials_to_the_query_and_unwraps_data() {
 
 #[tokio::test]
 async fn wechat_preset_sends_a_get_with_query_credentials_and_adds_token_type() {
-    let wechat = mock(ProviderKind::WeChat).await;
-    let upstream = format!("http://{}/sns/oauth2/access_token", wechat.addr);
-    let gateway = Gateway::start(&route("/wechat", "wechat", &upstream, ""));
+    let (wechat, gateway) = preset_route(
+        "/wechat",
+        "wechat",
+        ProviderKind::WeChat,
+        "/sns/oauth2/access_token",
+    )
+    .await;
 
     for (i, auth_type) in [AuthType::RequestBody, AuthType::BasicAuth]
         .into_iter()
@@ -443,9 +469,13 @@ async fn github_preset_asks_for_json_converts_form_answers_and_maps_errors() {
 
 #[tokio::test]
 async fn slack_preset_passes_ok_answers_and_maps_ok_false_to_invalid_grant() {
-    let slack = mock(ProviderKind::Slack).await;
-    let upstream = format!("http://{}/api/oauth.v2.access", slack.addr);
-    let gateway = Gateway::start(&route("/slack", "slack", &upstream, ""));
+    let (slack, gateway) = preset_route(
+        "/slack",
+        "slack",
+        ProviderKind::Slack,
+        "/api/oauth.v2.access",
+    )
+    .await;
     let client = oauth_client(
         &gateway.url("/slack"),
         "sl-id",
@@ -494,9 +524,13 @@ async fn slack_preset_passes_ok_answers_and_maps_ok_false_to_invalid_grant() {
 
 #[tokio::test]
 async fn basic_auth_preset_moves_body_credentials_into_a_basic_header() {
-    let reddit = mock(ProviderKind::Reddit).await;
-    let upstream = format!("http://{}/api/v1/access_token", reddit.addr);
-    let gateway = Gateway::start(&route("/reddit", "basic-auth", &upstream, ""));
+    let (reddit, gateway) = preset_route(
+        "/reddit",
+        "basic-auth",
+        ProviderKind::Reddit,
+        "/api/v1/access_token",
+    )
+    .await;
 
     for (i, auth_type) in [AuthType::RequestBody, AuthType::BasicAuth]
         .into_iter()
@@ -552,9 +586,13 @@ async fn basic_auth_preset_moves_body_credentials_into_a_basic_header() {
 /// standard client can parse. The preset should turn it into `invalid_client`.
 #[tokio::test]
 async fn basic_auth_preset_provider_refusal_is_an_rfc6749_invalid_client() {
-    let reddit = mock(ProviderKind::Reddit).await;
-    let upstream = format!("http://{}/api/v1/access_token", reddit.addr);
-    let gateway = Gateway::start(&route("/reddit", "basic-auth", &upstream, ""));
+    let (reddit, gateway) = preset_route(
+        "/reddit",
+        "basic-auth",
+        ProviderKind::Reddit,
+        "/api/v1/access_token",
+    )
+    .await;
     let answer = post(
         &gateway,
         "/reddit",

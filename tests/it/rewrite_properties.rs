@@ -3,30 +3,20 @@
 
 use proptest::prelude::*;
 
-use quirkgate::core::form::{encode_component, encode_form, parse_form};
+use quirkgate::core::form::{encode_component, encode_form, owned_pairs, parse_form};
 use quirkgate::core::rewrite::rewrite;
 use quirkgate::core::rules::request::RequestRule;
-use quirkgate::plan::file::load_preset;
-use quirkgate::plan::rule_specs::compile_request_rules;
+use quirkgate::plan::preset_request_rules;
 
 /// Names the TikTok rules read or write; every other name must pass untouched.
 const CREDENTIAL_NAMES: &[&str] = &["client_id", "client_secret", "client_key"];
 
 fn tiktok_rules() -> Vec<Box<dyn RequestRule>> {
-    compile_request_rules(&load_preset("tiktok").unwrap().request).unwrap()
+    preset_request_rules("tiktok").unwrap()
 }
 
 fn decoded(body: &str) -> Vec<(String, String)> {
-    parse_form(body.as_bytes())
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p.name.decoded().into_owned(),
-                p.value.decoded().into_owned(),
-            )
-        })
-        .collect()
+    owned_pairs(&parse_form(body.as_bytes()).unwrap())
 }
 
 /// Up to 20 parameters with distinct names that are not credentials.
@@ -55,18 +45,6 @@ fn distinct_params() -> impl Strategy<Value = Vec<(String, String)>> {
             .filter(|(name, _)| seen.insert(name.clone()))
             .collect()
     })
-}
-
-fn pairs_of(params: &[quirkgate::core::form::Param<'_>]) -> Vec<(String, String)> {
-    params
-        .iter()
-        .map(|p| {
-            (
-                p.name.decoded().into_owned(),
-                p.value.decoded().into_owned(),
-            )
-        })
-        .collect()
 }
 
 /// A valid encoding with every freedom an encoder has, picked by `choices`:
@@ -199,7 +177,7 @@ fn mutated_forms_are_refused_or_round_trip_and_most_parse() {
             let body = mutate(&encode_loosely(&params, &choices), &edits);
             if let Ok(parsed) = parse_form(&body) {
                 parsed_count.set(parsed_count.get() + 1);
-                let _ = pairs_of(&parsed);
+                let _ = owned_pairs(&parsed);
                 let encoded = encode_form(&parsed);
                 let again = parse_form(encoded.as_bytes()).expect("an encoded form parses");
                 prop_assert_eq!(again, parsed);
@@ -230,7 +208,7 @@ fn well_formed_forms_all_parse() {
             |(params, choices)| {
                 let body = encode_loosely(&params, &choices);
                 let form = parse_form(body.as_bytes()).expect("a well-formed form parses");
-                prop_assert_eq!(pairs_of(&form), params);
+                prop_assert_eq!(owned_pairs(&form), params);
                 parsed.set(parsed.get() + 1);
                 Ok(())
             },
@@ -291,7 +269,7 @@ proptest! {
         let body = encode_loosely(&params, &choices);
         let parsed = parse_form(body.as_bytes())
             .unwrap_or_else(|e| panic!("a well-formed form is refused: {body:?}: {e:?}"));
-        prop_assert_eq!(pairs_of(&parsed), params);
+        prop_assert_eq!(owned_pairs(&parsed), params);
         let encoded = encode_form(&parsed);
         prop_assert_eq!(parse_form(encoded.as_bytes()).unwrap(), parsed);
     }
