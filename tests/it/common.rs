@@ -3,7 +3,7 @@
 //! generated here). Nothing leaves 127.0.0.1.
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -12,12 +12,23 @@ use std::time::{Duration, Instant};
 pub use quirkgate::mocks::provider::{MockProvider, ProviderKind, SeenRequest};
 
 /// A free loopback port (bound, then released for the gateway to take).
+/// Never the same port twice in one run: Pingora's listeners set
+/// SO_REUSEPORT, so two gateways given the same port would both bind it and
+/// share its connections.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut handed_out = HANDED_OUT.lock().unwrap();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running gateway process with its config and captured log.
@@ -39,6 +50,17 @@ impl Gateway {
     }
 
     pub fn start_with(routes_yaml: &str, extra_top_level: &str, rust_log: &str) -> Gateway {
+        // A port another process took between `free_port` and the bind: new ports.
+        for _ in 0..3 {
+            let gateway = Self::spawn(routes_yaml, extra_top_level, rust_log);
+            if gateway.wait_listening() {
+                return gateway;
+            }
+        }
+        panic!("no free ports for the gateway after 3 tries");
+    }
+
+    fn spawn(routes_yaml: &str, extra_top_level: &str, rust_log: &str) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let metrics_port = free_port();
@@ -63,25 +85,29 @@ impl Gateway {
             .stderr(log)
             .spawn()
             .unwrap();
-        let gateway = Gateway {
+        Gateway {
             child,
             port,
             metrics_port,
             _dir: dir,
             config_path,
             log_path,
-        };
-        gateway.wait_listening();
-        gateway
+        }
     }
 
-    fn wait_listening(&self) {
+    /// Waits until this gateway process itself listens on both ports (a
+    /// connect alone could reach another process on a port it took first);
+    /// `false` when a port is in use elsewhere.
+    fn wait_listening(&self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-                && TcpStream::connect(("127.0.0.1", self.metrics_port)).is_ok()
+            if self.log().contains("is in use") {
+                return false;
+            }
+            if owns_listener(self.child.id(), self.port)
+                && owns_listener(self.child.id(), self.metrics_port)
             {
-                return;
+                return true;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -250,6 +276,33 @@ pub fn assert_zero(text: &str, name: &str, labels: &[(&str, &str)]) {
         0.0,
         "{name}{labels:?} counted:\n{text}"
     );
+}
+
+/// Whether process `pid` holds a socket listening on 127.0.0.1:`port`
+/// (from `/proc/net/tcp` and the process's file descriptors).
+pub fn owns_listener(pid: u32, port: u16) -> bool {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let local = format!("0100007F:{port:04X}");
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let listening = fields.get(1) == Some(&local.as_str()) && fields.get(3) == Some(&"0A");
+            let inode = fields.get(9)?;
+            listening.then(|| format!("socket:[{inode}]"))
+        })
+        .collect();
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.filter_map(Result::ok)
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .any(|target| {
+            inodes
+                .iter()
+                .any(|inode| target.to_string_lossy() == *inode)
+        })
 }
 
 /// A route block for `Gateway::start`.
