@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target for SECONDS each (default 60), one job each,
+# Runs every cargo-fuzz target for SECONDS each (default 60), one process each,
 # on the stable toolchain (RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its
 # nightly-only flags). Seeds are in fuzz/corpus/<target>/seed-*; what a run
 # adds to the corpus stays local (fuzz/.gitignore). A crash stops the script
@@ -9,6 +9,8 @@
 #   scripts/fuzz.sh            # 60 s per target
 #   scripts/fuzz.sh 600        # 10 minutes per target
 #   TARGETS="provider_answer" scripts/fuzz.sh 30
+# Note: build.rs asks cargo to rerun when .git/HEAD changes, and in a git
+# worktree .git is a file, so quirkgate is rebuilt (about 2 min) per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
@@ -20,5 +22,5 @@ fi
 export RUSTC_BOOTSTRAP=1
 for target in $targets; do
   echo "== $target: ${seconds}s"
-  (cd fuzz && cargo fuzz run "$target" -- -max_total_time="$seconds" -jobs=1 -print_final_stats=1)
+  (cd fuzz && cargo fuzz run "$target" -- -max_total_time="$seconds" -print_final_stats=1)
 done
