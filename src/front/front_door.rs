@@ -173,14 +173,19 @@ impl FrontDoor {
             };
             // A refusal before the body was read leaves unread bytes on the connection.
             let close = !record.body_consumed || framing.close || *shutdown.borrow();
-            let written = write_answer(&mut stream, &answer, close).await;
-            self.gateway
-                .finish(&record, written.as_ref().err().map(|_| "WriteError"));
+            // A caller that does not read (pipelining without reading answers,
+            // say) gets as long as an idle one, then the connection is dropped.
+            let written = match timeout(idle, write_answer(&mut stream, &answer, close)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(_)) => Err("WriteError"),
+                Err(_) => Err("WriteTimedout"),
+            };
+            self.gateway.finish(&record, written.err());
             if written.is_err() {
                 return None;
             }
             if close {
-                let _ = stream.shutdown().await;
+                let _ = timeout(idle, stream.shutdown()).await;
                 return None;
             }
             // Pipelined requests stay for the next turn; an idle connection keeps no buffer.
@@ -289,7 +294,7 @@ async fn read_some(stream: &mut Stream, received: &mut Vec<u8>) -> io::Result<us
     .await
 }
 
-/// The answer's head and body, in one write.
+/// The answer's head and body, in one write (the caller bounds it in time).
 async fn write_answer(stream: &mut Stream, answer: &CallerAnswer, close: bool) -> io::Result<()> {
     let mut wire = Vec::with_capacity(256 + answer.body.len());
     encode_answer(answer, close, get_cached_date().as_bytes(), &mut wire);

@@ -9,6 +9,12 @@ use super::fields::{list_items, offset_in};
 pub const MAX_ANSWER_HEAD_BYTES: usize = 32 * 1024;
 /// Largest provider answer body the gateway buffers; token answers are a few hundred bytes.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
+/// Most bytes read off the wire for one answer: interim answers, head,
+/// chunk framing, extensions and trailers included. Past it the answer is
+/// refused, whatever its framing, and the connection is dropped.
+pub const MAX_ANSWER_WIRE_BYTES: usize = MAX_ANSWER_HEAD_BYTES + MAX_ANSWER_BYTES;
+/// Most interim (1xx) answers before the final one.
+pub const MAX_INTERIM_ANSWERS: usize = 8;
 const MAX_ANSWER_FIELDS: usize = 64;
 
 /// Why a provider's answer cannot be used.
@@ -18,6 +24,29 @@ pub enum AnswerError {
     Malformed(&'static str),
     /// Larger than the gateway buffers.
     TooLarge,
+}
+
+/// What a status code makes of an answer head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusKind {
+    /// 1xx other than 101: an interim answer; the final one follows.
+    Interim,
+    /// 200–599: the final answer.
+    Final,
+}
+
+/// Judges a provider's status code: 101 (the gateway never asks to switch
+/// protocols) and anything outside 100–599 are protocol errors, never
+/// passed on to a caller.
+pub fn status_kind(status: u16) -> Result<StatusKind, AnswerError> {
+    match status {
+        101 => Err(AnswerError::Malformed("provider switched protocols")),
+        100..=199 => Ok(StatusKind::Interim),
+        200..=599 => Ok(StatusKind::Final),
+        _ => Err(AnswerError::Malformed(
+            "provider status code is outside 100-599",
+        )),
+    }
 }
 
 /// How an answer's body is delimited.
@@ -57,6 +86,7 @@ pub fn parse_answer_head(received: &[u8]) -> Result<Option<AnswerHead>, AnswerEr
         Err(_) => return Err(AnswerError::Malformed("provider answer is not HTTP/1")),
     };
     let status = answer.code.unwrap_or(0);
+    status_kind(status)?;
     let mut keep_alive = answer.version == Some(1);
     let mut content_length: Option<usize> = None;
     let mut chunked = false;
@@ -162,11 +192,34 @@ mod tests {
     }
 
     #[test]
+    fn only_100_to_599_are_status_codes_and_only_200_to_599_are_final() {
+        for status in 0..1000u16 {
+            let expected = match status {
+                101 => None,
+                100..=199 => Some(StatusKind::Interim),
+                200..=599 => Some(StatusKind::Final),
+                _ => None,
+            };
+            assert_eq!(status_kind(status).ok(), expected, "{status}");
+        }
+        assert_eq!(head("HTTP/1.1 599 Odd\r\n\r\n").status, 599);
+        assert_eq!(
+            head("HTTP/1.1 103 Early Hints\r\n\r\n").framing,
+            BodyFraming::Empty
+        );
+    }
+
+    #[test]
     fn bad_answer_heads_are_protocol_errors() {
         for raw in [
             "<html>oops</html>\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 042 Odd\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 000 Zero\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 600 Beyond\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\n\r\n",
         ] {
             assert!(
                 matches!(

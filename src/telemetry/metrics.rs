@@ -65,7 +65,7 @@ pub static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
         .unwrap(),
         retries: register_int_counter_vec!(
             "quirkgate_retries_total",
-            "Upstream attempts made again, by route and reason (connect, stale_connection, unsent, after_send)",
+            "Upstream attempts made again, by route and reason (connect; stale_connection: a pooled connection whose write failed, rare because a provider's close usually shows only on the read, which is never retried for codes; unsent; after_send)",
             &["route", "reason"]
         )
         .unwrap(),

@@ -93,9 +93,11 @@ pub fn failure_kind(error: &Error) -> FailureKind {
 
 /// Runs the exchange within the route's `timeout`, retrying only what is safe:
 /// failed connects (up to `retries`, with backoff, on the next address), a
-/// request that could not be written in full (once, at once, on a fresh
-/// connection when a pooled one turned out dead), and, for grants listed in
-/// `retry_after_send`, failures after the write.
+/// write that failed on a pooled connection (once, at once, on a fresh
+/// connection), and, for grants listed in `retry_after_send`, failures after
+/// the write. A provider's close of a pooled connection usually shows only on
+/// the read, after the request went out in full: that is never retried for a
+/// code, which is why `idle_connections` checks a connection before handing it out.
 ///
 /// `deadline` is a timer the caller owns (the fast path keeps one per
 /// connection); it is set to the route's timeout here, so an exchange costs no

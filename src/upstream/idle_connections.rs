@@ -8,8 +8,16 @@
 //! its certificate). A connection is handed out only while it is younger than
 //! the route's `upstream_idle_timeout` and the provider has neither closed it
 //! nor written to it unasked.
+//!
+//! Idle connections are also swept without waiting for their key to be used
+//! again: the first `put` on a worker thread starts a small task on that
+//! thread that, every `SWEEP_INTERVAL` while the thread holds idle
+//! connections, closes the expired and dead ones and drops empty keys. So a
+//! provider's close is answered within a sweep, and connections under a key
+//! no request uses any more (after a DNS change or a reload) last no longer
+//! than their idle timeout.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
@@ -34,25 +42,46 @@ impl PoolKey {
     }
 }
 
+/// How often a worker thread's idle connections are swept.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
 struct IdleConnection {
     stream: Stream,
     since: Instant,
+    /// The route's `upstream_idle_timeout` when the connection was put back.
+    idle_timeout: Duration,
+}
+
+impl IdleConnection {
+    /// Young enough, and the provider has neither closed it nor written to it.
+    fn usable(&mut self, now: Instant) -> bool {
+        now.duration_since(self.since) < self.idle_timeout && still_quiet(&mut self.stream)
+    }
 }
 
 thread_local! {
     static IDLE: RefCell<HashMap<PoolKey, VecDeque<IdleConnection>>> = RefCell::new(HashMap::new());
+    /// This thread's sweep task is running.
+    static SWEEPING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The most recently used live connection for `key`, if any; expired and
-/// dead ones met on the way are closed.
+/// The most recently used live connection for `key`, if any. Each one is
+/// checked before it is handed out: younger than `idle_timeout` (the route's
+/// current setting, which a reload may have shortened), and one non-blocking
+/// read finds neither end of stream (the provider closed it) nor bytes it
+/// was never asked for. Expired and dead ones met on the way are closed.
+///
+/// This check cannot see a close that is still on its way: a provider may
+/// close the connection just after the check, and the request written to it
+/// then usually "succeeds" (the kernel takes it) with the end of stream
+/// showing up only on the read, after the request was sent in full.
 pub fn take(key: PoolKey, idle_timeout: Duration) -> Option<Stream> {
     let now = Instant::now();
     IDLE.with_borrow_mut(|pools| {
         let idle = pools.get_mut(&key)?;
         while let Some(mut connection) = idle.pop_back() {
-            if now.duration_since(connection.since) < idle_timeout
-                && still_quiet(&mut connection.stream)
-            {
+            connection.idle_timeout = connection.idle_timeout.min(idle_timeout);
+            if connection.usable(now) {
                 return Some(connection.stream);
             }
         }
@@ -78,8 +107,51 @@ pub fn put(key: PoolKey, stream: Stream, capacity: usize, idle_timeout: Duration
         if idle.len() >= capacity {
             idle.pop_front();
         }
-        idle.push_back(IdleConnection { stream, since: now });
+        idle.push_back(IdleConnection {
+            stream,
+            since: now,
+            idle_timeout,
+        });
     });
+    start_sweeping();
+}
+
+/// Starts this thread's sweep task, unless it runs already. On a
+/// current-thread runtime (Pingora's default, `work_stealing: false`) the task
+/// stays on this thread and sweeps this thread's pools; with work stealing a
+/// task may move, so each sweep covers the thread it runs on, and the task
+/// only ends on the thread that started it.
+fn start_sweeping() {
+    if SWEEPING.get() {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    SWEEPING.set(true);
+    let home = std::thread::current().id();
+    runtime.spawn(async move {
+        loop {
+            tokio::time::sleep(SWEEP_INTERVAL).await;
+            let left = sweep(Instant::now());
+            if left == 0 && std::thread::current().id() == home {
+                SWEEPING.set(false);
+                return;
+            }
+        }
+    });
+}
+
+/// Closes this thread's expired and dead idle connections and drops empty
+/// keys; the idle connections left.
+fn sweep(now: Instant) -> usize {
+    IDLE.with_borrow_mut(|pools| {
+        pools.retain(|_, idle| {
+            idle.retain_mut(|connection| connection.usable(now));
+            !idle.is_empty()
+        });
+        pools.values().map(VecDeque::len).sum()
+    })
 }
 
 /// Idle connections this thread holds for `key`.
@@ -89,8 +161,9 @@ fn count(key: PoolKey) -> usize {
 }
 
 /// An idle connection must have nothing to read: end of stream means the
-/// provider closed it, and bytes it was never asked for mean it cannot be
-/// trusted with an exchange. One non-blocking read tells.
+/// provider closed it, a read error means it was reset, and bytes it was
+/// never asked for (a 408, say) mean it cannot be trusted with an exchange.
+/// One non-blocking read tells; only "nothing yet" keeps the connection.
 fn still_quiet(stream: &mut Stream) -> bool {
     let mut byte = [0u8; 1];
     let mut buf = ReadBuf::new(&mut byte);
@@ -179,6 +252,30 @@ mod tests {
         let (stream, _peer) = connected_pair().await;
         put(key(6), stream, 0, Duration::from_secs(60));
         assert_eq!(count(key(6)), 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_sweep_closes_dead_and_expired_connections_without_a_take() {
+        let (dead, dead_peer) = connected_pair().await;
+        let (old, _old_peer) = connected_pair().await;
+        let (live, _live_peer) = connected_pair().await;
+        put(key(7), dead, 8, Duration::from_secs(60));
+        put(key(8), old, 8, Duration::from_millis(10));
+        put(key(9), live, 8, Duration::from_secs(60));
+        drop(dead_peer);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(sweep(Instant::now()), 1);
+        assert_eq!((count(key(7)), count(key(8)), count(key(9))), (0, 0, 1));
+        IDLE.with_borrow(|pools| assert_eq!(pools.len(), 1, "empty keys are dropped"));
+        // The thread's sweep task runs on its own, and ends once nothing is idle.
+        assert!(SWEEPING.get());
+        let (peer_closes, closing_peer) = connected_pair().await;
+        put(key(10), peer_closes, 8, Duration::from_secs(60));
+        drop(closing_peer);
+        drop(take(key(9), Duration::from_secs(60)));
+        tokio::time::sleep(SWEEP_INTERVAL * 2 + Duration::from_millis(200)).await;
+        assert_eq!(count(key(10)), 0);
+        assert!(!SWEEPING.get());
     }
 
     #[test]

@@ -4,9 +4,11 @@
 mod common;
 
 mod allocations;
+mod answer_properties;
 mod architecture;
 mod edge_tls;
 mod front_door;
+mod hostile_provider;
 mod observability;
 mod presets;
 mod reload;
