@@ -115,21 +115,21 @@ pub async fn read_answer(stream: &mut Stream) -> Result<(ProviderAnswer, bool), 
                 .map_err(answer_error)?;
             let mut trailing =
                 matches!(chunks, Chunks::Complete(used) if head.len + used < received.len());
-            // Framing is not kept: only the head stays in `received`.
+            // Framing is not kept: only the head stays in `received`, and each
+            // read lands in its spare capacity (no buffer held across the
+            // await, which would grow every connection's task).
             received.truncate(head.len);
-            let mut more = [0u8; 8192];
             while chunks == Chunks::Partial {
-                let read = stream.read(&mut more).await.map_err(|e| {
-                    Error::because(ErrorType::ReadError, "reading the provider's answer", e)
-                })?;
+                let read = read_more(stream, &mut received).await?;
                 if read == 0 {
                     return Err(closed_early());
                 }
                 count(&mut wire_bytes, read)?;
                 chunks = decoder
-                    .feed(&more[..read], &mut body)
+                    .feed(&received[head.len..], &mut body)
                     .map_err(answer_error)?;
                 trailing = matches!(chunks, Chunks::Complete(used) if used < read);
+                received.truncate(head.len);
             }
             (head.len..head.len, Some(body), trailing)
         }
