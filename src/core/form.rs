@@ -370,6 +370,18 @@ mod tests {
     fn rejects_repeated_parameters_even_when_spelled_differently() {
         assert!(parse_form(b"client_id=a&client_id=b").is_err());
         assert!(parse_form(b"client_id=a&client%5Fid=a").is_err());
+        // The escaped spelling first: the kept name has escapes, the new one none.
+        assert!(parse_form(b"client%5Fid=a&client_id=b").is_err());
+        assert!(parse_form(b"client+id=a&client%20id=b").is_err());
+        // Different names with escapes on either side stay distinct.
+        assert!(parse_form(b"client%5Fid=a&client_ids=b&client_i=c").is_ok());
+    }
+
+    #[test]
+    fn decoded_borrows_unless_something_needs_decoding() {
+        let params = parse_form(b"code=abc&state=a+b%21").unwrap();
+        assert!(matches!(params[0].value.decoded(), Cow::Borrowed("abc")));
+        assert!(matches!(params[1].value.decoded(), Cow::Owned(ref s) if s == "a b!"));
     }
 
     #[test]
