@@ -2,7 +2,6 @@
 //! is on every attempt, and the caller's answer, written in one piece.
 
 use std::borrow::Cow;
-use std::io::Write;
 
 use super::fields::push_field;
 use super::CallerAnswer;
@@ -63,12 +62,8 @@ pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static
         return Err(BAD_FIELD);
     }
     if request.form_body.is_some() {
-        // Writing to a Vec cannot fail.
-        let _ = write!(
-            wire,
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            body.len()
-        );
+        wire.extend_from_slice(b"Content-Type: application/x-www-form-urlencoded\r\n");
+        push_number_field(&mut wire, b"Content-Length", body.len());
     }
     let from_rules = |name: &str| {
         request
@@ -103,28 +98,29 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
-    // Writing to a Vec cannot fail.
-    let [(type_name, type_value), no_store @ ..] = ANSWER_HEADERS;
-    let _ = write!(
-        wire,
-        "HTTP/1.1 {} {reason}\r\n{type_name}: {type_value}\r\nContent-Length: {}\r\n",
-        answer.status,
-        answer.body.len()
-    );
-    for (name, value) in no_store {
-        let _ = write!(wire, "{name}: {value}\r\n");
+    // Numbers go through `itoa`, not `fmt`: this runs once per answer.
+    wire.extend_from_slice(b"HTTP/1.1 ");
+    wire.extend_from_slice(itoa::Buffer::new().format(answer.status).as_bytes());
+    wire.push(b' ');
+    wire.extend_from_slice(reason.as_bytes());
+    wire.extend_from_slice(b"\r\n");
+    let [content_type, no_store @ ..] = ANSWER_HEADERS;
+    push_own_field(wire, content_type);
+    push_number_field(wire, b"Content-Length", answer.body.len());
+    for field in no_store {
+        push_own_field(wire, field);
     }
     wire.extend_from_slice(b"Date: ");
     wire.extend_from_slice(date);
     wire.extend_from_slice(b"\r\n");
     if let Some(allow) = &answer.allow {
-        let _ = write!(wire, "Allow: {allow}\r\n");
+        push_own_field(wire, ("Allow", allow));
     }
     if let Some(seconds) = answer.retry_after_seconds {
-        let _ = write!(wire, "Retry-After: {seconds}\r\n");
+        push_number_field(wire, b"Retry-After", seconds);
     }
     if let Some(challenge) = answer.challenge {
-        let _ = write!(wire, "WWW-Authenticate: {}\r\n", challenge.header_value());
+        push_own_field(wire, ("WWW-Authenticate", challenge.header_value()));
     }
     wire.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
@@ -132,6 +128,22 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
         b"\r\n"
     });
     wire.extend_from_slice(&answer.body);
+}
+
+/// A field whose name and value the gateway wrote itself (constants and the
+/// plan's method list), so unlike [`push_field`] it needs no check per call.
+fn push_own_field(wire: &mut Vec<u8>, (name, value): (&str, &str)) {
+    wire.extend_from_slice(name.as_bytes());
+    wire.extend_from_slice(b": ");
+    wire.extend_from_slice(value.as_bytes());
+    wire.extend_from_slice(b"\r\n");
+}
+
+fn push_number_field(wire: &mut Vec<u8>, name: &[u8], number: impl itoa::Integer) {
+    wire.extend_from_slice(name);
+    wire.extend_from_slice(b": ");
+    wire.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+    wire.extend_from_slice(b"\r\n");
 }
 
 #[cfg(test)]
@@ -237,5 +249,36 @@ mod tests {
         assert!(String::from_utf8(wire)
             .unwrap()
             .contains("\r\nWWW-Authenticate: Basic realm=\"quirkgate\"\r\n"));
+    }
+
+    #[test]
+    fn lengths_statuses_and_delays_are_written_in_decimal() {
+        for (length, retry_after) in [(0usize, 0u32), (9, 10), (10, 59), (123_456, u32::MAX)] {
+            let answer = CallerAnswer {
+                status: 200,
+                body: bytes::Bytes::from(vec![b'x'; length]),
+                allow: None,
+                retry_after_seconds: Some(retry_after),
+                challenge: None,
+            };
+            let mut wire = Vec::new();
+            encode_answer(&answer, false, b"D", &mut wire);
+            let text = String::from_utf8(wire).unwrap();
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+            assert!(text.contains(&format!("\r\nContent-Length: {length}\r\n")));
+            assert!(text.contains(&format!("\r\nRetry-After: {retry_after}\r\n")));
+            assert_eq!(text.len() - text.find("\r\n\r\n").unwrap() - 4, length);
+
+            let body = vec![b'a'; length];
+            let mut form = request(&[]);
+            form.form_body = Some(&body);
+            let wire = String::from_utf8(encode_request(&form).unwrap()).unwrap();
+            assert!(wire.contains(&format!("\r\nContent-Length: {length}\r\n")));
+        }
+        // A status with no canonical reason keeps an empty reason phrase (RFC 9112 §4).
+        let odd = CallerAnswer::json(599, bytes::Bytes::new());
+        let mut wire = Vec::new();
+        encode_answer(&odd, false, b"D", &mut wire);
+        assert!(wire.starts_with(b"HTTP/1.1 599 \r\n"));
     }
 }

@@ -18,7 +18,8 @@ use crate::core::rules::response::ResponsePlan;
 use crate::plan::file::{load_preset, GatewayFile, RouteFile};
 use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
 use crate::plan::upstream::{
-    resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
+    pool_identity, resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses,
+    UpstreamTarget,
 };
 use crate::telemetry::metrics::RouteMetrics;
 
@@ -276,6 +277,7 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
                 .map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
             ca,
             trust_group,
+            pool_identity: pool_identity(&upstream, trust_group),
         },
         upstream,
         timeout,

@@ -204,6 +204,19 @@ pub struct PeerSettings {
     /// anchors: a connection verified against one route's `ca_file` must never
     /// serve a route that would have refused its certificate.
     pub trust_group: u64,
+    /// Which pooled connections may serve this route at a given address,
+    /// computed once at load by [`pool_identity`].
+    pub pool_identity: u64,
+}
+
+/// Everything but the address that decides whether an idle connection may
+/// serve a route: TLS, server name and trust group. A fixed-key hash, so the
+/// same route hashes alike across reloads and its idle connections stay usable.
+pub fn pool_identity(target: &UpstreamTarget, trust_group: u64) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (target.tls, &target.host, trust_group).hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

@@ -226,7 +226,7 @@ async fn attempt(
     force_fresh: bool,
     report: &mut ExchangeReport,
 ) -> Result<ProviderAnswer, AttemptFailure> {
-    let key = PoolKey::new(&route.upstream, &route.peer, address);
+    let key = PoolKey::new(&route.peer, address);
     let pooled = if force_fresh {
         None
     } else {

@@ -18,8 +18,7 @@
 //! than their idle timeout.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
@@ -28,17 +27,27 @@ use std::time::{Duration, Instant};
 use pingora::protocols::Stream;
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::plan::upstream::{PeerSettings, UpstreamTarget};
+use rustc_hash::FxHashMap;
 
-/// Which idle connections may serve an exchange.
+use crate::plan::upstream::PeerSettings;
+
+/// Which idle connections may serve an exchange: the provider's address and
+/// the route's pool identity (TLS, server name, trust group), both compared
+/// exactly. Built per exchange from values the plan computed at load, so it
+/// costs two copies, and the map hashes it with FxHash: its keys come from
+/// the configuration and DNS, never from callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PoolKey(u64);
+pub struct PoolKey {
+    address: SocketAddr,
+    identity: u64,
+}
 
 impl PoolKey {
-    pub fn new(target: &UpstreamTarget, settings: &PeerSettings, address: SocketAddr) -> Self {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (address, target.tls, &target.host, settings.trust_group).hash(&mut hasher);
-        PoolKey(hasher.finish())
+    pub fn new(settings: &PeerSettings, address: SocketAddr) -> Self {
+        PoolKey {
+            address,
+            identity: settings.pool_identity,
+        }
     }
 }
 
@@ -60,7 +69,7 @@ impl IdleConnection {
 }
 
 thread_local! {
-    static IDLE: RefCell<HashMap<PoolKey, VecDeque<IdleConnection>>> = RefCell::new(HashMap::new());
+    static IDLE: RefCell<FxHashMap<PoolKey, VecDeque<IdleConnection>>> = RefCell::default();
     /// This thread's sweep task is running.
     static SWEEPING: Cell<bool> = const { Cell::new(false) };
 }
@@ -177,6 +186,7 @@ fn still_quiet(stream: &mut Stream) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::upstream::{pool_identity, UpstreamTarget};
     use tokio::io::AsyncWriteExt;
     use tokio::net::{TcpListener, TcpStream};
 
@@ -190,16 +200,21 @@ mod tests {
         (client, accepted.unwrap().0)
     }
 
-    fn key(port: u16) -> PoolKey {
-        let target = UpstreamTarget::parse("https://provider.example/token").unwrap();
-        let settings = PeerSettings {
+    fn settings(url: &str, trust_group: u64) -> PeerSettings {
+        let target = UpstreamTarget::parse(url).unwrap();
+        PeerSettings {
             connect_timeout: Duration::from_secs(1),
             io_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             ca: None,
-            trust_group: 7,
-        };
-        PoolKey::new(&target, &settings, SocketAddr::from(([127, 0, 0, 1], port)))
+            trust_group,
+            pool_identity: pool_identity(&target, trust_group),
+        }
+    }
+
+    fn key(port: u16) -> PoolKey {
+        let settings = settings("https://provider.example/token", 7);
+        PoolKey::new(&settings, SocketAddr::from(([127, 0, 0, 1], port)))
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -279,28 +294,24 @@ mod tests {
     }
 
     #[test]
-    fn keys_differ_by_trust_group_name_and_address() {
-        let target = UpstreamTarget::parse("https://provider.example/token").unwrap();
-        let other_name = UpstreamTarget::parse("https://other.example/token").unwrap();
-        let settings = |trust_group| PeerSettings {
-            connect_timeout: Duration::from_secs(1),
-            io_timeout: Duration::from_secs(1),
-            idle_timeout: Duration::from_secs(1),
-            ca: None,
-            trust_group,
-        };
+    fn keys_differ_by_trust_group_name_tls_and_address() {
         let address = SocketAddr::from(([127, 0, 0, 1], 443));
-        let base = PoolKey::new(&target, &settings(1), address);
-        assert_eq!(base, PoolKey::new(&target, &settings(1), address));
-        assert_ne!(base, PoolKey::new(&target, &settings(2), address));
-        assert_ne!(base, PoolKey::new(&other_name, &settings(1), address));
+        let key = |url: &str, trust_group| PoolKey::new(&settings(url, trust_group), address);
+        let base = key("https://provider.example/token", 1);
+        // Same route again, e.g. after a reload: its idle connections stay usable.
+        assert_eq!(base, key("https://provider.example/other-path", 1));
         assert_ne!(
             base,
-            PoolKey::new(
-                &target,
-                &settings(1),
-                SocketAddr::from(([127, 0, 0, 2], 443))
-            )
+            key("https://provider.example/token", 2),
+            "trust group"
+        );
+        assert_ne!(base, key("https://other.example/token", 1), "server name");
+        assert_ne!(base, key("http://provider.example:443/token", 1), "TLS");
+        let elsewhere = SocketAddr::from(([127, 0, 0, 2], 443));
+        assert_ne!(
+            base,
+            PoolKey::new(&settings("https://provider.example/token", 1), elsewhere),
+            "address"
         );
     }
 }
