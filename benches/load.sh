@@ -53,100 +53,25 @@ P_QG=$((BASE_PORT + 20))    # quirkgate, threads=WORKERS, work_stealing=false
 P_MEM=$((BASE_PORT + 30))   # quirkgate for the idle-connection memory check
 # variants: BASE+40.. (listen) and BASE+60.. (metrics)
 
-BODY='grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt'
-NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
-
-for tool in nginx wrk curl python3; do
-  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 1; }
-done
-[ -f "$NJS_MODULE" ] || { echo "missing $NJS_MODULE (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
+source "$ROOT/benches/lib.sh"
+require_tools nginx wrk curl python3
 
 if [ "$BUILD" = 1 ] || [ ! -x "$QG" ]; then
   echo "== building release binary"
   (cd "$ROOT" && cargo build --release)
 fi
 
-ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-WORK="$(mktemp -d /tmp/quirkgate-load.XXXXXX)"
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
-
-wait_port() { # port
-  local i
-  for i in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
+bench_init load
 
 # ---------------------------------------------------------------- nginx configs
-nginx_common() { # workers
-  cat <<EOF
-worker_processes $1;
-worker_rlimit_nofile 20000;
-pid WORKDIR/nginx.pid;
-error_log WORKDIR/error.log warn;
-events { worker_connections 20000; }
-http {
-  access_log off;
-  client_body_temp_path WORKDIR/body;
-  proxy_temp_path WORKDIR/proxy;
-  fastcgi_temp_path WORKDIR/fastcgi;
-  uwsgi_temp_path WORKDIR/uwsgi;
-  scgi_temp_path WORKDIR/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-EOF
-}
-
-start_nginx() { # name conf-text
-  local dir="$WORK/$1"
-  mkdir -p "$dir"
-  printf '%s\n' "$2" | sed "s#WORKDIR#$dir#g" >"$dir/nginx.conf"
-  [ -f "$WORK/main.js" ] && cp "$WORK/main.js" "$dir/main.js"
-  nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
-  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' &
-  PIDS+=($!)
-  eval "PID_$1=$!"
-}
-
-cat >"$WORK/main.js" <<'EOF'
-// client_id -> client_key on the raw form body; every other byte verbatim.
-function rewrite(r) {
-    var body = r.requestText;
-    if (!body) {
-        return '';
-    }
-    var parts = body.split('&');
-    for (var i = 0; i < parts.length; i++) {
-        if (parts[i].startsWith('client_id=')) {
-            parts[i] = 'client_key=' + parts[i].substring(10);
-        }
-    }
-    return parts.join('&');
-}
-export default { rewrite };
-EOF
+write_njs_module
 
 UP_CONF="$(nginx_common 1)
   server {
     listen 127.0.0.1:$P_UP backlog=4096;
     location / {
       default_type application/json;
-      return 200 '{\"access_token\":\"act.x\",\"token_type\":\"Bearer\",\"expires_in\":86400,\"open_id\":\"o.1\",\"refresh_token\":\"rft.x\",\"refresh_expires_in\":31536000,\"scope\":\"user.info.basic\"}';
+      return 200 '$FIXED_ANSWER';
     }
   }
 }"
@@ -200,14 +125,14 @@ routes:
     upstream: "http://127.0.0.1:$P_MOCK/v2/oauth/token/"
 EOF
   RUST_LOG=error "$QG" --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
-  PIDS+=($!)
+  track_pid $!
   eval "PID_$1=$!"
 }
 
 echo "== starting processes (work dir $WORK)"
 start_nginx up "$UP_CONF"
 "$QG" mock-provider --provider tiktok --listen "127.0.0.1:$P_MOCK" >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
+track_pid $!
 start_nginx njs "$NJS_CONF"
 start_nginx plain "$PLAIN_CONF"
 start_quirkgate qg "$P_QG" $((BASE_PORT + 21)) "$WORKERS" false
@@ -262,18 +187,7 @@ for name in "${ORDER[@]}"; do
 done
 
 # ----------------------------------------------------------------- load rounds
-cat >"$WORK/post.lua" <<EOF
-wrk.method = "POST"
-wrk.body = "$BODY"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %.1f %d %d %d %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout, summary.requests))
-end
-EOF
+write_wrk_script
 
 url_of() { echo "http://127.0.0.1:${PORT[$1]}/token/proxy"; }
 
@@ -304,8 +218,6 @@ NEW_DURING=$(( ${NEW_AFTER%.*} - ${NEW_BEFORE%.*} ))
 REUSED_DURING=$(( ${REUSED_AFTER%.*} - ${REUSED_BEFORE%.*} ))
 
 # Peak RSS (VmHWM): quirkgate is one process; for nginx the sum over worker processes.
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 peak_rss_kb() { # name
   local pid=${MAINPID[$1]} total=0 child
   if [ "$1" = direct ] || [[ "$1" == nginx_* ]]; then
@@ -367,45 +279,11 @@ wait_port "$P_MEM"
 curl -s -o /dev/null -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:$P_MEM/token/proxy"
 sleep 0.5
 before=$(rss_kb "$PID_mem")
-cat >"$WORK/idle.py" <<'EOF'
-import socket, sys, time, os
-port, count, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
-req = (b"POST /token/proxy HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-       b"Content-Type: application/x-www-form-urlencoded\r\n"
-       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-socks, ok = [], 0
-for _ in range(count):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
-    s.sendall(req)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += s.recv(65536)
-    head, rest = data.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    while len(rest) < length:
-        rest += s.recv(65536)
-    ok += head.startswith(b"HTTP/1.1 200")
-    socks.append(s)
-time.sleep(1.0)
-# Still open? A closed peer makes a non-blocking recv return b"".
-alive = 0
-for s in socks:
-    s.setblocking(False)
-    try:
-        alive += s.recv(1) != b""
-    except BlockingIOError:
-        alive += 1
-print(f"IDLE {ok} {alive}", flush=True)
-sys.stdin.readline()  # hold the connections until told to stop
-EOF
+write_idle_client
 mkfifo "$WORK/hold"
 python3 "$WORK/idle.py" "$P_MEM" "$IDLE_CONNS" "$BODY" <"$WORK/hold" >"$WORK/idle.out" 2>&1 &
 PY=$!
-PIDS+=($PY)
+track_pid $PY
 exec 4>"$WORK/hold"
 for _ in $(seq 1 600); do
   grep -q '^IDLE' "$WORK/idle.out" 2>/dev/null && break

@@ -1,0 +1,166 @@
+# Shared by benches/load.sh and benches/production.sh (sourced, not run).
+# Everything here runs on 127.0.0.1; every process started through
+# `track_pid` is killed on exit.
+
+NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
+# The token request every contender is driven with: Auth0's shape, client_id in the body.
+BODY='grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt'
+# The fixed answer of the benchmark upstream: TikTok's success shape.
+FIXED_ANSWER='{"access_token":"act.x","token_type":"Bearer","expires_in":86400,"open_id":"o.1","refresh_token":"rft.x","refresh_expires_in":31536000,"scope":"user.info.basic"}'
+
+require_tools() { # tool...
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing tool: $tool (./scripts/setup.sh --bench)" >&2; exit 1; }
+  done
+  [ -f "$NJS_MODULE" ] || { echo "missing $NJS_MODULE (apt-get install libnginx-mod-http-js)" >&2; exit 1; }
+}
+
+# Creates $WORK and kills every tracked process on exit.
+bench_init() { # name
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+  WORK="$(mktemp -d "/tmp/quirkgate-$1.XXXXXX")"
+  PIDS=()
+  trap bench_cleanup EXIT INT TERM
+}
+
+bench_cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+
+track_pid() { PIDS+=("$1"); }
+
+wait_port() { # port
+  local i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+
+# The top of an nginx.conf: workers, limits, no logs, long keep-alive.
+nginx_common() { # workers
+  cat <<EOF
+worker_processes $1;
+worker_rlimit_nofile 20000;
+pid WORKDIR/nginx.pid;
+error_log WORKDIR/error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  client_body_temp_path WORKDIR/body;
+  proxy_temp_path WORKDIR/proxy;
+  fastcgi_temp_path WORKDIR/fastcgi;
+  uwsgi_temp_path WORKDIR/uwsgi;
+  scgi_temp_path WORKDIR/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+EOF
+}
+
+# Starts nginx from a config text (WORKDIR replaced); sets PID_<name>.
+start_nginx() { # name conf-text
+  local dir="$WORK/$1"
+  mkdir -p "$dir"
+  printf '%s\n' "$2" | sed "s#WORKDIR#$dir#g" >"$dir/nginx.conf"
+  [ -f "$WORK/main.js" ] && cp "$WORK/main.js" "$dir/main.js"
+  nginx -t -q -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+  nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" -g 'daemon off;' &
+  track_pid $!
+  eval "PID_$1=$!"
+}
+
+# The njs module: client_id -> client_key on the raw form body; every other byte verbatim.
+write_njs_module() {
+  cat >"$WORK/main.js" <<'EOF'
+function rewrite(r) {
+    var body = r.requestText;
+    if (!body) {
+        return '';
+    }
+    var parts = body.split('&');
+    for (var i = 0; i < parts.length; i++) {
+        if (parts[i].startsWith('client_id=')) {
+            parts[i] = 'client_key=' + parts[i].substring(10);
+        }
+    }
+    return parts.join('&');
+}
+export default { rewrite };
+EOF
+}
+
+# wrk script: POSTs $BODY and prints one RESULT line:
+# req/s p50 p99 status-errors socket-errors requests p99.9 (latencies in µs).
+write_wrk_script() {
+  cat >"$WORK/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "$BODY"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %.1f %d %d %d %d %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout, summary.requests,
+    latency:percentile(99.9)))
+end
+EOF
+}
+
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# Idle keep-alive client: opens COUNT connections (TLS when a CA file is
+# given), sends one token request on each and reads the answer, prints
+# "IDLE <answered 200> <still open>", then holds them until stdin closes.
+write_idle_client() {
+  cat >"$WORK/idle.py" <<'EOF'
+import socket, ssl, sys, time
+port, count, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode()
+ca = sys.argv[4] if len(sys.argv) > 4 else ""
+tls = None
+if ca:
+    tls = ssl.create_default_context(cafile=ca)
+req = (b"POST /token/proxy HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+       b"Content-Type: application/x-www-form-urlencoded\r\n"
+       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+socks, ok = [], 0
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    if tls:
+        s = tls.wrap_socket(s, server_hostname="127.0.0.1")
+    s.sendall(req)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, rest = data.split(b"\r\n\r\n", 1)
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    while len(rest) < length:
+        rest += s.recv(65536)
+    ok += head.startswith(b"HTTP/1.1 200")
+    socks.append(s)
+time.sleep(1.0)
+# Still open? A closed peer makes a non-blocking read return b"" (or fail).
+alive = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        alive += s.recv(1) != b""
+    except (BlockingIOError, ssl.SSLWantReadError):
+        alive += 1
+    except OSError:
+        pass
+print(f"IDLE {ok} {alive}", flush=True)
+sys.stdin.readline()  # hold the connections until told to stop
+EOF
+}
