@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# Performance in the production shape: TLS to the provider, TLS at the edge,
+# latency at a fixed rate, and how cost grows with connections. Same run, same
+# worker count, alternating rounds; everything on 127.0.0.1.
+#
+# Usage:
+#   benches/production.sh               # all four parts
+#   benches/production.sh tls latency   # only some: tls, latency, scaling, idle
+#
+# Parts:
+#   tls      wrk rounds over two shapes: plain edge + HTTPS provider ("up"), and
+#            TLS edge + HTTPS provider ("both"); each contender verifies the
+#            provider against the run's CA and keeps its connections alive. New
+#            provider connections (TLS handshakes) are counted at the provider.
+#   latency  oha at a fixed rate (50 % and 80 % of nginx+njs's measured maximum
+#            in the "both" shape) with coordinated-omission correction: p50, p99, p99.9.
+#   scaling  "both" shape at SCALE_CONNS connections: throughput and p99.
+#   idle     RSS of a fresh quirkgate (TLS edge) holding IDLE_STEPS idle TLS
+#            keep-alive connections.
+#
+# Environment knobs (defaults in brackets):
+#   WORKERS [1] ROUNDS [3] DURATION [8] CONNS [32] WRK_THREADS [1]
+#   LAT_DURATION [10] SCALE_CONNS ["32 256 2048"] IDLE_STEPS ["5000 19000"]
+#   POOL [2048]      idle provider connections kept (quirkgate's
+#                    upstream_keepalive_pool_size, nginx's upstream keepalive):
+#                    at least the largest connection count, so that no contender
+#                    closes provider connections and handshakes again under load
+#   BASE_PORT [27500] QUIRKGATE_BIN [target/release/quirkgate]
+# This container caps open files at 20,000 per process (no CAP_SYS_RESOURCE),
+# so one process cannot hold 20,000 connections: the idle part stops at 19,000
+# and gives the per-connection cost that extrapolates to 20,000.
+#
+# Requires: nginx with njs, wrk, oha (cargo install --locked oha), openssl, curl, python3.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORKERS="${WORKERS:-1}"
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-8}"
+CONNS="${CONNS:-32}"
+WRK_THREADS="${WRK_THREADS:-1}"
+LAT_DURATION="${LAT_DURATION:-10}"
+SCALE_CONNS="${SCALE_CONNS:-32 256 2048}"
+IDLE_STEPS="${IDLE_STEPS:-5000 19000}"
+POOL="${POOL:-2048}"
+BASE_PORT="${BASE_PORT:-27500}"
+QG="${QUIRKGATE_BIN:-$ROOT/target/release/quirkgate}"
+PARTS=("$@")
+[ ${#PARTS[@]} -gt 0 ] || PARTS=(tls latency scaling idle)
+wants() { [[ " ${PARTS[*]} " == *" $1 "* ]]; }
+for part in "${PARTS[@]}"; do
+  case "$part" in
+    tls|latency|scaling|idle) ;;
+    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    *) echo "unknown part: $part (tls, latency, scaling, idle)" >&2; exit 2 ;;
+  esac
+done
+
+source "$ROOT/benches/lib.sh"
+require_tools nginx wrk curl python3 openssl
+if wants latency; then require_tools oha; fi
+[ -x "$QG" ] || (cd "$ROOT" && cargo build --release)
+bench_init production
+
+P_UPS=$BASE_PORT                 # fixed-answer provider over HTTPS
+P_STATUS=$((BASE_PORT + 1))      # its stub_status: accepted connections = TLS handshakes
+declare -A PORT=(
+  [qg_up]=$((BASE_PORT + 10)) [njs_up]=$((BASE_PORT + 11)) [plain_up]=$((BASE_PORT + 12))
+  [qg_both]=$((BASE_PORT + 20)) [njs_both]=$((BASE_PORT + 21)) [plain_both]=$((BASE_PORT + 22))
+  [qg_idle]=$((BASE_PORT + 30))
+)
+SHAPE_UP=(qg_up njs_up plain_up)
+SHAPE_BOTH=(qg_both njs_both plain_both)
+
+# ------------------------------------------------------------- the run's PKI
+echo "== PKI: a CA made for this run, and a P-256 leaf for 127.0.0.1 / localhost"
+(
+  cd "$WORK"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -keyout ca.key -out ca.pem -subj "/CN=quirkgate bench CA" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout leaf.key -out leaf.csr -subj "/CN=localhost" 2>/dev/null
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+    "extendedKeyUsage=serverAuth" >leaf.ext
+  openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -extfile leaf.ext -out leaf.pem 2>/dev/null
+)
+CA="$WORK/ca.pem" CERT="$WORK/leaf.pem" KEY="$WORK/leaf.key"
+
+# ---------------------------------------------------------------- processes
+write_njs_module
+start_nginx provider "$(nginx_common 1)
+  server {
+    listen 127.0.0.1:$P_UPS ssl backlog=4096;
+    ssl_certificate $CERT;
+    ssl_certificate_key $KEY;
+    ssl_session_cache shared:provider:10m;
+    location / {
+      default_type application/json;
+      return 200 '$FIXED_ANSWER';
+    }
+  }
+  server {
+    listen 127.0.0.1:$P_STATUS;
+    location / { stub_status; }
+  }
+}"
+
+# nginx in front of the HTTPS provider, verifying it (name: localhost, on the
+# leaf) and keeping its connections and TLS sessions for reuse.
+nginx_front() { # port edge-tls(0|1) rewrite(0|1)
+  local listen="listen 127.0.0.1:$1 backlog=4096;" edge="" rewrite="" module=""
+  if [ "$2" = 1 ]; then
+    listen="listen 127.0.0.1:$1 ssl backlog=4096;"
+    edge="ssl_certificate $CERT; ssl_certificate_key $KEY; ssl_session_cache shared:edge:10m;"
+  fi
+  if [ "$3" = 1 ]; then
+    module="load_module $NJS_MODULE;"
+    rewrite='proxy_set_body $rewritten;'
+  fi
+  cat <<EOF
+$module
+$(nginx_common "$WORKERS")
+  $([ "$3" = 1 ] && printf '%s\n  %s' 'js_import main from WORKDIR/main.js;' 'js_set $rewritten main.rewrite;')
+  upstream provider {
+    server 127.0.0.1:$P_UPS;
+    keepalive $POOL; keepalive_requests 10000000; keepalive_timeout 300s;
+  }
+  client_body_buffer_size 16k;
+  client_body_in_single_buffer on;
+  server {
+    $listen
+    $edge
+    location = /token/proxy {
+      $rewrite
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_pass https://provider/v2/oauth/token/;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $CA;
+      proxy_ssl_name localhost;
+      proxy_ssl_server_name on;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+EOF
+}
+
+start_quirkgate() { # name edge-tls(0|1)
+  local port=${PORT[$1]}
+  {
+    echo "threads: $WORKERS"
+    echo "work_stealing: false"
+    echo "upstream_keepalive_pool_size: $POOL"
+    echo "listen: \"127.0.0.1:$port\""
+    echo "metrics_listen: \"127.0.0.1:$((port + 50))\""
+    [ "$2" = 1 ] && printf 'tls:\n  cert_file: %s\n  key_file: %s\n' "$CERT" "$KEY"
+    echo "routes:"
+    echo "  - path: /token/proxy"
+    echo "    preset: tiktok"
+    echo "    upstream: \"https://127.0.0.1:$P_UPS/v2/oauth/token/\""
+    echo "    ca_file: $CA"
+  } >"$WORK/$1.yaml"
+  RUST_LOG=error "$QG" --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
+  track_pid $!
+  eval "PID_$1=$!"
+}
+
+# (benches/load.sh checks that quirkgate and nginx+njs really rewrite; this
+# run checks that every contender gets through the verified HTTPS provider.)
+start_quirkgate qg_up 0
+start_quirkgate qg_both 1
+start_nginx njs_up "$(nginx_front "${PORT[njs_up]}" 0 1)"
+start_nginx plain_up "$(nginx_front "${PORT[plain_up]}" 0 0)"
+start_nginx njs_both "$(nginx_front "${PORT[njs_both]}" 1 1)"
+start_nginx plain_both "$(nginx_front "${PORT[plain_both]}" 1 0)"
+declare -A MAINPID=([qg_up]=$PID_qg_up [qg_both]=$PID_qg_both [njs_up]=$PID_njs_up
+  [plain_up]=$PID_plain_up [njs_both]=$PID_njs_both [plain_both]=$PID_plain_both)
+for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do wait_port "${PORT[$name]}"; done
+wait_port "$P_UPS"
+
+url_of() { # name
+  case "$1" in
+    *_both|qg_idle) echo "https://127.0.0.1:${PORT[$1]}/token/proxy" ;;
+    *) echo "http://127.0.0.1:${PORT[$1]}/token/proxy" ;;
+  esac
+}
+
+echo "== every contender answers 200 through the verified HTTPS provider"
+for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do
+  code="$(curl -s --cacert "$CA" -o /dev/null -w '%{http_code}' -m 5 \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$(url_of "$name")")"
+  [ "$code" = 200 ] || { echo "  $name answered $code" >&2; exit 1; }
+  echo "  $name: 200"
+done
+
+write_wrk_script
+accepted() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR == 3 {print $1}'; }
+echo "== load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the numbers)"
+
+# One wrk run; appends "<name> RESULT ... <new provider connections>" to a file.
+drive() { # name connections duration file
+  local before after line
+  before=$(accepted)
+  line="$(wrk -t"$WRK_THREADS" -c"$2" -d"$3" -s "$WORK/post.lua" "$(url_of "$1")" | grep '^RESULT')"
+  after=$(accepted)
+  echo "$1 $line $((after - before))" >>"$4"
+  printf '  %-12s c=%-5s %s  new provider connections: %d\n' "$1" "$2" "${line#RESULT }" "$((after - before))"
+}
+
+if wants tls || wants latency; then
+  echo "== warm-up (2 s each; connections to the provider are made here)"
+  for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do
+    wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+  done
+  echo "== $ROUNDS alternating rounds x ${DURATION}s, $CONNS connections, $WORKERS worker(s) each"
+  for r in $(seq 1 "$ROUNDS"); do
+    for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do
+      drive "$name" "$CONNS" "${DURATION}s" "$WORK/tls.txt"
+    done
+  done
+fi
+
+if wants tls; then
+  echo
+  echo "== TLS to the provider, and TLS on both legs (medians; latency in µs; handshakes = new provider connections per second)"
+  python3 - "$WORK/tls.txt" "$DURATION" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    runs.setdefault(f[0], []).append([float(x) for x in f[2:]])
+duration = float(sys.argv[2])
+med = {}
+print(f"{'contender':<12}{'req/s':>10}{'p50':>8}{'p99':>8}{'p99.9':>8}{'errors':>8}{'handshakes/s':>14}")
+for name, r in runs.items():
+    m = {k: statistics.median(x[i] for x in r) for i, k in [(0, "rps"), (1, "p50"), (2, "p99"), (6, "p999")]}
+    med[name] = m
+    errors = int(sum(x[3] + x[4] for x in r))
+    handshakes = sum(x[7] for x in r) / (duration * len(r))
+    print(f"{name:<12}{m['rps']:>10.0f}{m['p50']:>8.0f}{m['p99']:>8.0f}{m['p999']:>8.0f}{errors:>8}{handshakes:>14.2f}")
+print()
+for shape in ["up", "both"]:
+    q = med[f"qg_{shape}"]
+    for other in ["njs", "plain"]:
+        o = med[f"{other}_{shape}"]
+        print(f"quirkgate/{other}_{shape:<5} req/s {q['rps']/o['rps']:.2f}x   p99 {q['p99']/o['p99']:.2f}x")
+q, njs, plain = med["qg_both"], med["njs_both"], med["plain_both"]
+print()
+print(f"target TLS both legs >= 1.3x nginx+njs: {q['rps']/njs['rps']:.2f}x {'met' if q['rps'] >= 1.3 * njs['rps'] else 'MISSED'}")
+print(f"target TLS both legs >= 1.1x plain nginx: {q['rps']/plain['rps']:.2f}x {'met' if q['rps'] >= 1.1 * plain['rps'] else 'MISSED'}")
+EOF
+fi
+
+if wants latency; then
+  njs_max=$(awk '$1 == "njs_both" {print $3}' "$WORK/tls.txt" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo
+  echo "== latency at a fixed rate (oha, coordinated omission corrected; TLS both legs; nginx+njs max $njs_max req/s)"
+  for share in 50 80; do
+    rate=$(python3 -c "print(int($njs_max * $share / 100))")
+    for name in "${SHAPE_BOTH[@]}"; do
+      oha -z "${LAT_DURATION}s" -q "$rate" -c "$CONNS" --latency-correction --no-tui --insecure \
+        -m POST -H 'Content-Type: application/x-www-form-urlencoded' -d "$BODY" \
+        --output-format json "$(url_of "$name")" >"$WORK/oha-$share-$name.json"
+    done
+    python3 - "$share" "$rate" "$WORK" "${SHAPE_BOTH[@]}" <<'EOF'
+import json, sys
+share, rate, work, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+got = {}
+for name in names:
+    data = json.load(open(f"{work}/oha-{share}-{name}.json"))
+    pct = data["latencyPercentiles"]
+    codes = data.get("statusCodeDistribution", {})
+    ok = codes.get("200", 0)
+    total = sum(codes.values())
+    got[name] = pct
+    print(f"  {share}% ({rate} req/s) {name:<12} p50 {pct['p50']*1e6:8.0f} µs  p99 {pct['p99']*1e6:8.0f} µs  "
+          f"p99.9 {pct['p99.9']*1e6:8.0f} µs  achieved {data['summary']['requestsPerSec']:.0f} req/s  200s {ok}/{total}")
+if share == "80":
+    q, plain = got["qg_both"]["p99.9"], got["plain_both"]["p99.9"]
+    print(f"  target p99.9 at 80 % <= 0.8x plain nginx: {q/plain:.2f}x {'met' if q <= 0.8 * plain else 'MISSED'}")
+EOF
+  done
+fi
+
+if wants scaling; then
+  echo
+  echo "== how cost grows: TLS both legs at $SCALE_CONNS connections (${DURATION}s each, alternating)"
+  for conns in $SCALE_CONNS; do
+    for name in "${SHAPE_BOTH[@]}"; do
+      wrk -t"$WRK_THREADS" -c"$conns" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+      drive "$name" "$conns" "${DURATION}s" "$WORK/scale-$conns.txt"
+    done
+  done
+  python3 - "$WORK" "$SCALE_CONNS" "${SHAPE_BOTH[@]}" <<'EOF'
+import sys
+work, steps, names = sys.argv[1], [int(c) for c in sys.argv[2].split()], sys.argv[3:]
+table = {}
+for c in steps:
+    for line in open(f"{work}/scale-{c}.txt"):
+        f = line.split()
+        table[(f[0], c)] = [float(x) for x in f[2:]]
+print(f"{'contender':<12}" + "".join(f"{f'c={c} req/s':>14}{'p99 µs':>9}" for c in steps) + f"{'last/first':>12}")
+for name in names:
+    row = "".join(f"{table[(name, c)][0]:>14.0f}{table[(name, c)][2]:>9.0f}" for c in steps)
+    ratio = table[(name, steps[-1])][0] / table[(name, steps[0])][0]
+    print(f"{name:<12}{row}{ratio:>11.2f}x")
+ratio = table[("qg_both", steps[-1])][0] / table[("qg_both", steps[0])][0]
+print(f"target quirkgate at {steps[-1]} within 15 % of {steps[0]}: {ratio:.2f}x {'met' if ratio >= 0.85 else 'MISSED'}")
+EOF
+fi
+
+if wants idle; then
+  echo
+  echo "== memory: fresh quirkgate (TLS edge, threads=$WORKERS) holding idle TLS keep-alive connections"
+  start_quirkgate qg_idle 1
+  wait_port "${PORT[qg_idle]}"
+  curl -s --cacert "$CA" -o /dev/null -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$(url_of qg_idle)"
+  sleep 0.5
+  before=$(rss_kb "$PID_qg_idle")
+  echo "  RSS before: $((before / 1024)) MiB"
+  write_idle_client
+  held=0 client=0 per_conn=0
+  for target in $IDLE_STEPS; do
+    # One client process holds at most 9,000 (the per-process open-file cap).
+    while [ "$held" -lt "$target" ]; do
+      count=$(( target - held < 9000 ? target - held : 9000 ))
+      client=$((client + 1))
+      mkfifo "$WORK/hold-$client"
+      python3 "$WORK/idle.py" "${PORT[qg_idle]}" "$count" "$BODY" "$CA" <"$WORK/hold-$client" >"$WORK/idle-$client.out" 2>&1 &
+      track_pid $!
+      eval "exec $((10 + client))>\"$WORK/hold-$client\""
+      for _ in $(seq 1 3000); do
+        grep -q '^IDLE' "$WORK/idle-$client.out" 2>/dev/null && break
+        sleep 0.1
+      done
+      read -r _ ok alive < <(grep '^IDLE' "$WORK/idle-$client.out" || echo "IDLE 0 0")
+      [ "$alive" = "$count" ] || { echo "  client $client: $alive of $count open ($ok answered 200)"; cat "$WORK/idle-$client.out"; }
+      held=$((held + alive))
+    done
+    during=$(rss_kb "$PID_qg_idle")
+    per_conn=$(( (during - before) * 1024 / held ))
+    echo "  $held idle TLS connections: RSS $((during / 1024)) MiB, $per_conn bytes per connection"
+  done
+  at_20k=$(( before / 1024 + per_conn * 20000 / 1024 / 1024 ))
+  echo "  at 20,000 (extrapolated from the last step): about $at_20k MiB"
+  echo "  target 20k idle TLS connections < 256 MiB: $([ "$at_20k" -lt 256 ] && echo met || echo MISSED)"
+fi
+echo "== load average after: $(cut -d" " -f1-3 /proc/loadavg)"
+echo "== done"
