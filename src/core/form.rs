@@ -338,6 +338,16 @@ mod tests {
     }
 
     #[test]
+    fn lowercase_and_uppercase_hex_escapes_decode_alike() {
+        let params = parse_form(b"a=%2a%2A%7e%7E%c3%a9%C3%A9%0a%ff%FF").unwrap_err();
+        assert_eq!(params.reason.as_str(), "malformed", "%ff is not UTF-8");
+        let params = parse_form(b"a=%2a%2A%7e%7E%c3%a9%C3%A9%0a%3d%3D%c2%af%C2%AF").unwrap();
+        assert_eq!(params[0].value.decoded(), "**~~éé\n==\u{af}\u{af}");
+        assert!(params[0].value.is("**~~éé\n==\u{af}\u{af}"));
+        assert!(parse_form(b"client%5fid=a&client_id=b").is_err());
+    }
+
+    #[test]
     fn untouched_params_round_trip_byte_for_byte() {
         let body = "code=%7Eodd%20but%20valid&x=1&empty=&flag";
         let params = parse_form(body.as_bytes()).unwrap();
