@@ -129,21 +129,16 @@ impl Connection {
 /// Builds the connection `inputs.route_path` needs, or says why it cannot.
 pub fn build_connection(inputs: &ConnectionInputs) -> Result<Connection, String> {
     let (index, route) = find_route(inputs.file, inputs.route_path)?;
-    let preset_name = route.preset.as_deref().ok_or_else(|| {
-        format!(
-            "route {}: has no preset; the authorize URL, scope and profile script come from a preset's broker block",
-            route.path
-        )
-    })?;
-    let broker = broker_of(preset_name)?;
+    let (label, broker) = route_broker(route)?;
+    let source = label.as_str();
     let gateway = gateway_base(inputs.gateway_url)?;
     let name = match inputs.name {
         Some(name) => name.to_owned(),
-        None => preset_name.to_owned(),
+        None => default_name(route),
     };
     check_connection_name(&name)?;
     let authorization_url = broker.authorization_url.clone().ok_or_else(|| {
-        format!("preset '{preset_name}': its broker block has no authorization_url (is it a token route's preset?)")
+        format!("{source}: its broker block has no authorization_url (is it a token route?)")
     })?;
 
     let mut secrets = vec![inputs.client_secret.clone()];
@@ -158,7 +153,7 @@ pub fn build_connection(inputs: &ConnectionInputs) -> Result<Connection, String>
         "client_secret".into(),
         inputs.client_secret.value_or_mask().into(),
     );
-    let script = profile_script(inputs, preset_name, &broker, &gateway, &mut secrets)?;
+    let script = profile_script(inputs, source, &broker, &gateway, &mut secrets)?;
     options.insert("scripts".into(), json!({ "fetchUserProfile": script }));
     if let Some((header, secret)) = shared_secret(inputs.raw_file, index, route) {
         options.insert(
@@ -172,11 +167,9 @@ pub fn build_connection(inputs: &ConnectionInputs) -> Result<Connection, String>
         for (param, carries) in &broker.authorize_params {
             let value = match carries.as_str() {
                 "client_id" => inputs.client_id,
-                other => {
-                    return Err(format!(
-                        "preset '{preset_name}': authorize_params.{param}: unknown value '{other}' (only client_id)"
-                    ))
-                }
+                other => return Err(format!(
+                    "{source}: authorize_params.{param}: unknown value '{other}' (only client_id)"
+                )),
             };
             params.insert(param.clone(), json!({ "value": value }));
         }
@@ -198,6 +191,55 @@ fn find_route<'f>(file: &'f GatewayFile, path: &str) -> Result<(usize, &'f Route
             let paths: Vec<&str> = file.routes.iter().map(|r| r.path.as_str()).collect();
             format!("no route {path} in the file (routes: {})", paths.join(", "))
         })
+}
+
+/// The route's broker facts: its preset's block, with every key the route's
+/// own block sets written over it; and what to call their source in messages.
+fn route_broker(route: &RouteFile) -> Result<(String, BrokerFile), String> {
+    let label = match &route.preset {
+        Some(preset) => format!("preset '{preset}'"),
+        None => format!("route {}", route.path),
+    };
+    let from_preset = match &route.preset {
+        Some(preset) => load_preset(preset)?.broker,
+        None => None,
+    };
+    let broker = match (from_preset, route.broker.clone()) {
+        (None, None) => {
+            return Err(match &route.preset {
+                Some(_) => format!("{label} carries no broker block: quirkgate does not know its authorize leg (give the route a broker block)"),
+                None => format!("{label}: has no preset and no broker block; the authorize URL, scope and profile script come from one"),
+            })
+        }
+        (Some(base), None) => base,
+        (None, Some(own)) => own,
+        (Some(base), Some(own)) => {
+            let mut authorize_params = base.authorize_params;
+            authorize_params.extend(own.authorize_params);
+            BrokerFile {
+                authorization_url: own.authorization_url.or(base.authorization_url),
+                scope: own.scope.or(base.scope),
+                authorize_params,
+                userinfo_url: own.userinfo_url.or(base.userinfo_url),
+                userinfo_route_preset: own.userinfo_route_preset.or(base.userinfo_route_preset),
+                fetch_user_profile: own.fetch_user_profile.or(base.fetch_user_profile),
+            }
+        }
+    };
+    Ok((label, broker))
+}
+
+/// The preset's name, else the route's path as a name (`/github/token` → `github-token`).
+fn default_name(route: &RouteFile) -> String {
+    if let Some(preset) = &route.preset {
+        return preset.clone();
+    }
+    route
+        .path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn broker_of(preset_name: &str) -> Result<BrokerFile, String> {
@@ -256,7 +298,7 @@ fn shared_secret(
 /// has one the preset names, else the preset's own against the provider.
 fn profile_script(
     inputs: &ConnectionInputs,
-    preset_name: &str,
+    source: &str,
     broker: &BrokerFile,
     gateway: &str,
     secrets: &mut Vec<Secret>,
@@ -284,14 +326,15 @@ fn profile_script(
         return render_script(&template, &format!("{gateway}{}", route.path), &headers)
             .map_err(|e| format!("preset '{userinfo_preset}': {e}"));
     }
-    let template = broker.fetch_user_profile.as_deref().ok_or_else(|| {
-        format!("preset '{preset_name}': its broker block has no fetch_user_profile")
-    })?;
+    let template = broker
+        .fetch_user_profile
+        .as_deref()
+        .ok_or_else(|| format!("{source}: its broker block has no fetch_user_profile"))?;
     let url = broker
         .userinfo_url
         .as_deref()
-        .ok_or_else(|| format!("preset '{preset_name}': its broker block has no userinfo_url"))?;
-    render_script(template, url, &[]).map_err(|e| format!("preset '{preset_name}': {e}"))
+        .ok_or_else(|| format!("{source}: its broker block has no userinfo_url"))?;
+    render_script(template, url, &[]).map_err(|e| format!("{source}: {e}"))
 }
 
 /// Fills a script template: `{{userinfo_url}}` becomes a string literal and
@@ -428,7 +471,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(err.contains("has no preset"), "{err}");
+        assert!(err.contains("has no preset and no broker block"), "{err}");
         let err = build("routes:\n  - path: /t\n    preset: slack\n", "/t", None).unwrap_err();
         assert!(err.contains("no broker block"), "{err}");
         let err = build(FILE, "/nope", None).unwrap_err();
@@ -436,6 +479,28 @@ mod tests {
             err.contains("no route /nope") && err.contains("/token/proxy"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_routes_own_broker_block_wins_key_by_key_or_stands_alone() {
+        let text = "routes:\n  - path: /t\n    preset: tiktok\n    broker: { scope: \"user.info.basic,video.list\" }\n  - path: /my/token\n    upstream: http://127.0.0.1:1/\n    broker:\n      authorization_url: https://idp.example/authorize\n      userinfo_url: https://idp.example/me\n      fetch_user_profile: \"function fetchUserProfile(accessToken, context, callback) { get({{userinfo_url}}, {{headers}}); }\"\n";
+        let tiktok = build(text, "/t", None).unwrap();
+        assert_eq!(tiktok.options["scope"], "user.info.basic,video.list");
+        assert_eq!(
+            tiktok.options["authorizationURL"],
+            "https://www.tiktok.com/v2/auth/authorize/"
+        );
+        let own = build(text, "/my/token", None).unwrap();
+        assert_eq!(own.name, "my-token");
+        assert_eq!(
+            own.options["authorizationURL"],
+            "https://idp.example/authorize"
+        );
+        assert!(own.options.get("upstream_params").is_none());
+        assert!(own.options["scripts"]["fetchUserProfile"]
+            .as_str()
+            .unwrap()
+            .contains("get(\"https://idp.example/me\""));
     }
 
     #[test]

@@ -69,6 +69,9 @@ pub struct RouteFile {
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
+    /// Broker facts for `quirkgate auth0` (a printed preset pasted into a
+    /// route keeps its block); each key set here wins over the preset's.
+    pub broker: Option<BrokerFile>,
 }
 
 /// `shared_secret: { header: X-Quirkgate-Secret, value: "${QUIRKGATE_SHARED_SECRET}" }`.
