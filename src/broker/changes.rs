@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::connection::{mask_text, Secret};
+use super::connection::{mask_value, Secret};
 
 /// `existing` with every leaf of `managed` written over it; objects merge
 /// key by key, so a hand-set `customHeaders` entry or script stays.
@@ -92,7 +92,7 @@ pub fn describe(change: &Change, secrets: &[Secret]) -> String {
             Value::String(s) if s.contains('\n') => {
                 format!("<script, {} lines>", s.lines().count())
             }
-            other => mask_text(&other.to_string(), secrets),
+            other => mask_value(other, secrets).to_string(),
         }
     };
     match change {
