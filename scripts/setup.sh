@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test quirkgate:
-# cmake (Pingora's zlib-ng needs it) and Prometheus (promtool and a server for
-# the observability tests). Safe to run again: it installs only what is missing.
+# cmake (Pingora's zlib-ng needs it), Prometheus (promtool and a server for
+# the observability tests), systemd-analyze (checks deploy/systemd) and
+# kubernetes-validate from PyPI (checks deploy/kubernetes offline). Safe to run
+# again: it installs only what is missing.
 set -euo pipefail
 
 missing=()
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+fi
 if [ "${1:-}" = "--bench" ]; then
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
@@ -20,6 +27,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "installing: kubernetes-validate (PyPI)"
+  # Debian marks its Python "externally managed"; this tool has no Debian package.
+  python3 -m pip install --quiet kubernetes-validate 2>/dev/null \
+    || ${sudo:-} python3 -m pip install --quiet --break-system-packages kubernetes-validate
+  command -v kubernetes-validate >/dev/null 2>&1 \
+    || { echo "kubernetes-validate is not on PATH after pip install (is ~/.local/bin on PATH?)" >&2; exit 1; }
 fi
 # Debian's prometheus package starts a server on :9090; the tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then

@@ -16,10 +16,14 @@
 //! 7. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
 //!    edge TLS.
 //! 8. [`server`]: the Pingora server a configuration describes.
+//! 9. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
+//!    the connection a route needs, the diff, the Auth0 Management API.
 //!
-//! [`mocks`] stands apart: mock providers for trying the gateway, tests and
-//! benchmarks; it imports nothing from the layers.
+//! [`mocks`] stands apart: mock providers and a mock Auth0 Management API
+//! for trying the gateway, tests and benchmarks; it imports nothing from the
+//! layers.
 
+pub mod broker;
 pub mod core;
 pub mod front;
 pub mod gateway;

@@ -1,5 +1,7 @@
 //! `quirkgate --config FILE` runs the gateway; `--test` checks the file;
-//! `presets [NAME]` prints the shipped presets; `mock-provider` runs a mock.
+//! `presets [NAME]` prints the shipped presets; `mock-provider` runs a mock;
+//! `auth0 connection` sets up the broker's side of a route; `healthcheck`
+//! probes a running gateway (for images without a shell).
 
 use clap::{Parser, Subcommand};
 
@@ -8,9 +10,12 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use pingora::server::configuration::Opt;
 
+use quirkgate::broker::apply::apply_connection;
+use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
+use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
 use quirkgate::mocks::provider::{MockProvider, ProviderKind};
-use quirkgate::plan::file::{load_preset, preset_text, PRESETS};
-use quirkgate::plan::Resolution;
+use quirkgate::plan::file::{load_file, load_preset, preset_text, PRESETS};
+use quirkgate::plan::{compile, Resolution};
 use quirkgate::server::{build_server, load_plan};
 
 #[derive(Parser)]
@@ -41,6 +46,57 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9000")]
         listen: String,
     },
+    /// Run a mock Auth0 Management API on loopback to try `auth0 connection --apply`.
+    MockAuth0 {
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+        #[arg(long, default_value = "tenant.example.auth0.com")]
+        domain: String,
+    },
+    /// Set up the identity broker's side of a route (Auth0).
+    Auth0 {
+        #[command(subcommand)]
+        command: Auth0Command,
+    },
+    /// Exit 0 when URL answers 200 (a container HEALTHCHECK without a shell or curl).
+    Healthcheck {
+        #[arg(default_value = "http://127.0.0.1:9091/healthz")]
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Auth0Command {
+    /// Print the custom social connection a route needs; with --apply, create
+    /// or update it through the Management API (AUTH0_DOMAIN, AUTH0_CLIENT_ID,
+    /// AUTH0_CLIENT_SECRET).
+    Connection(ConnectionArgs),
+}
+
+#[derive(clap::Args)]
+struct ConnectionArgs {
+    /// The route's path (or alias) in the config file.
+    #[arg(long)]
+    route: String,
+    /// The gateway's public base URL, as Auth0 reaches it (https://…).
+    #[arg(long)]
+    gateway_url: String,
+    /// The connection's name; the route's preset name by default.
+    #[arg(long)]
+    name: Option<String>,
+    /// The provider app's client id (TikTok's Client Key).
+    #[arg(long)]
+    client_id: String,
+    /// The environment variable holding the provider app's client secret
+    /// (read only with --apply; printed as ${NAME}).
+    #[arg(long, default_value = "PROVIDER_CLIENT_SECRET")]
+    client_secret_env: String,
+    /// Create or update the connection in the tenant, printing what changes first.
+    #[arg(long)]
+    apply: bool,
+    /// Also enable the connection for these applications (client ids); needs --apply.
+    #[arg(long, num_args = 1.., requires = "apply")]
+    enable_client: Vec<String>,
 }
 
 fn main() {
@@ -65,6 +121,22 @@ fn main() {
             }
         },
         Some(Command::MockProvider { provider, listen }) => run_mock(&provider, &listen),
+        Some(Command::MockAuth0 { listen, domain }) => run_mock_auth0(&listen, &domain),
+        Some(Command::Auth0 {
+            command: Auth0Command::Connection(args),
+        }) => {
+            if let Err(error) = run_auth0_connection(&cli.config, args) {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        }
+        Some(Command::Healthcheck { url }) => match healthcheck(&url) {
+            Ok(()) => {}
+            Err(error) => {
+                eprintln!("unhealthy: {error}");
+                std::process::exit(1);
+            }
+        },
         None => run_gateway(cli.config, cli.pingora),
     }
 }
@@ -124,4 +196,123 @@ fn run_mock(provider: &str, listen: &str) {
         println!("mock {provider} provider on http://{}", mock.addr);
         std::future::pending::<()>().await;
     });
+}
+
+fn run_mock_auth0(listen: &str, domain: &str) {
+    use quirkgate::mocks::auth0::MockManagementApi;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let mock = MockManagementApi::start(listen, domain, "mock-m2m-client", "mock-m2m-secret")
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("cannot listen on {listen}: {e}");
+                std::process::exit(1);
+            });
+        println!(
+            "mock Auth0 Management API for {domain} on {}\n  AUTH0_DOMAIN={domain} AUTH0_MANAGEMENT_URL={} AUTH0_CLIENT_ID=mock-m2m-client AUTH0_CLIENT_SECRET=mock-m2m-secret",
+            mock.base_url(),
+            mock.base_url()
+        );
+        std::future::pending::<()>().await;
+    });
+}
+
+fn run_auth0_connection(config: &str, args: ConnectionArgs) -> Result<(), String> {
+    let file = load_file(config)?;
+    compile(&file, Resolution::Skip).map_err(|errors| {
+        format!(
+            "{config}: {} (and {} more error(s))",
+            errors[0],
+            errors.len() - 1
+        )
+    })?;
+    let text = std::fs::read_to_string(config).map_err(|e| format!("{config}: {e}"))?;
+    let raw: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| format!("{config}: {e}"))?;
+    let secret_value = if args.apply {
+        let value = std::env::var(&args.client_secret_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                format!(
+                    "{} is not set: --apply needs the provider app's client secret",
+                    args.client_secret_env
+                )
+            })?;
+        Some(value)
+    } else {
+        // Printing never needs the secret: its variable's name stands in.
+        None
+    };
+    let connection = build_connection(&ConnectionInputs {
+        file: &file,
+        raw_file: &raw,
+        route_path: &args.route,
+        gateway_url: &args.gateway_url,
+        name: args.name.as_deref(),
+        client_id: &args.client_id,
+        client_secret: Secret::from_env(&args.client_secret_env, secret_value),
+    })?;
+    if !args.gateway_url.starts_with("https://") {
+        eprintln!("warning: Auth0 sends client secrets and codes to the Token URL; use an https:// gateway URL outside tests");
+    }
+    if !args.apply {
+        let printed = serde_json::to_string_pretty(&connection.printable()).expect("JSON");
+        println!("{printed}");
+        return Ok(());
+    }
+    let settings = ManagementSettings::from_env(&|name| std::env::var(name).ok())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    runtime.block_on(async {
+        let api = ManagementApi::connect(&settings).await?;
+        apply_connection(&api, &connection, &args.enable_client, &mut |line| {
+            println!("{line}")
+        })
+        .await
+    })
+}
+
+/// `GET url` over plain HTTP/1.1; `Ok` only for a 200 answer.
+fn healthcheck(url: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let address = authority
+        .to_socket_addrs()
+        .map_err(|e| format!("{authority}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{authority}: no address"))?;
+    let timeout = Duration::from_secs(3);
+    let mut stream =
+        TcpStream::connect_timeout(&address, timeout).map_err(|e| format!("{url}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).ok();
+    stream.set_write_timeout(Some(timeout)).ok();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("{url}: {e}"))?;
+    let mut head = [0u8; 64];
+    let n = stream.read(&mut head).map_err(|e| format!("{url}: {e}"))?;
+    let status_line = String::from_utf8_lossy(&head[..n]);
+    let status = status_line.split(' ').nth(1).unwrap_or("");
+    if status == "200" {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url}: status {}",
+            if status.is_empty() { "missing" } else { status }
+        ))
+    }
 }

@@ -1,3 +1,5 @@
-//! Mock providers on loopback, for curl, tests and benchmarks.
+//! Mock providers and a mock Auth0 Management API on loopback, for curl,
+//! tests and benchmarks.
 
+pub mod auth0;
 pub mod provider;

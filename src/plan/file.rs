@@ -69,6 +69,9 @@ pub struct RouteFile {
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
+    /// Broker facts for `quirkgate auth0` (a printed preset pasted into a
+    /// route keeps its block); each key set here wins over the preset's.
+    pub broker: Option<BrokerFile>,
 }
 
 /// `shared_secret: { header: X-Quirkgate-Secret, value: "${QUIRKGATE_SHARED_SECRET}" }`.
@@ -111,6 +114,32 @@ pub struct PresetFile {
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub response: Vec<ResponseRuleSpec>,
+    /// What an identity broker needs to send users to this provider; only
+    /// `quirkgate auth0` reads it, never the gateway.
+    pub broker: Option<BrokerFile>,
+}
+
+/// A preset's `broker:` block: the provider facts a broker connection needs
+/// (the authorize leg and the user profile never pass through the gateway).
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerFile {
+    /// The provider's authorization endpoint.
+    pub authorization_url: Option<String>,
+    /// The scope to ask for by default.
+    pub scope: Option<String>,
+    /// Authorize-leg parameters the provider wants under its own name, and
+    /// the connection value each carries: `{ client_key: client_id }`.
+    #[serde(default)]
+    pub authorize_params: std::collections::BTreeMap<String, String>,
+    /// The provider's user-info URL the profile script calls.
+    pub userinfo_url: Option<String>,
+    /// A preset whose route answers the user flat: when the file has a route
+    /// with it, that preset's script (calling the route) is used instead.
+    pub userinfo_route_preset: Option<String>,
+    /// The broker's Fetch User Profile script; `{{userinfo_url}}` and
+    /// `{{headers}}` are filled in as JavaScript literals.
+    pub fetch_user_profile: Option<String>,
 }
 
 /// Paths of the edge certificate chain and its private key (PEM).

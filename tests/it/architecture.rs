@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Bottom to top, as `src/lib.rs` lists them.
-const LAYERS: [&str; 8] = [
+const LAYERS: [&str; 9] = [
     "http1",
     "core",
     "telemetry",
@@ -15,6 +15,7 @@ const LAYERS: [&str; 8] = [
     "gateway",
     "front",
     "server",
+    "broker",
 ];
 
 fn src() -> PathBuf {

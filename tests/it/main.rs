@@ -6,6 +6,8 @@ mod common;
 mod allocations;
 mod answer_properties;
 mod architecture;
+mod auth0_cli;
+mod deploy;
 mod edge_tls;
 mod front_door;
 mod hostile_provider;
