@@ -11,7 +11,8 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
-if ! command -v kubernetes-validate >/dev/null 2>&1; then
+has_kubernetes_validate() { python3 -c 'import kubernetes_validate' >/dev/null 2>&1; }
+if ! has_kubernetes_validate; then
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 fi
@@ -28,13 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if ! command -v kubernetes-validate >/dev/null 2>&1; then
+if ! has_kubernetes_validate; then
   echo "installing: kubernetes-validate (PyPI)"
   # Debian marks its Python "externally managed"; this tool has no Debian package.
   python3 -m pip install --quiet kubernetes-validate 2>/dev/null \
     || ${sudo:-} python3 -m pip install --quiet --break-system-packages kubernetes-validate
-  command -v kubernetes-validate >/dev/null 2>&1 \
-    || { echo "kubernetes-validate is not on PATH after pip install (is ~/.local/bin on PATH?)" >&2; exit 1; }
+  has_kubernetes_validate \
+    || { echo "python3 cannot import kubernetes_validate after pip install" >&2; exit 1; }
 fi
 # Debian's prometheus package starts a server on :9090; the tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then

@@ -62,9 +62,11 @@ fn manifests() -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Run as a Python module, so no console-script shim on PATH is needed
+/// (pyenv, for one, makes shims only on `pyenv rehash`).
 fn kubernetes_validate(files: &[PathBuf]) -> std::process::Output {
-    Command::new("kubernetes-validate")
-        .arg("--strict")
+    Command::new("python3")
+        .args(["-m", "kubernetes_validate", "--strict"])
         .args(files)
         .output()
         .expect("kubernetes-validate (PyPI) is missing: run ./scripts/setup.sh")
