@@ -167,9 +167,11 @@ pub fn build_connection(inputs: &ConnectionInputs) -> Result<Connection, String>
         for (param, carries) in &broker.authorize_params {
             let value = match carries.as_str() {
                 "client_id" => inputs.client_id,
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "{source}: authorize_params.{param}: unknown value '{other}' (only client_id)"
-                )),
+                ))
+                }
             };
             params.insert(param.clone(), json!({ "value": value }));
         }

@@ -359,7 +359,15 @@ mod tests {
 
     #[test]
     fn rejects_broken_percent_escapes() {
-        for body in ["code=%zz", "code=%4", "code=abc%", "a%2=1"] {
+        for body in [
+            "code=%zz",
+            "code=%4",
+            "code=abc%",
+            "a%2=1",
+            "code=%",
+            "code=%%",
+            "%=1",
+        ] {
             let err = parse_form(body.as_bytes()).unwrap_err();
             assert_eq!(
                 (err.status, err.reason.as_str()),
@@ -376,6 +384,49 @@ mod tests {
         assert!(parse_form(b"code=%C0%AF").is_err(), "overlong encoding");
         assert!(parse_form(b"code=%ED%A0%80").is_err(), "surrogate");
         assert!(parse_form("code=%C3%A9t%C3%A9".as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn accepts_every_utf8_length_and_refuses_just_past_each_boundary() {
+        // First and last valid sequences of every lead-byte class (RFC 3629 table).
+        for valid in [
+            "%C2%80",
+            "%DF%BF",
+            "%E0%A0%80",
+            "%E0%BF%BF",
+            "%E1%80%80",
+            "%EC%BF%BF",
+            "%ED%80%80",
+            "%ED%9F%BF",
+            "%EE%80%80",
+            "%EF%BF%BF",
+            "%F0%90%80%80",
+            "%F0%BF%BF%BF",
+            "%F1%80%80%80",
+            "%F3%BF%BF%BF",
+            "%F4%80%80%80",
+            "%F4%8F%BF%BF",
+        ] {
+            let body = format!("v={valid}");
+            let params = parse_form(body.as_bytes()).unwrap_or_else(|e| panic!("{valid}: {e:?}"));
+            let bytes = decode_component(valid).unwrap().into_bytes();
+            assert_eq!(params[0].value.decoded().as_bytes(), &bytes[..], "{valid}");
+        }
+        for invalid in [
+            "%C1%BF",
+            "%C2%7F",
+            "%C2%C0",
+            "%E0%9F%BF",
+            "%ED%A0%80",
+            "%F0%8F%BF%BF",
+            "%F4%90%80%80",
+            "%F5%80%80%80",
+            "%E1%80",
+            "%80",
+        ] {
+            let body = format!("v={invalid}");
+            assert!(parse_form(body.as_bytes()).is_err(), "{invalid}");
+        }
     }
 
     #[test]

@@ -708,4 +708,67 @@ mod tests {
             json!({"access_token":"gho_1","granted":"read:user","token_type":"bearer"})
         );
     }
+
+    #[test]
+    fn form_answers_become_json_even_when_the_rules_only_look() {
+        // GitHub's shape: form answers, errors in a 200, no rule that edits.
+        let plan = ResponsePlan {
+            form_to_json: true,
+            rules: vec![Box::new(tiktok_errors())],
+        };
+        let form = "application/x-www-form-urlencoded";
+        let answer = shape(&plan, 200, form, "access_token=gho_1&token_type=bearer").unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(v, json!({"access_token":"gho_1","token_type":"bearer"}));
+        let err = shape(
+            &plan,
+            200,
+            form,
+            "error=bad_verification_code&error_description=gone",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref()),
+            (400, "bad_verification_code")
+        );
+        // JSON answers on such a route are still read as JSON, byte for byte.
+        let body = r#"{"access_token": "gho_2", "token_type": "bearer"}"#;
+        let answer = shape(&plan, 200, "application/json", body).unwrap();
+        assert_eq!(&answer.body[..], body.as_bytes());
+    }
+
+    #[test]
+    fn only_routes_that_ask_turn_form_answers_into_json() {
+        let renames = || -> Vec<Box<dyn ResponseRule>> {
+            vec![Box::new(RenameFields(vec![(
+                "scope".into(),
+                "granted".into(),
+            )]))]
+        };
+        let json_only = ResponsePlan {
+            form_to_json: false,
+            rules: renames(),
+        };
+        let err = shape(
+            &json_only,
+            200,
+            "application/x-www-form-urlencoded",
+            "access_token=a",
+        )
+        .unwrap_err();
+        assert_eq!(err.status, 502);
+        let form_too = ResponsePlan {
+            form_to_json: true,
+            rules: renames(),
+        };
+        let answer = shape(
+            &form_too,
+            200,
+            "application/json",
+            r#"{"access_token":"a","scope":"s"}"#,
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(v, json!({"access_token":"a","granted":"s"}));
+    }
 }
