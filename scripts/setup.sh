@@ -20,6 +20,8 @@ if [ "${1:-}" = "--bench" ]; then
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
   [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -36,6 +38,11 @@ if ! has_kubernetes_validate; then
     || ${sudo:-} python3 -m pip install --quiet --break-system-packages kubernetes-validate
   has_kubernetes_validate \
     || { echo "python3 cannot import kubernetes_validate after pip install" >&2; exit 1; }
+fi
+# oha (fixed-rate load with coordinated-omission correction) comes from crates.io.
+if [ "${1:-}" = "--bench" ] && ! command -v oha >/dev/null 2>&1; then
+  echo "installing: oha (cargo install; several minutes)"
+  cargo install --locked oha
 fi
 # Debian's prometheus package starts a server on :9090; the tests start their own.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
