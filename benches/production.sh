@@ -311,41 +311,54 @@ print(f"target quirkgate at {steps[-1]} within 15 % of {steps[0]}: {ratio:.2f}x 
 EOF
 fi
 
-if wants idle; then
-  echo
-  echo "== memory: fresh quirkgate (TLS edge, threads=$WORKERS) holding idle TLS keep-alive connections"
-  start_quirkgate qg_idle 1
-  wait_port "${PORT[qg_idle]}"
-  curl -s --cacert "$CA" -o /dev/null -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$(url_of qg_idle)"
-  sleep 0.5
-  before=$(rss_kb "$PID_qg_idle")
-  echo "  RSS before: $((before / 1024)) MiB"
-  write_idle_client
-  held=0 client=0 per_conn=0
+# Opens IDLE_STEPS idle TLS keep-alive connections to a process, printing its
+# RSS at each step; sets PER_CONN (bytes per connection at the last step) and
+# BEFORE_KB, then closes them all.
+CLIENT=0
+hold_idle() { # label port pid
+  local label="$1" port="$2" pid="$3" held=0 first=$((CLIENT + 1)) target count ok alive during c
+  BEFORE_KB=$(rss_kb "$pid")
+  echo "  $label: RSS before $((BEFORE_KB / 1024)) MiB"
   for target in $IDLE_STEPS; do
     # One client process holds at most 9,000 (the per-process open-file cap).
     while [ "$held" -lt "$target" ]; do
       count=$(( target - held < 9000 ? target - held : 9000 ))
-      client=$((client + 1))
-      mkfifo "$WORK/hold-$client"
-      python3 "$WORK/idle.py" "${PORT[qg_idle]}" "$count" "$BODY" "$CA" <"$WORK/hold-$client" >"$WORK/idle-$client.out" 2>&1 &
+      CLIENT=$((CLIENT + 1))
+      mkfifo "$WORK/hold-$CLIENT"
+      python3 "$WORK/idle.py" "$port" "$count" "$BODY" "$CA" <"$WORK/hold-$CLIENT" >"$WORK/idle-$CLIENT.out" 2>&1 &
       track_pid $!
-      eval "exec $((10 + client))>\"$WORK/hold-$client\""
+      eval "exec $((10 + CLIENT))>\"$WORK/hold-$CLIENT\""
       for _ in $(seq 1 3000); do
-        grep -q '^IDLE' "$WORK/idle-$client.out" 2>/dev/null && break
+        grep -q '^IDLE' "$WORK/idle-$CLIENT.out" 2>/dev/null && break
         sleep 0.1
       done
-      read -r _ ok alive < <(grep '^IDLE' "$WORK/idle-$client.out" || echo "IDLE 0 0")
-      [ "$alive" = "$count" ] || { echo "  client $client: $alive of $count open ($ok answered 200)"; cat "$WORK/idle-$client.out"; }
+      read -r _ ok alive < <(grep '^IDLE' "$WORK/idle-$CLIENT.out" || echo "IDLE 0 0")
+      [ "$alive" = "$count" ] || { echo "  client $CLIENT: $alive of $count open ($ok answered 200)"; cat "$WORK/idle-$CLIENT.out"; }
       held=$((held + alive))
     done
-    during=$(rss_kb "$PID_qg_idle")
-    per_conn=$(( (during - before) * 1024 / held ))
-    echo "  $held idle TLS connections: RSS $((during / 1024)) MiB, $per_conn bytes per connection"
+    during=$(rss_kb "$pid")
+    PER_CONN=$(( (during - BEFORE_KB) * 1024 / held ))
+    echo "  $label: $held idle TLS connections, RSS $((during / 1024)) MiB, $PER_CONN bytes per connection"
   done
-  at_20k=$(( before / 1024 + per_conn * 20000 / 1024 / 1024 ))
-  echo "  at 20,000 (extrapolated from the last step): about $at_20k MiB"
+  for c in $(seq "$first" "$CLIENT"); do eval "exec $((10 + c))>&-"; done
+  sleep 1
+}
+
+if wants idle; then
+  echo
+  echo "== memory: idle TLS keep-alive connections held by a fresh quirkgate (TLS edge) and by nginx's worker ($WORKERS worker each)"
+  write_idle_client
+  start_quirkgate qg_idle 1
+  wait_port "${PORT[qg_idle]}"
+  curl -s --cacert "$CA" -o /dev/null -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$(url_of qg_idle)"
+  sleep 0.5
+  hold_idle quirkgate "${PORT[qg_idle]}" "$PID_qg_idle"
+  at_20k=$(( BEFORE_KB / 1024 + PER_CONN * 20000 / 1024 / 1024 ))
+  echo "  quirkgate at 20,000 (extrapolated from the last step): about $at_20k MiB"
   echo "  target 20k idle TLS connections < 256 MiB: $([ "$at_20k" -lt 256 ] && echo met || echo MISSED)"
+  nginx_worker=$(pgrep -P "$PID_plain_both" | head -1)
+  hold_idle "nginx (plain, worker)" "${PORT[plain_both]}" "$nginx_worker"
+  echo "  nginx at 20,000 (extrapolated): about $(( BEFORE_KB / 1024 + PER_CONN * 20000 / 1024 / 1024 )) MiB"
 fi
 echo "== load average after: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "== done"
