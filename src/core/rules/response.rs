@@ -574,6 +574,10 @@ mod tests {
             (err.status, err.code.as_ref()),
             (502, "temporarily_unavailable")
         );
+        let err = shape(&plan, 403, "application/json", r#"{"message":"no scope"}"#).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (403, "access_denied"));
+        let err = shape(&plan, 429, "application/json", r#"{"message":"slow down"}"#).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (429, "invalid_request"));
     }
 
     #[test]
