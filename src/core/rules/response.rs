@@ -775,4 +775,52 @@ mod tests {
         let v: Value = serde_json::from_slice(&answer.body).unwrap();
         assert_eq!(v, json!({"access_token":"a","granted":"s"}));
     }
+
+    #[test]
+    fn error_conditions_compare_values_and_read_nonzero_like_providers_write_it() {
+        let document = |v: Value| v.as_object().unwrap().clone();
+        let equals = ErrorCondition {
+            equals: vec![(FieldPath::parse("data.ok"), json!(false))],
+            ..Default::default()
+        };
+        assert!(equals.holds(&document(json!({"data": {"ok": false}}))));
+        assert!(!equals.holds(&document(json!({"data": {"ok": true}}))));
+        assert!(!equals.holds(&document(json!({"data": {}}))));
+        let nonzero = ErrorCondition {
+            nonzero: vec![FieldPath::parse("code")],
+            ..Default::default()
+        };
+        for (code, holds) in [
+            (json!(0), false),
+            (json!(0.0), false),
+            (json!(40029), true),
+            (json!("0"), false),
+            (json!(""), false),
+            (json!("10007"), true),
+            (json!(false), false),
+            (json!(true), true),
+            (Value::Null, false),
+            (json!({"x": 1}), true),
+        ] {
+            let doc = document(json!({ "code": code }));
+            assert_eq!(nonzero.holds(&doc), holds, "{code}");
+        }
+        assert!(
+            !nonzero.holds(&document(json!({}))),
+            "absent is not nonzero"
+        );
+    }
+
+    #[test]
+    fn a_missing_object_to_unwrap_is_a_502_naming_its_path() {
+        let unwrap = UnwrapObject(FieldPath::parse("data.user"));
+        let err = unwrap
+            .apply(&mut json!({"data": {"user": "x"}}).as_object().unwrap().clone())
+            .unwrap_err();
+        assert_eq!(err.status, 502);
+        assert_eq!(
+            err.description,
+            "the provider's answer has no 'data.user' object"
+        );
+    }
 }
