@@ -511,8 +511,9 @@ mod tests {
             form_to_json: false,
             rules: vec![Box::new(tiktok_errors())],
         };
+        // Unsorted keys, spaces and an escape: a re-serialized answer would differ.
         let body =
-            r#"{"access_token":"act.1","expires_in":86400,"open_id":"o","token_type":"Bearer"}"#;
+            r#"{"open_id": "o", "access_token":"act.1", "expires_in": 86400, "scope": "a\u0020b"}"#;
         let answer = shape(&plan, 200, "application/json", body).unwrap();
         assert_eq!((answer.status, &answer.body[..]), (200, body.as_bytes()));
     }
@@ -822,5 +823,39 @@ mod tests {
             err.description,
             "the provider's answer has no 'data.user' object"
         );
+    }
+
+    #[test]
+    fn error_from_reads_exactly_the_top_level_fields_it_names() {
+        let rule = ErrorFrom {
+            when: ErrorCondition {
+                present: vec![FieldPath::parse("p.x")],
+                absent: vec![FieldPath::parse("a")],
+                nonzero: vec![FieldPath::parse("n")],
+                equals: vec![(FieldPath::parse("e"), json!(1))],
+                not_equals: vec![(FieldPath::parse("ne.code"), json!("ok"))],
+            },
+            error: Some(FieldPath::parse("err")),
+            description: Some(FieldPath::parse("desc")),
+            codes: vec![],
+            default: None,
+            status: None,
+        };
+        for key in ["p", "a", "n", "e", "ne", "err", "desc"] {
+            assert!(rule.reads_field(key), "{key}");
+        }
+        for key in ["x", "code", "access_token", ""] {
+            assert!(!rule.reads_field(key), "{key}");
+        }
+        // Each kind of path alone is read too.
+        let alone = ErrorFrom {
+            when: ErrorCondition::default(),
+            error: None,
+            description: None,
+            ..rule
+        };
+        assert!(!alone.reads_field("err"));
+        assert!(!alone.edits(), "error_from only looks");
+        assert!(alone.maps_errors());
     }
 }
