@@ -24,9 +24,11 @@ pub struct ProviderRequest<'a> {
     pub rules_query: &'a str,
     /// The provider's `Host`.
     pub authority: &'a str,
-    /// A form body, sent with its Content-Type and an exact Content-Length;
-    /// `None` for a request without a body.
-    pub form_body: Option<&'a [u8]>,
+    /// A body, sent with `content_type` and an exact Content-Length; `None`
+    /// for a request without a body.
+    pub body: Option<&'a [u8]>,
+    /// The body's media type (a form, or JSON for providers that want it).
+    pub content_type: &'a str,
     /// Headers the rules produced: one replaces a default of the same name,
     /// and the last of a name wins.
     pub headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
@@ -37,7 +39,7 @@ pub struct ProviderRequest<'a> {
 /// Content-Length, JSON asked for, then the rules' headers. A target or field
 /// that would split the message is refused, with the reason.
 pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static str> {
-    let body = request.form_body.unwrap_or_default();
+    let body = request.body.unwrap_or_default();
     let mut wire = Vec::with_capacity(
         256 + request.path.len() + request.url_query.len() + request.rules_query.len() + body.len(),
     );
@@ -62,11 +64,12 @@ pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static
     if !push_field(&mut wire, b"Host", request.authority.as_bytes()) {
         return Err(BAD_FIELD);
     }
-    if request.form_body.is_some() {
+    if request.body.is_some() {
         // Writing to a Vec cannot fail.
         let _ = write!(
             wire,
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            "Content-Type: {}\r\nContent-Length: {}\r\n",
+            request.content_type,
             body.len()
         );
     }
@@ -145,7 +148,8 @@ mod tests {
             url_query: "",
             rules_query: "",
             authority: "open.tiktokapis.com",
-            form_body: Some(b"client_key=k&code=c"),
+            body: Some(b"client_key=k&code=c"),
+            content_type: "application/x-www-form-urlencoded",
             headers,
             user_agent: "quirkgate/test",
         }
@@ -164,7 +168,7 @@ mod tests {
     fn queries_join_the_urls_first_and_a_get_has_no_body_headers() {
         let mut get = request(&[]);
         get.method = "GET";
-        get.form_body = None;
+        get.body = None;
         get.url_query = "fields=open_id";
         get.rules_query = "appid=a&secret=s";
         let text = String::from_utf8(encode_request(&get).unwrap()).unwrap();

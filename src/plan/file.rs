@@ -145,6 +145,22 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("github"),
     preset!("slack"),
     preset!("basic-auth"),
+    preset!("notion"),
+    preset!("dingtalk"),
+    preset!("feishu"),
+    preset!("qq"),
+    preset!("douyin"),
+    preset!("kuaishou"),
+    preset!("twitch-userinfo"),
+    preset!("vk-userinfo"),
+    preset!("dingtalk-userinfo"),
+    preset!("facebook-userinfo"),
+    preset!("zoom"),
+    preset!("pinterest"),
+    preset!("linkedin"),
+    preset!("strava"),
+    preset!("line"),
+    preset!("x"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {
@@ -154,14 +170,47 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// A preset with its `${VAR}`s expanded from the process environment: a
+/// preset that needs a value (Apple's key file, Twitch's client id) is
+/// refused at load, and by `--test`, while the variable is unset.
 pub fn load_preset(name: &str) -> Result<PresetFile, String> {
+    load_preset_with(name, &|var| std::env::var(var).ok())
+}
+
+pub fn load_preset_with(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PresetFile, String> {
     let text = preset_text(name).ok_or_else(|| {
         let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
         format!("unknown preset '{name}' (known: {})", known.join(", "))
     })?;
-    let de = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de)
+    let mut value: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| format!("preset '{name}': {e}"))?;
+    expand_env(&mut value, "", env).map_err(|e| format!("preset '{name}' needs a value: {e}"))?;
+    serde_path_to_error::deserialize(value)
         .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+}
+
+/// The environment variables a preset reads.
+pub fn preset_variables(name: &str) -> Vec<String> {
+    let needed = std::cell::RefCell::new(Vec::new());
+    let text = preset_text(name).unwrap_or_default();
+    let _ = expand_string(text, &|var| {
+        needed.borrow_mut().push(var.to_owned());
+        Some(String::new())
+    });
+    let mut needed = needed.into_inner();
+    needed.sort();
+    needed.dedup();
+    needed
+}
+
+/// A preset's description, whatever the environment holds.
+pub fn preset_description(name: &str) -> String {
+    load_preset_with(name, &|_| Some("x".to_owned()))
+        .map(|p| p.description)
+        .unwrap_or_default()
 }
 
 /// A duration written `250ms`, `2s`, `1m` or a bare number of seconds.
@@ -361,9 +410,25 @@ mod tests {
     }
 
     #[test]
-    fn every_shipped_preset_parses() {
+    fn every_shipped_preset_parses_and_says_what_it_fixes() {
         for (name, _) in PRESETS {
-            load_preset(name).unwrap();
+            let preset = load_preset_with(name, &|_| Some("x".to_owned())).unwrap();
+            assert!(preset.description.len() > 20, "{name}");
+            assert_eq!(preset_description(name), preset.description);
         }
+    }
+
+    #[test]
+    fn a_preset_needing_an_unset_variable_is_refused_naming_it() {
+        assert_eq!(
+            preset_variables("twitch-userinfo"),
+            vec!["TWITCH_CLIENT_ID"]
+        );
+        assert!(preset_variables("tiktok").is_empty());
+        let err = load_preset_with("twitch-userinfo", &|_| None).unwrap_err();
+        assert!(
+            err.contains("twitch-userinfo") && err.contains("TWITCH_CLIENT_ID"),
+            "{err}"
+        );
     }
 }

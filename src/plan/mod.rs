@@ -15,7 +15,7 @@ use crate::core::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAcces
 use crate::core::client_address::{parse_list, Cidr};
 use crate::core::rules::request::{RequestRule, TokenMethod};
 use crate::core::rules::response::ResponsePlan;
-use crate::plan::file::{load_preset, GatewayFile, RouteFile};
+use crate::plan::file::{load_preset, load_preset_with, GatewayFile, RouteFile};
 use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
 use crate::plan::upstream::{
     resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
@@ -100,8 +100,18 @@ pub enum Resolution {
     Skip,
 }
 
-/// Compiles a file into a plan, collecting every error (each naming its route).
+/// Compiles a file into a plan, collecting every error (each naming its
+/// route); presets read their `${VAR}`s from the process environment.
 pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan, Vec<String>> {
+    compile_with_env(file, resolution, &|var| std::env::var(var).ok())
+}
+
+/// [`compile`] with the environment the presets' `${VAR}`s are read from.
+pub fn compile_with_env(
+    file: &GatewayFile,
+    resolution: Resolution,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<GatewayPlan, Vec<String>> {
     let mut errors = Vec::new();
     let mut routes = HashMap::new();
     let mut route_list = Vec::new();
@@ -115,7 +125,7 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
         });
     for (index, route_file) in file.routes.iter().enumerate() {
         let label = format!("routes[{index}] ({})", route_file.path);
-        match compile_route(route_file, resolution) {
+        match compile_route(route_file, resolution, env) {
             Ok(route) => {
                 let route = Arc::new(route);
                 for path in std::iter::once(&route_file.path).chain(&route_file.aliases) {
@@ -146,9 +156,18 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
     }
 }
 
-fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute, Vec<String>> {
+fn compile_route(
+    file: &RouteFile,
+    resolution: Resolution,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<TokenRoute, Vec<String>> {
     let mut errors = Vec::new();
-    let preset = match file.preset.as_deref().map(load_preset).transpose() {
+    let preset = match file
+        .preset
+        .as_deref()
+        .map(|name| load_preset_with(name, env))
+        .transpose()
+    {
         Ok(p) => p,
         Err(e) => return Err(vec![format!("preset: {e}")]),
     };
@@ -396,6 +415,33 @@ mod tests {
                 .any(|e| e.contains("routes[2]") && e.contains("single-use")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn every_shipped_preset_compiles_into_a_route_and_needs_its_variables() {
+        let routes: String = crate::plan::file::PRESETS
+            .iter()
+            .map(|(name, _)| {
+                format!("  - path: /{name}\n    preset: {name}\n    upstream: https://provider.example/t\n")
+            })
+            .collect();
+        let file = parse_text(&format!("routes:\n{routes}"), &|_| None).unwrap();
+        let plan = compile_with_env(&file, Resolution::Skip, &|_| Some("value".into()))
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(plan.route_list.len(), crate::plan::file::PRESETS.len());
+        let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
+            .err()
+            .expect("presets that need values are refused without them");
+        for (name, _) in crate::plan::file::PRESETS {
+            for var in crate::plan::file::preset_variables(name) {
+                assert!(
+                    errors
+                        .iter()
+                        .any(|e| e.contains(&format!("(/{name})")) && e.contains(&var)),
+                    "{name} {var}: {errors:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,24 @@ pub enum RequestRuleSpec {
     MoveToBody(Vec<String>),
     Method(String),
     Require(RequireSpec),
+    JsonBody(bool),
+    BearerToQuery(String),
+    BearerToHeader(String),
+    AppsecretProof(AppSecretProofSpec),
+}
+
+/// `appsecret_proof: { secret: "${FACEBOOK_APP_SECRET}" }`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AppSecretProofSpec {
+    pub secret: String,
+}
+
+/// The secret never prints.
+impl std::fmt::Debug for AppSecretProofSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppSecretProofSpec { secret: <redacted> }")
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]
@@ -55,6 +73,9 @@ pub struct CredentialNames {
     pub id: String,
     #[serde(default = "default_secret")]
     pub secret: String,
+    /// `body_to_basic` only: the id stays in the body as well (X).
+    #[serde(default)]
+    pub keep_id: bool,
 }
 
 fn default_id() -> String {
@@ -88,10 +109,21 @@ fn default_require_error() -> String {
 pub enum ResponseRuleSpec {
     ErrorFrom(ErrorFromSpec),
     Unwrap(String),
-    FormToJson(bool),
+    FormToJson(FormToJsonSpec),
+    Jsonp(bool),
     Rename(JsonPairs),
     Add(JsonValues),
     Remove(JsonNames),
+    Convert(JsonPairs),
+}
+
+/// `form_to_json: true` (answers labelled as forms) or `form_to_json:
+/// any_content_type` (a form under any label, e.g. QQ's `text/html`).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum FormToJsonSpec {
+    On(bool),
+    Mode(String),
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -174,6 +206,10 @@ impl RequestRuleSpec {
             RequestRuleSpec::MoveToBody(_) => "move_to_body",
             RequestRuleSpec::Method(_) => "method",
             RequestRuleSpec::Require(_) => "require",
+            RequestRuleSpec::JsonBody(_) => "json_body",
+            RequestRuleSpec::BearerToQuery(_) => "bearer_to_query",
+            RequestRuleSpec::BearerToHeader(_) => "bearer_to_header",
+            RequestRuleSpec::AppsecretProof(_) => "appsecret_proof",
         }
     }
 }
@@ -245,6 +281,9 @@ pub fn compile_request_rules(
         number: 0,
         tracker: NameTracker::default(),
         rules: Vec::new(),
+        get_since: None,
+        json_since: None,
+        bearer_in_query: None,
     };
     for (index, spec) in specs.iter().enumerate() {
         compiling.number = index + 1;
@@ -264,6 +303,12 @@ struct Compiling {
     number: usize,
     tracker: NameTracker,
     rules: Vec<Box<dyn RequestRule>>,
+    /// The `method: GET` rule in force, if any: bodies are not sent after it.
+    get_since: Option<usize>,
+    /// The `json_body` rule, if any.
+    json_since: Option<usize>,
+    /// The query parameter a `bearer_to_query` rule put the token in.
+    bearer_in_query: Option<String>,
 }
 
 /// What a value rule does with its pairs.
@@ -293,7 +338,66 @@ impl Compiling {
             }
             RequestRuleSpec::Method(method) => self.method(method),
             RequestRuleSpec::Require(require) => self.require(require),
+            RequestRuleSpec::JsonBody(on) => self.json_body(*on),
+            RequestRuleSpec::BearerToQuery(name) => self.move_bearer(Place::Query, name),
+            RequestRuleSpec::BearerToHeader(name) => self.move_bearer(Place::Headers, name),
+            RequestRuleSpec::AppsecretProof(spec) => self.appsecret_proof(spec),
         }
+    }
+
+    fn json_body(&mut self, on: bool) -> Result<(), String> {
+        if !on {
+            return Ok(());
+        }
+        if let Some(rule) = self.json_since {
+            return Err(format!(
+                "does nothing: rule {rule} already sends a JSON body"
+            ));
+        }
+        if let Some(rule) = self.get_since {
+            return Err(format!(
+                "can never apply: the body is not sent with the GET of rule {rule}"
+            ));
+        }
+        self.json_since = Some(self.number);
+        self.rules.push(Box::new(JsonBody));
+        Ok(())
+    }
+
+    /// `bearer_to_query` and `bearer_to_header`.
+    fn move_bearer(&mut self, to: Place, name: &str) -> Result<(), String> {
+        let name = check_name(to, name)?;
+        if to == Place::Headers && name == "authorization" {
+            return Err("does nothing: the token is already in the Authorization header".into());
+        }
+        self.tracker.check(Place::Headers, "authorization")?;
+        self.tracker
+            .remove(Place::Headers, "authorization", self.number);
+        self.tracker.appear(to, &name);
+        if to == Place::Query {
+            self.bearer_in_query = Some(name.clone());
+        }
+        self.rules.push(Box::new(MoveBearer { to, name }));
+        Ok(())
+    }
+
+    fn appsecret_proof(&mut self, spec: &AppSecretProofSpec) -> Result<(), String> {
+        if spec.secret.is_empty() {
+            return Err(
+                "needs the app secret in 'secret' (e.g. \"${FACEBOOK_APP_SECRET}\")".into(),
+            );
+        }
+        // The token is read where the rules before left it.
+        let token_query_name = match self.tracker.check(Place::Headers, "authorization") {
+            Ok(()) => None,
+            Err(why) => Some(self.bearer_in_query.clone().ok_or(why)?),
+        };
+        self.tracker.appear(Place::Query, "appsecret_proof");
+        self.rules.push(Box::new(AppSecretProof::new(
+            &spec.secret,
+            token_query_name,
+        )));
+        Ok(())
     }
 
     /// Checks names a rule needs present in `place`; `takes_away` when the
@@ -393,6 +497,9 @@ impl Compiling {
     }
 
     fn basic_to_body(&mut self, names: &CredentialNames) -> Result<(), String> {
+        if names.keep_id {
+            return Err("keep_id belongs to body_to_basic".into());
+        }
         self.tracker.check(Place::Headers, "authorization")?;
         self.tracker
             .remove(Place::Headers, "authorization", self.number);
@@ -407,12 +514,15 @@ impl Compiling {
 
     fn body_to_basic(&mut self, names: &CredentialNames) -> Result<(), String> {
         self.tracker.check(Place::Body, &names.id)?;
-        self.tracker.remove(Place::Body, &names.id, self.number);
+        if !names.keep_id {
+            self.tracker.remove(Place::Body, &names.id, self.number);
+        }
         self.tracker.remove(Place::Body, &names.secret, self.number);
         self.tracker.appear(Place::Headers, "authorization");
         self.rules.push(Box::new(BodyToBasic {
             id: names.id.clone(),
             secret: names.secret.clone(),
+            keep_id: names.keep_id,
         }));
         Ok(())
     }
@@ -437,6 +547,16 @@ impl Compiling {
 
     fn method(&mut self, method: &str) -> Result<(), String> {
         let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
+        if method == TokenMethod::Get {
+            if let Some(rule) = self.json_since {
+                return Err(format!(
+                    "the JSON body of rule {rule} would never be sent with GET"
+                ));
+            }
+            self.get_since = Some(self.number);
+        } else {
+            self.get_since = None;
+        }
         self.rules.push(Box::new(SetMethod(method)));
         Ok(())
     }
@@ -466,7 +586,8 @@ impl Compiling {
     }
 }
 
-/// Compiles response rules; `form_to_json` is a property of the plan, the rest are rules.
+/// Compiles response rules; `form_to_json` and `jsonp` are properties of
+/// the plan (they decide how the answer is read), the rest are rules.
 pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan, String> {
     let mut plan = ResponsePlan::default();
     for (index, spec) in specs.iter().enumerate() {
@@ -475,41 +596,80 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::ErrorFrom(_) => "error_from",
             ResponseRuleSpec::Unwrap(_) => "unwrap",
             ResponseRuleSpec::FormToJson(_) => "form_to_json",
+            ResponseRuleSpec::Jsonp(_) => "jsonp",
             ResponseRuleSpec::Rename(_) => "rename",
             ResponseRuleSpec::Add(_) => "add",
             ResponseRuleSpec::Remove(_) => "remove",
+            ResponseRuleSpec::Convert(_) => "convert",
         };
         let label = |e: String| format!("response rule {number} ({word}): {e}");
-        match spec {
-            ResponseRuleSpec::ErrorFrom(s) => plan
-                .rules
-                .push(Box::new(compile_error_from(s).map_err(label)?)),
-            ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
-                return Err(label("needs a field path".into()))
-            }
-            ResponseRuleSpec::Unwrap(path) => plan
-                .rules
-                .push(Box::new(UnwrapObject(FieldPath::parse(path)))),
-            ResponseRuleSpec::FormToJson(on) => plan.form_to_json = *on,
-            ResponseRuleSpec::Rename(p) if p.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Rename(p) => plan
-                .rules
-                .push(Box::new(RenameFields(p.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Add(v) if v.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Add(v) => plan
-                .rules
-                .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Remove(n) if n.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
-        }
+        compile_response_rule(spec, &mut plan).map_err(label)?;
     }
     Ok(plan)
+}
+
+fn field_path(text: &str) -> Result<FieldPath, String> {
+    let path = FieldPath::parse(text);
+    if path.is_well_formed() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "'{text}' is not a field path (write data.user or response.0)"
+        ))
+    }
+}
+
+fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Result<(), String> {
+    let nothing = || Err("does nothing".to_owned());
+    match spec {
+        ResponseRuleSpec::ErrorFrom(s) => plan.rules.push(Box::new(compile_error_from(s)?)),
+        ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
+            return Err("needs a field path".into())
+        }
+        ResponseRuleSpec::Unwrap(path) => {
+            plan.rules.push(Box::new(UnwrapObject(field_path(path)?)))
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::On(on)) => plan.form_to_json = *on,
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) if mode == "any_content_type" => {
+            plan.form_to_json = true;
+            plan.form_any_content_type = true;
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) => {
+            return Err(format!("'{mode}': write true, false or any_content_type"))
+        }
+        ResponseRuleSpec::Jsonp(false) => return nothing(),
+        ResponseRuleSpec::Jsonp(true) => plan.jsonp = true,
+        ResponseRuleSpec::Rename(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Rename(p) => {
+            let mut pairs = Vec::new();
+            for (from, to) in &p.json {
+                let (from, to) = (field_path(from)?, field_path(to)?);
+                if from == to {
+                    return Err(format!("renames '{from}' to itself"));
+                }
+                pairs.push((from, to));
+            }
+            plan.rules.push(Box::new(RenameFields(pairs)));
+        }
+        ResponseRuleSpec::Add(v) if v.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Add(v) => plan
+            .rules
+            .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
+        ResponseRuleSpec::Remove(n) if n.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
+        ResponseRuleSpec::Convert(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Convert(p) => {
+            let mut conversions = Vec::new();
+            for (path, word) in &p.json {
+                let conversion = Conversion::parse(word).ok_or_else(|| {
+                    format!("'{word}' for '{path}': write number, string or space_separated")
+                })?;
+                conversions.push((field_path(path)?, conversion));
+            }
+            plan.rules.push(Box::new(ConvertValues(conversions)));
+        }
+    }
+    Ok(())
 }
 
 fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
