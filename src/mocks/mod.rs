@@ -1,3 +1,4 @@
 //! Mock providers on loopback, for curl, tests and benchmarks.
 
+pub mod long_tail;
 pub mod provider;

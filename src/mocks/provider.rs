@@ -19,20 +19,59 @@ pub enum ProviderKind {
     GitHub,
     Slack,
     Reddit,
+    Notion,
+    DingTalk,
+    DingTalkUserInfo,
+    Feishu,
+    Qq,
+    Douyin,
+    Kuaishou,
+    TwitchUserInfo,
+    VkUserInfo,
+    FacebookUserInfo,
+    Zoom,
+    Pinterest,
+    LinkedIn,
+    Strava,
+    Line,
+    X,
+    Apple,
 }
+
+/// Every mock by the name `--provider` takes (the preset's name).
+pub const PROVIDER_NAMES: &[(&str, ProviderKind)] = &[
+    ("tiktok", ProviderKind::TikTok),
+    ("tiktok-v1", ProviderKind::TikTokV1),
+    ("tiktok-userinfo", ProviderKind::TikTokUserInfo),
+    ("wechat", ProviderKind::WeChat),
+    ("github", ProviderKind::GitHub),
+    ("slack", ProviderKind::Slack),
+    ("reddit", ProviderKind::Reddit),
+    ("notion", ProviderKind::Notion),
+    ("dingtalk", ProviderKind::DingTalk),
+    ("dingtalk-userinfo", ProviderKind::DingTalkUserInfo),
+    ("feishu", ProviderKind::Feishu),
+    ("qq", ProviderKind::Qq),
+    ("douyin", ProviderKind::Douyin),
+    ("kuaishou", ProviderKind::Kuaishou),
+    ("twitch-userinfo", ProviderKind::TwitchUserInfo),
+    ("vk-userinfo", ProviderKind::VkUserInfo),
+    ("facebook-userinfo", ProviderKind::FacebookUserInfo),
+    ("zoom", ProviderKind::Zoom),
+    ("pinterest", ProviderKind::Pinterest),
+    ("linkedin", ProviderKind::LinkedIn),
+    ("strava", ProviderKind::Strava),
+    ("line", ProviderKind::Line),
+    ("x", ProviderKind::X),
+    ("apple", ProviderKind::Apple),
+];
 
 impl ProviderKind {
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "tiktok" => ProviderKind::TikTok,
-            "tiktok-v1" => ProviderKind::TikTokV1,
-            "tiktok-userinfo" => ProviderKind::TikTokUserInfo,
-            "wechat" => ProviderKind::WeChat,
-            "github" => ProviderKind::GitHub,
-            "slack" => ProviderKind::Slack,
-            "reddit" => ProviderKind::Reddit,
-            _ => return None,
-        })
+        PROVIDER_NAMES
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, kind)| *kind)
     }
 }
 
@@ -59,6 +98,10 @@ impl SeenRequest {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
+    }
+    /// The body as a JSON object, when it is one.
+    pub fn json_body(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        serde_json::from_slice(&self.raw_body).ok()
     }
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query
@@ -400,6 +443,7 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
                 ),
             }
         }
+        long_tail => super::long_tail::answer(long_tail, request),
     }
 }
 

@@ -9,6 +9,7 @@ mod architecture;
 mod edge_tls;
 mod front_door;
 mod hostile_provider;
+mod long_tail_presets;
 mod observability;
 mod presets;
 mod reload;
