@@ -317,7 +317,7 @@ fn provider_request(
         body: rewritten
             .method
             .has_body()
-            .then(|| rewritten.body.as_bytes()),
+            .then_some(rewritten.body.as_bytes()),
         content_type: rewritten.body_format.content_type(),
         headers: &headers,
         user_agent: USER_AGENT,

@@ -145,6 +145,7 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("github"),
     preset!("slack"),
     preset!("basic-auth"),
+    preset!("apple"),
     preset!("notion"),
     preset!("dingtalk"),
     preset!("feishu"),
@@ -185,6 +186,17 @@ pub fn load_preset_with(
         let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
         format!("unknown preset '{name}' (known: {})", known.join(", "))
     })?;
+    // Every value missing at once, so one `--test` run lists them all.
+    let missing: Vec<String> = preset_variables(name)
+        .into_iter()
+        .filter(|var| env(var).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "preset '{name}' needs environment variable(s) {} (not set)",
+            missing.join(", ")
+        ));
+    }
     let mut value: serde_yaml::Value =
         serde_yaml::from_str(text).map_err(|e| format!("preset '{name}': {e}"))?;
     expand_env(&mut value, "", env).map_err(|e| format!("preset '{name}' needs a value: {e}"))?;
@@ -192,7 +204,8 @@ pub fn load_preset_with(
         .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
 }
 
-/// The environment variables a preset reads.
+/// The environment variables a preset reads (shipped presets give none a
+/// default: each is a value the operator must provide).
 pub fn preset_variables(name: &str) -> Vec<String> {
     let needed = std::cell::RefCell::new(Vec::new());
     let text = preset_text(name).unwrap_or_default();
@@ -247,8 +260,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => Ok(Duration::from_millis(number)),
         "s" | "" => Ok(Duration::from_secs(number)),
         "m" => Ok(Duration::from_secs(number * 60)),
+        "h" => Ok(Duration::from_secs(number * 3600)),
+        "d" => Ok(Duration::from_secs(number * 86400)),
         _ => Err(format!(
-            "invalid duration unit in '{text}' (use ms, s or m)"
+            "invalid duration unit in '{text}' (use ms, s, m, h or d)"
         )),
     }
 }
@@ -385,6 +400,11 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(
+            parse_duration("30d").unwrap(),
+            Duration::from_secs(30 * 86400)
+        );
         assert!(parse_duration("2x").is_err());
         assert!(parse_duration("s").is_err());
     }
@@ -415,6 +435,7 @@ mod tests {
             let preset = load_preset_with(name, &|_| Some("x".to_owned())).unwrap();
             assert!(preset.description.len() > 20, "{name}");
             assert_eq!(preset_description(name), preset.description);
+            assert!(!preset_text(name).unwrap().contains(":-"), "{name}");
         }
     }
 

@@ -16,7 +16,9 @@ use crate::core::client_address::{parse_list, Cidr};
 use crate::core::rules::request::{RequestRule, TokenMethod};
 use crate::core::rules::response::ResponsePlan;
 use crate::plan::file::{load_preset, load_preset_with, GatewayFile, RouteFile};
-use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
+use crate::plan::rule_specs::{
+    compile_request_rules, compile_response_rules, compile_route_request_rules,
+};
 use crate::plan::upstream::{
     resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses, UpstreamTarget,
 };
@@ -181,7 +183,7 @@ fn compile_route(
         .flat_map(|p| p.response.clone())
         .chain(file.response.clone())
         .collect();
-    let mut request_rules = compile_request_rules(&request_specs)
+    let mut request_rules = compile_route_request_rules(&request_specs, &file.path)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
     if let Some(allowed) = &file.allowed_client_ids {
@@ -426,8 +428,34 @@ mod tests {
             })
             .collect();
         let file = parse_text(&format!("routes:\n{routes}"), &|_| None).unwrap();
-        let plan = compile_with_env(&file, Resolution::Skip, &|_| Some("value".into()))
-            .unwrap_or_else(|e| panic!("{e:?}"));
+        // A real key for the presets that sign (Apple).
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("AuthKey_TEST.p8");
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        use base64::Engine;
+        std::fs::write(
+            &key_file,
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+            ),
+        )
+        .unwrap();
+        let key_path = key_file.to_str().unwrap().to_owned();
+        let env = move |var: &str| {
+            Some(if var.ends_with("_KEY_FILE") {
+                key_path.clone()
+            } else {
+                "value".to_owned()
+            })
+        };
+        let plan =
+            compile_with_env(&file, Resolution::Skip, &env).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(plan.route_list.len(), crate::plan::file::PRESETS.len());
         let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
             .err()
@@ -441,6 +469,36 @@ mod tests {
                     "{name} {var}: {errors:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn a_missing_or_unusable_key_file_is_a_load_error_naming_the_route() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_key = dir.path().join("not-a-key.p8");
+        std::fs::write(&not_a_key, "hello").unwrap();
+        for (key_file, needle) in [
+            ("/nonexistent/AuthKey.p8".to_owned(), "No such file"),
+            (not_a_key.to_str().unwrap().to_owned(), "no PEM private key"),
+        ] {
+            let text = format!("routes:\n  - path: /apple\n    preset: apple\n    upstream: https://provider.example/t\n");
+            let file = parse_text(&text, &|_| None).unwrap();
+            let env = |var: &str| {
+                Some(if var == "APPLE_KEY_FILE" {
+                    key_file.clone()
+                } else {
+                    "value".to_owned()
+                })
+            };
+            let errors = compile_with_env(&file, Resolution::Skip, &env)
+                .err()
+                .expect("refused");
+            assert!(
+                errors.iter().any(|e| e.contains("routes[0] (/apple)")
+                    && e.contains("signed_client_secret")
+                    && e.contains(needle)),
+                "{errors:?}"
+            );
         }
     }
 

@@ -2,12 +2,15 @@
 //! types. Compilation refuses what can never work, naming the rule.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::core::rules::request::*;
 use crate::core::rules::response::*;
+use crate::core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 use crate::http1::fields::{owned_header, Owned};
+use crate::plan::file::DurationText;
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]
@@ -28,7 +31,53 @@ pub enum RequestRuleSpec {
     BearerToQuery(String),
     BearerToHeader(String),
     AppsecretProof(AppSecretProofSpec),
+    SignedClientSecret(SignedClientSecretSpec),
+    ClientAssertion(ClientAssertionSpec),
 }
+
+/// `signed_client_secret`: Sign in with Apple's client secret.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SignedClientSecretSpec {
+    /// PEM private key (Apple's `.p8`).
+    pub key_file: String,
+    /// `kid` (Apple's Key ID).
+    pub key_id: String,
+    /// `iss` (Apple's Team ID).
+    pub issuer: String,
+    /// `sub`: the client id (Apple's Services ID).
+    pub client_id: String,
+    pub audience: String,
+    #[serde(default = "default_es256")]
+    pub algorithm: String,
+    /// Default 30 days; at most 6 months (Apple's limit).
+    pub lifetime: Option<DurationText>,
+}
+
+/// `client_assertion`: RFC 7523 `private_key_jwt`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAssertionSpec {
+    pub key_file: String,
+    pub key_id: Option<String>,
+    /// `iss` and `sub`.
+    pub client_id: String,
+    /// `aud`: the provider's token endpoint, usually.
+    pub audience: String,
+    #[serde(default = "default_es256")]
+    pub algorithm: String,
+    /// Default 5 minutes.
+    pub lifetime: Option<DurationText>,
+}
+
+fn default_es256() -> String {
+    "ES256".into()
+}
+
+/// Apple's limit on a client secret's lifetime: six months (15777000 s).
+pub const MAX_SIGNED_SECRET_LIFETIME: Duration = Duration::from_secs(15_777_000);
+const DEFAULT_SIGNED_SECRET_LIFETIME: Duration = Duration::from_secs(30 * 86400);
+const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// `appsecret_proof: { secret: "${FACEBOOK_APP_SECRET}" }`.
 #[derive(Deserialize, Clone)]
@@ -210,6 +259,8 @@ impl RequestRuleSpec {
             RequestRuleSpec::BearerToQuery(_) => "bearer_to_query",
             RequestRuleSpec::BearerToHeader(_) => "bearer_to_header",
             RequestRuleSpec::AppsecretProof(_) => "appsecret_proof",
+            RequestRuleSpec::SignedClientSecret(_) => "signed_client_secret",
+            RequestRuleSpec::ClientAssertion(_) => "client_assertion",
         }
     }
 }
@@ -277,7 +328,17 @@ fn check_header_value(place: Place, value: &str) -> Result<(), String> {
 pub fn compile_request_rules(
     specs: &[RequestRuleSpec],
 ) -> Result<Vec<Box<dyn RequestRule>>, String> {
+    compile_route_request_rules(specs, "")
+}
+
+/// [`compile_request_rules`] for a named route (its name goes in the log
+/// lines of rules that act on their own, such as signed credential renewal).
+pub fn compile_route_request_rules(
+    specs: &[RequestRuleSpec],
+    route: &str,
+) -> Result<Vec<Box<dyn RequestRule>>, String> {
     let mut compiling = Compiling {
+        route: route.to_owned(),
         number: 0,
         tracker: NameTracker::default(),
         rules: Vec::new(),
@@ -299,6 +360,7 @@ pub fn compile_request_rules(
 
 /// The request rules compiled so far, and which names they took away.
 struct Compiling {
+    route: String,
     /// The rule being compiled, from 1, as error messages name it.
     number: usize,
     tracker: NameTracker,
@@ -342,7 +404,99 @@ impl Compiling {
             RequestRuleSpec::BearerToQuery(name) => self.move_bearer(Place::Query, name),
             RequestRuleSpec::BearerToHeader(name) => self.move_bearer(Place::Headers, name),
             RequestRuleSpec::AppsecretProof(spec) => self.appsecret_proof(spec),
+            RequestRuleSpec::SignedClientSecret(spec) => self.signed_client_secret(spec),
+            RequestRuleSpec::ClientAssertion(spec) => self.client_assertion(spec),
         }
+    }
+
+    /// Reads the key and mints the first token: a missing or unusable key
+    /// file is refused here, at load and by `--test`.
+    fn minter(
+        &self,
+        key_file: &str,
+        algorithm: &str,
+        claims: JwtClaims,
+    ) -> Result<JwtMinter, String> {
+        let algorithm = JwtAlgorithm::parse(algorithm)?;
+        for (name, value) in [
+            ("issuer", &claims.issuer),
+            ("client_id", &claims.subject),
+            ("audience", &claims.audience),
+        ] {
+            if value.is_empty() {
+                return Err(format!("'{name}' is empty"));
+            }
+        }
+        let pem = std::fs::read(key_file).map_err(|e| format!("key_file '{key_file}': {e}"))?;
+        JwtMinter::new(
+            &pem,
+            algorithm,
+            claims,
+            &self.route,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| format!("key_file '{key_file}': {e}"))
+    }
+
+    /// The body parameters a client credential rule leaves for the rules after it.
+    fn credential_params(&mut self, added: &[&str]) {
+        self.tracker.appear(Place::Body, "client_id");
+        for name in added {
+            self.tracker.appear(Place::Body, name);
+        }
+    }
+
+    fn signed_client_secret(&mut self, spec: &SignedClientSecretSpec) -> Result<(), String> {
+        let lifetime = spec
+            .lifetime
+            .map_or(DEFAULT_SIGNED_SECRET_LIFETIME, |d| d.0);
+        if lifetime > MAX_SIGNED_SECRET_LIFETIME {
+            return Err("lifetime is longer than 6 months (Apple refuses such secrets)".into());
+        }
+        if spec.key_id.is_empty() {
+            return Err("'key_id' is empty".into());
+        }
+        let minter = self.minter(
+            &spec.key_file,
+            &spec.algorithm,
+            JwtClaims {
+                key_id: Some(spec.key_id.clone()),
+                issuer: spec.issuer.clone(),
+                subject: spec.client_id.clone(),
+                audience: spec.audience.clone(),
+                lifetime,
+                with_jti: false,
+            },
+        )?;
+        self.credential_params(&["client_secret"]);
+        self.rules.push(Box::new(SignedClientSecret {
+            minter,
+            client_id: spec.client_id.clone(),
+        }));
+        Ok(())
+    }
+
+    fn client_assertion(&mut self, spec: &ClientAssertionSpec) -> Result<(), String> {
+        let minter = self.minter(
+            &spec.key_file,
+            &spec.algorithm,
+            JwtClaims {
+                key_id: spec.key_id.clone(),
+                issuer: spec.client_id.clone(),
+                subject: spec.client_id.clone(),
+                audience: spec.audience.clone(),
+                lifetime: spec.lifetime.map_or(DEFAULT_ASSERTION_LIFETIME, |d| d.0),
+                with_jti: true,
+            },
+        )?;
+        self.tracker
+            .remove(Place::Body, "client_secret", self.number);
+        self.credential_params(&["client_assertion", "client_assertion_type"]);
+        self.rules.push(Box::new(ClientAssertion {
+            minter,
+            client_id: spec.client_id.clone(),
+        }));
+        Ok(())
     }
 
     fn json_body(&mut self, on: bool) -> Result<(), String> {

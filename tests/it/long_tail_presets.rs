@@ -564,3 +564,168 @@ fn config_test_refuses_a_preset_whose_value_is_missing_naming_route_and_variable
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------- signed client secrets
+
+/// A fresh P-256 key as Apple hands it out (a PKCS#8 `.p8` PEM file), and
+/// its public half to verify signatures with.
+pub(crate) struct AppleKey {
+    pub path: std::path::PathBuf,
+    pub public: Vec<u8>,
+    _dir: tempfile::TempDir,
+}
+
+pub(crate) fn apple_key() -> AppleKey {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("AuthKey_KEY1234567.p8");
+    std::fs::write(&path, key.serialize_pem()).unwrap();
+    AppleKey {
+        path,
+        public: key.public_key_raw().to_vec(),
+        _dir: dir,
+    }
+}
+
+pub(crate) const APPLE_CLIENT_ID: &str = "com.example.signin";
+
+pub(crate) fn apple_env(key: &AppleKey) -> Vec<(&'static str, String)> {
+    vec![
+        ("APPLE_KEY_FILE", key.path.to_str().unwrap().to_owned()),
+        ("APPLE_KEY_ID", "KEY1234567".to_owned()),
+        ("APPLE_TEAM_ID", "TEAM123456".to_owned()),
+        ("APPLE_CLIENT_ID", APPLE_CLIENT_ID.to_owned()),
+    ]
+}
+
+/// Checks a client secret the way Apple does, signature included.
+pub(crate) fn verify_apple_secret(
+    secret: &str,
+    key: &AppleKey,
+) -> serde_json::Map<String, serde_json::Value> {
+    use base64::Engine;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims =
+        quirkgate::mocks::long_tail::check_apple_client_secret(secret, APPLE_CLIENT_ID, now)
+            .unwrap_or_else(|why| panic!("Apple would refuse the secret: {why}"));
+    let (signed, signature) = secret.rsplit_once('.').unwrap();
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &key.public)
+        .verify(signed.as_bytes(), &signature)
+        .expect("signed with the operator's key");
+    claims
+}
+
+#[tokio::test]
+async fn apple_preset_injects_a_client_secret_jwt_signed_with_the_operators_key() {
+    let key = apple_key();
+    let env = apple_env(&key);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let apple = mock(ProviderKind::Apple).await;
+    let upstream = format!("http://{}/auth/token", apple.addr);
+    let gateway =
+        Gateway::start_with_env(&route("/apple", "apple", &upstream, ""), "", "debug", &env);
+    // The broker holds only a placeholder secret: the gateway signs the real one.
+    for (i, auth_type) in both_auth_types().into_iter().enumerate() {
+        let client = oauth_client(&gateway.url("/apple"), APPLE_CLIENT_ID, "unused", auth_type);
+        let code = format!("apcode{i}");
+        let token = exchange(&client, &code).await;
+        assert_eq!(token.access_token().secret(), &format!("ap.{code}"));
+        let seen = apple.requests();
+        let request = seen.last().unwrap();
+        assert_eq!(request.body_param("client_id"), Some(APPLE_CLIENT_ID));
+        assert_eq!(request.header("authorization"), None);
+        let claims = verify_apple_secret(request.body_param("client_secret").unwrap(), &key);
+        assert_eq!(claims["iss"], "TEAM123456");
+        assert_eq!(claims["aud"], "https://appleid.apple.com");
+        let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
+        assert_eq!(lifetime, 30 * 86400);
+    }
+    // The same cached secret serves every exchange until it is renewed.
+    let seen = apple.requests();
+    assert_eq!(
+        seen[0].body_param("client_secret"),
+        seen[1].body_param("client_secret")
+    );
+    // Another client id cannot borrow the route's signature.
+    let before = apple.requests().len();
+    assert_oauth_error_answer(
+        &post(
+            &gateway,
+            "/apple",
+            "grant_type=authorization_code&code=c&client_id=com.other.app&client_secret=x",
+        )
+        .await,
+        401,
+        "invalid_client",
+    );
+    assert_eq!(apple.requests().len(), before);
+    let client = oauth_client(
+        &gateway.url("/apple"),
+        APPLE_CLIENT_ID,
+        "unused",
+        AuthType::RequestBody,
+    );
+    assert_eq!(
+        exchange_error(&client, "expired-1").await.0,
+        "invalid_grant"
+    );
+    let secret = seen[0].body_param("client_secret").unwrap();
+    assert!(
+        !gateway.log().contains(secret),
+        "the signed secret is never logged"
+    );
+}
+
+#[test]
+fn config_test_refuses_the_apple_preset_without_a_usable_key_naming_the_route() {
+    let key = apple_key();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("q.yaml");
+    std::fs::write(&config, "routes:\n  - path: /apple\n    preset: apple\n").unwrap();
+    let run = |env: &[(&str, String)]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quirkgate"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--test")
+            .env_remove("APPLE_KEY_FILE")
+            .env_remove("APPLE_KEY_ID")
+            .env_remove("APPLE_TEAM_ID")
+            .env_remove("APPLE_CLIENT_ID")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, Some(1));
+    for var in [
+        "APPLE_KEY_FILE",
+        "APPLE_KEY_ID",
+        "APPLE_TEAM_ID",
+        "APPLE_CLIENT_ID",
+    ] {
+        assert!(
+            stderr.contains("routes[0] (/apple)") && stderr.contains(var),
+            "{var}: {stderr}"
+        );
+    }
+    let mut env = apple_env(&key);
+    env[0].1 = dir.path().join("missing.p8").to_str().unwrap().to_owned();
+    let (code, stderr) = run(&env);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("routes[0] (/apple)") && stderr.contains("missing.p8"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&apple_env(&key));
+    assert_eq!(code, Some(0), "{stderr}");
+}

@@ -697,6 +697,7 @@ fn presets_command_lists_every_preset() {
             "github",
             "slack",
             "basic-auth",
+            "apple",
             "notion",
             "dingtalk",
             "feishu",
