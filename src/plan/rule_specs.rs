@@ -1064,4 +1064,153 @@ mod tests {
     fn unknown_rule_words_are_refused_by_the_parser() {
         assert!(parse::<Vec<RequestRuleSpec>>("- rewrite: { body: {} }\n").is_err());
     }
+
+    /// A fresh P-256 PKCS#8 key in a PEM file, and its public half.
+    fn es256_key_file() -> (tempfile::TempDir, String, Vec<u8>) {
+        use base64::Engine;
+        use ring::signature::KeyPair;
+        let rng = ring::rand::SystemRandom::new();
+        let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        let public = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
+            .unwrap()
+            .public_key()
+            .as_ref()
+            .to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(
+            &path,
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+            ),
+        )
+        .unwrap();
+        let path = path.to_str().unwrap().to_owned();
+        (dir, path, public)
+    }
+
+    #[test]
+    fn client_assertion_replaces_the_secret_with_a_signed_rfc7523_assertion() {
+        use base64::Engine;
+        let (_dir, key_file, public) = es256_key_file();
+        let yaml = format!(
+            "- client_assertion: {{ key_file: \"{key_file}\", client_id: app-1, audience: \"https://idp.example/token\" }}\n"
+        );
+        let rules = compile_request_rules(&request_specs(&yaml)).unwrap();
+        let body = b"grant_type=authorization_code&code=c&client_secret=placeholder";
+        let out = crate::core::rewrite::rewrite(&rules, body, None).unwrap();
+        let pairs: BTreeMap<String, String> = serde_urlencoded::from_str(&out.body).unwrap();
+        assert_eq!(pairs.get("client_secret"), None);
+        assert_eq!(pairs["client_id"], "app-1");
+        assert_eq!(pairs["client_assertion_type"], JWT_BEARER_ASSERTION);
+        let assertion = &pairs["client_assertion"];
+        let parts: Vec<&str> = assertion.split('.').collect();
+        let decode = |part: &str| -> serde_json::Value {
+            serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let claims = decode(parts[1]);
+        assert_eq!(claims["iss"], "app-1");
+        assert_eq!(claims["sub"], "app-1");
+        assert_eq!(claims["aud"], "https://idp.example/token");
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            300
+        );
+        assert!(claims["jti"].is_string());
+        assert_eq!(decode(parts[0])["alg"], "ES256");
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap();
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &public)
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .unwrap();
+        // Another client id is refused, not signed for.
+        let err = crate::core::rewrite::rewrite(&rules, b"grant_type=x&client_id=other", None)
+            .err()
+            .unwrap();
+        assert_eq!(err.status, 401);
+    }
+
+    #[test]
+    fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms() {
+        let (_dir, key_file, _) = es256_key_file();
+        let with = |extra: &str| {
+            compile_request_rules(&request_specs(&format!(
+                "- signed_client_secret: {{ key_file: \"{key_file}\", issuer: T, client_id: c, audience: a{extra} }}\n"
+            )))
+        };
+        assert!(with(", key_id: K").is_ok());
+        assert!(with(", key_id: K, lifetime: 180d").is_ok());
+        let err = |extra: &str| with(extra).err().unwrap();
+        assert!(err(", key_id: K, lifetime: 183d").contains("6 months"));
+        assert!(err(", key_id: K, algorithm: HS256").contains("not supported"));
+        assert!(err(", key_id: K, algorithm: RS256").contains("not an RSA"));
+        assert!(err(", key_id: \"\"").contains("key_id"));
+    }
+
+    #[test]
+    fn new_request_words_are_checked_against_the_rules_before_them() {
+        let refused = |yaml: &str| compile_request_rules(&request_specs(yaml)).unwrap_err();
+        assert!(refused("- method: GET\n- json_body: true\n").contains("GET of rule 1"));
+        assert!(refused("- json_body: true\n- method: GET\n").contains("never be sent"));
+        assert!(refused("- json_body: true\n- json_body: true\n").contains("already"));
+        assert!(refused("- json_body: false\n").contains("does nothing"));
+        assert!(
+            refused("- bearer_to_query: access_token\n- bearer_to_header: x-token\n")
+                .contains("gone after rule 1")
+        );
+        assert!(refused("- bearer_to_header: Authorization\n").contains("does nothing"));
+        assert!(refused("- bearer_to_header: host\n").contains("set by the gateway"));
+        assert!(
+            refused("- basic_to_body: {}\n- appsecret_proof: { secret: s }\n")
+                .contains("can never apply")
+        );
+        assert!(refused("- appsecret_proof: { secret: \"\" }\n").contains("app secret"));
+        assert!(refused("- basic_to_body: { keep_id: true }\n").contains("body_to_basic"));
+        // The proof reads the token where bearer_to_query left it.
+        assert!(compile_request_rules(&request_specs(
+            "- bearer_to_query: access_token\n- appsecret_proof: { secret: s }\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn new_response_words_are_checked_at_load() {
+        assert!(
+            response_rules("- convert: { json: { expires_in: integer } }\n")
+                .err()
+                .unwrap()
+                .contains("number, string or space_separated")
+        );
+        assert!(response_rules("- convert: { json: {} }\n")
+            .err()
+            .unwrap()
+            .contains("does nothing"));
+        assert!(response_rules("- jsonp: false\n")
+            .err()
+            .unwrap()
+            .contains("does nothing"));
+        assert!(response_rules("- rename: { json: { \"data..a\": b } }\n")
+            .err()
+            .unwrap()
+            .contains("not a field path"));
+        assert!(response_rules("- unwrap: \"response.\"\n").is_err());
+        assert!(response_rules("- form_to_json: sometimes\n")
+            .err()
+            .unwrap()
+            .contains("any_content_type"));
+        let plan = response_rules(
+            "- jsonp: true\n- form_to_json: any_content_type\n- unwrap: response.0\n- rename: { json: { owner.user.id: user_id } }\n- convert: { json: { id: string } }\n",
+        )
+        .unwrap();
+        assert!(plan.jsonp && plan.form_to_json && plan.form_any_content_type);
+        assert_eq!(plan.rules.len(), 3);
+    }
 }
