@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::provider::{ProviderKind, SeenRequest};
+use super::kinds::{ProviderKind, SeenRequest};
 
 const JSON: &str = "application/json";
 

@@ -1,6 +1,7 @@
 //! The compiled plan the request path reads: routes by path with their rules,
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
+pub mod duration;
 pub mod file;
 #[cfg(test)]
 mod preset_rewrites;

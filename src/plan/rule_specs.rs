@@ -10,7 +10,7 @@ use crate::core::rules::request::*;
 use crate::core::rules::response::*;
 use crate::core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 use crate::http1::fields::{owned_header, Owned};
-use crate::plan::file::DurationText;
+use crate::plan::duration::DurationText;
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]
