@@ -482,8 +482,8 @@ mod tests {
             ("/nonexistent/AuthKey.p8".to_owned(), "No such file"),
             (not_a_key.to_str().unwrap().to_owned(), "no PEM private key"),
         ] {
-            let text = format!("routes:\n  - path: /apple\n    preset: apple\n    upstream: https://provider.example/t\n");
-            let file = parse_text(&text, &|_| None).unwrap();
+            let text = "routes:\n  - path: /apple\n    preset: apple\n    upstream: https://provider.example/t\n";
+            let file = parse_text(text, &|_| None).unwrap();
             let env = |var: &str| {
                 Some(if var == "APPLE_KEY_FILE" {
                     key_file.clone()
