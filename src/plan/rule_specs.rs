@@ -156,7 +156,7 @@ fn default_require_error() -> String {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponseRuleSpec {
-    ErrorFrom(ErrorFromSpec),
+    ErrorFrom(Box<ErrorFromSpec>),
     Unwrap(String),
     FormToJson(FormToJsonSpec),
     Jsonp(bool),
