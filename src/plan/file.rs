@@ -170,21 +170,28 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
-/// A preset with its `${VAR}`s expanded from the process environment: a
-/// preset that needs a value (Apple's key file, Twitch's client id) is
-/// refused at load, and by `--test`, while the variable is unset.
+/// A preset as shipped, its `${VAR}`s left as written (for reading its
+/// description or shape; routes use [`load_preset_with`]).
 pub fn load_preset(name: &str) -> Result<PresetFile, String> {
-    load_preset_with(name, &|var| std::env::var(var).ok())
+    let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de)
+        .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
 }
 
+fn unknown_preset(name: &str) -> String {
+    let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+    format!("unknown preset '{name}' (known: {})", known.join(", "))
+}
+
+/// A preset with its `${VAR}`s expanded from `env`, as a route uses it: a
+/// preset that needs a value (Apple's key file, Twitch's client id) is
+/// refused at load, and by `--test`, while the variable is unset.
 pub fn load_preset_with(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<PresetFile, String> {
-    let text = preset_text(name).ok_or_else(|| {
-        let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-        format!("unknown preset '{name}' (known: {})", known.join(", "))
-    })?;
+    let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
     // Every value missing at once, so one `--test` run lists them all.
     let missing: Vec<String> = preset_variables(name)
         .into_iter()
@@ -220,9 +227,7 @@ pub fn preset_variables(name: &str) -> Vec<String> {
 
 /// A preset's description, whatever the environment holds.
 pub fn preset_description(name: &str) -> String {
-    load_preset_with(name, &|_| Some("x".to_owned()))
-        .map(|p| p.description)
-        .unwrap_or_default()
+    load_preset(name).map(|p| p.description).unwrap_or_default()
 }
 
 /// Reads and checks a configuration file: YAML syntax and key names first
@@ -378,6 +383,8 @@ mod tests {
             let preset = load_preset_with(name, &|_| Some("x".to_owned())).unwrap();
             assert!(preset.description.len() > 20, "{name}");
             assert_eq!(preset_description(name), preset.description);
+            // As shipped, variables unexpanded, every preset still reads.
+            assert!(load_preset(name).is_ok(), "{name}");
             assert!(!preset_text(name).unwrap().contains(":-"), "{name}");
         }
     }

@@ -315,6 +315,13 @@ fn step_mut<'d>(value: &'d mut Value, key: &str) -> Option<&'d mut Value> {
     }
 }
 
+/// `"data.user".into()`: a path from its dotted text.
+impl From<&str> for FieldPath {
+    fn from(text: &str) -> Self {
+        FieldPath::parse(text)
+    }
+}
+
 impl FieldPath {
     pub fn parse(text: &str) -> Self {
         FieldPath(text.split('.').map(str::to_owned).collect())
@@ -895,8 +902,8 @@ mod tests {
             jsonp: false,
             form_to_json: true,
             rules: vec![Box::new(RenameFields(vec![(
-                FieldPath::parse("scope"),
-                FieldPath::parse("granted"),
+                "scope".into(),
+                "granted".into(),
             )]))],
         };
         let answer = shape(
