@@ -314,10 +314,11 @@ fn provider_request(
         url_query: &target.query,
         rules_query: &rewritten.query,
         authority: &target.authority,
-        form_body: rewritten
+        body: rewritten
             .method
             .has_body()
-            .then(|| rewritten.body.as_bytes()),
+            .then_some(rewritten.body.as_bytes()),
+        content_type: rewritten.body_format.content_type(),
         headers: &headers,
         user_agent: USER_AGENT,
     })

@@ -13,8 +13,8 @@ use pingora::server::configuration::Opt;
 use quirkgate::broker::apply::apply_connection;
 use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
 use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
-use quirkgate::mocks::provider::{MockProvider, ProviderKind};
-use quirkgate::plan::file::{load_file, load_preset, preset_text, PRESETS};
+use quirkgate::mocks::provider::{MockProvider, ProviderKind, PROVIDER_NAMES};
+use quirkgate::plan::file::{load_file, preset_description, preset_text, PRESETS};
 use quirkgate::plan::{compile, Resolution};
 use quirkgate::server::{build_server, load_plan};
 
@@ -104,13 +104,13 @@ fn main() {
     match cli.command {
         Some(Command::Presets { name: None }) => {
             for (name, _) in PRESETS {
-                let description = load_preset(name).map(|p| p.description).unwrap_or_default();
+                let description = preset_description(name);
                 let summary = description
                     .split(". ")
                     .next()
                     .unwrap_or("")
                     .trim_end_matches('.');
-                println!("{name:<16} {summary}");
+                println!("{name:<18} {summary}");
             }
         }
         Some(Command::Presets { name: Some(name) }) => match preset_text(&name) {
@@ -179,7 +179,8 @@ fn run_gateway(config: String, opt: Opt) {
 
 fn run_mock(provider: &str, listen: &str) {
     let Some(kind) = ProviderKind::parse(provider) else {
-        eprintln!("unknown provider '{provider}' (tiktok, tiktok-v1, tiktok-userinfo, wechat, github, slack, reddit)");
+        let known: Vec<&str> = PROVIDER_NAMES.iter().map(|(name, _)| *name).collect();
+        eprintln!("unknown provider '{provider}' ({})", known.join(", "));
         std::process::exit(1);
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -9,3 +9,4 @@ pub mod form;
 pub mod oauth_error;
 pub mod rewrite;
 pub mod rules;
+pub mod signed_jwt;

@@ -5,13 +5,15 @@ use std::borrow::Cow;
 
 use crate::core::form::{append_form, parse_form, FormText, Param};
 use crate::core::oauth_error::OAuthError;
-use crate::core::rules::request::{Place, RequestRule, TokenMethod, TokenRequest};
+use crate::core::rules::request::{BodyFormat, Place, RequestRule, TokenMethod, TokenRequest};
 
 /// The request the provider gets, before any HTTP framing.
 pub struct RewrittenRequest<'a> {
     pub method: TokenMethod,
-    /// Form body (empty for GET: parameters left in the body are not sent).
+    /// The body (empty for GET: parameters left in the body are not sent).
     pub body: String,
+    /// Form, or JSON when a `json_body` rule asked for it.
+    pub body_format: BodyFormat,
     /// Encoded parameters the rules put in the query.
     pub query: String,
     /// Headers the rules produced (lowercase names, plain values).
@@ -39,15 +41,65 @@ pub fn rewrite<'a>(
     }
     let mut query = String::new();
     append_form(&request.query, &mut query);
-    let body = match request.method {
-        TokenMethod::Post => crate::core::form::encode_form(&request.body),
-        TokenMethod::Get => String::new(),
+    let body = match (request.method, request.body_format) {
+        (TokenMethod::Post, BodyFormat::Form) => crate::core::form::encode_form(&request.body),
+        (TokenMethod::Post, BodyFormat::Json) => json_object(&request.body),
+        (TokenMethod::Get, _) => String::new(),
     };
     Ok(RewrittenRequest {
         method: request.method,
         body,
+        body_format: request.body_format,
         query,
         headers: request.headers,
         grant_type,
     })
+}
+
+/// The body parameters as one JSON object of decoded string values; a name
+/// given twice (by `append`) keeps its last value.
+fn json_object(params: &[crate::core::form::Param<'_>]) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = params
+        .iter()
+        .map(|p| {
+            (
+                p.name.decoded().into_owned(),
+                serde_json::Value::String(p.value.decoded().into_owned()),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rules::request::{JsonBody, RenameParams};
+
+    #[test]
+    fn json_body_carries_decoded_values_under_renamed_names() {
+        let rules: Vec<Box<dyn RequestRule>> = vec![
+            Box::new(RenameParams {
+                place: Place::Body,
+                pairs: vec![
+                    ("client_id".into(), "clientId".into()),
+                    ("grant_type".into(), "grantType".into()),
+                ],
+            }),
+            Box::new(JsonBody),
+        ];
+        let out = rewrite(
+            &rules,
+            b"grant_type=authorization_code&code=a%2Bb+c&client_id=id%22q",
+            None,
+        )
+        .unwrap();
+        assert_eq!(out.body_format, BodyFormat::Json);
+        let body: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"grantType": "authorization_code", "code": "a+b c", "clientId": "id\"q"})
+        );
+        assert_eq!(out.grant_type.as_deref(), Some("authorization_code"));
+    }
 }

@@ -23,9 +23,11 @@ pub struct ProviderRequest<'a> {
     pub rules_query: &'a str,
     /// The provider's `Host`.
     pub authority: &'a str,
-    /// A form body, sent with its Content-Type and an exact Content-Length;
-    /// `None` for a request without a body.
-    pub form_body: Option<&'a [u8]>,
+    /// A body, sent with `content_type` and an exact Content-Length; `None`
+    /// for a request without a body.
+    pub body: Option<&'a [u8]>,
+    /// The body's media type (a form, or JSON for providers that want it).
+    pub content_type: &'a str,
     /// Headers the rules produced: one replaces a default of the same name,
     /// and the last of a name wins.
     pub headers: &'a [(Cow<'a, str>, Cow<'a, str>)],
@@ -36,7 +38,7 @@ pub struct ProviderRequest<'a> {
 /// Content-Length, JSON asked for, then the rules' headers. A target or field
 /// that would split the message is refused, with the reason.
 pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static str> {
-    let body = request.form_body.unwrap_or_default();
+    let body = request.body.unwrap_or_default();
     let mut wire = Vec::with_capacity(
         256 + request.path.len() + request.url_query.len() + request.rules_query.len() + body.len(),
     );
@@ -61,8 +63,13 @@ pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static
     if !push_field(&mut wire, b"Host", request.authority.as_bytes()) {
         return Err(BAD_FIELD);
     }
-    if request.form_body.is_some() {
-        wire.extend_from_slice(b"Content-Type: application/x-www-form-urlencoded\r\n");
+    if request.body.is_some() {
+        wire.extend_from_slice(b"Content-Type: ");
+        wire.extend_from_slice(request.content_type.as_bytes());
+        wire.extend_from_slice(
+            b"
+",
+        );
         push_number_field(&mut wire, b"Content-Length", body.len());
     }
     let from_rules = |name: &str| {
@@ -157,7 +164,8 @@ mod tests {
             url_query: "",
             rules_query: "",
             authority: "open.tiktokapis.com",
-            form_body: Some(b"client_key=k&code=c"),
+            body: Some(b"client_key=k&code=c"),
+            content_type: "application/x-www-form-urlencoded",
             headers,
             user_agent: "quirkgate/test",
         }
@@ -176,7 +184,7 @@ mod tests {
     fn queries_join_the_urls_first_and_a_get_has_no_body_headers() {
         let mut get = request(&[]);
         get.method = "GET";
-        get.form_body = None;
+        get.body = None;
         get.url_query = "fields=open_id";
         get.rules_query = "appid=a&secret=s";
         let text = String::from_utf8(encode_request(&get).unwrap()).unwrap();
@@ -271,7 +279,7 @@ mod tests {
 
             let body = vec![b'a'; length];
             let mut form = request(&[]);
-            form.form_body = Some(&body);
+            form.body = Some(&body);
             let wire = String::from_utf8(encode_request(&form).unwrap()).unwrap();
             assert!(wire.contains(&format!("\r\nContent-Length: {length}\r\n")));
         }

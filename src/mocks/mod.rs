@@ -2,4 +2,6 @@
 //! tests and benchmarks.
 
 pub mod auth0;
+pub mod kinds;
+pub mod long_tail;
 pub mod provider;

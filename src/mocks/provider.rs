@@ -9,64 +9,7 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-/// Which provider to imitate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProviderKind {
-    TikTok,
-    TikTokV1,
-    TikTokUserInfo,
-    WeChat,
-    GitHub,
-    Slack,
-    Reddit,
-}
-
-impl ProviderKind {
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "tiktok" => ProviderKind::TikTok,
-            "tiktok-v1" => ProviderKind::TikTokV1,
-            "tiktok-userinfo" => ProviderKind::TikTokUserInfo,
-            "wechat" => ProviderKind::WeChat,
-            "github" => ProviderKind::GitHub,
-            "slack" => ProviderKind::Slack,
-            "reddit" => ProviderKind::Reddit,
-            _ => return None,
-        })
-    }
-}
-
-/// A request as the mock received it.
-#[derive(Clone, Debug)]
-pub struct SeenRequest {
-    pub method: String,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<(String, String)>,
-    pub raw_body: Vec<u8>,
-}
-
-impl SeenRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn body_param(&self, name: &str) -> Option<&str> {
-        self.body
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use super::kinds::{ProviderKind, SeenRequest, PROVIDER_NAMES};
 
 /// A running mock; `seen` records every request (tests read it, the CLI prints it).
 pub struct MockProvider {
@@ -400,6 +343,7 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
                 ),
             }
         }
+        long_tail => super::long_tail::answer(long_tail, request),
     }
 }
 

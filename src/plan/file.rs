@@ -2,10 +2,9 @@
 //! keys refused, `${VAR}` / `${VAR:-default}` expanded in string values.
 //! Nothing here is read on the request path: `plan` compiles it once.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
+pub use crate::plan::duration::{parse_duration, DurationText};
 use crate::plan::rule_specs::{RequestRuleSpec, ResponseRuleSpec};
 
 #[derive(Debug, Deserialize)]
@@ -174,6 +173,23 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("github"),
     preset!("slack"),
     preset!("basic-auth"),
+    preset!("apple"),
+    preset!("notion"),
+    preset!("dingtalk"),
+    preset!("feishu"),
+    preset!("qq"),
+    preset!("douyin"),
+    preset!("kuaishou"),
+    preset!("twitch-userinfo"),
+    preset!("vk-userinfo"),
+    preset!("dingtalk-userinfo"),
+    preset!("facebook-userinfo"),
+    preset!("zoom"),
+    preset!("pinterest"),
+    preset!("linkedin"),
+    preset!("strava"),
+    preset!("line"),
+    preset!("x"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {
@@ -183,54 +199,64 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
         .map(|(_, text)| *text)
 }
 
+/// A preset as shipped, its `${VAR}`s left as written (for reading its
+/// description or shape; routes use [`load_preset_with`]).
 pub fn load_preset(name: &str) -> Result<PresetFile, String> {
-    let text = preset_text(name).ok_or_else(|| {
-        let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-        format!("unknown preset '{name}' (known: {})", known.join(", "))
-    })?;
+    let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
     let de = serde_yaml::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de)
         .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
 }
 
-/// A duration written `250ms`, `2s`, `1m` or a bare number of seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DurationText(pub Duration);
-
-impl<'de> Deserialize<'de> for DurationText {
-    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Seconds(u64),
-            Text(String),
-        }
-        match Raw::deserialize(de)? {
-            Raw::Seconds(s) => Ok(DurationText(Duration::from_secs(s))),
-            Raw::Text(t) => parse_duration(&t)
-                .map(DurationText)
-                .map_err(serde::de::Error::custom),
-        }
-    }
+fn unknown_preset(name: &str) -> String {
+    let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+    format!("unknown preset '{name}' (known: {})", known.join(", "))
 }
 
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration '{text}' (write 250ms, 2s or 1m)"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(number)),
-        "s" | "" => Ok(Duration::from_secs(number)),
-        "m" => Ok(Duration::from_secs(number * 60)),
-        _ => Err(format!(
-            "invalid duration unit in '{text}' (use ms, s or m)"
-        )),
+/// A preset with its `${VAR}`s expanded from `env`, as a route uses it: a
+/// preset that needs a value (Apple's key file, Twitch's client id) is
+/// refused at load, and by `--test`, while the variable is unset.
+pub fn load_preset_with(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<PresetFile, String> {
+    let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
+    // Every value missing at once, so one `--test` run lists them all.
+    let missing: Vec<String> = preset_variables(name)
+        .into_iter()
+        .filter(|var| env(var).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "preset '{name}' needs environment variable(s) {} (not set)",
+            missing.join(", ")
+        ));
     }
+    let mut value: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| format!("preset '{name}': {e}"))?;
+    expand_env(&mut value, "", env).map_err(|e| format!("preset '{name}' needs a value: {e}"))?;
+    serde_path_to_error::deserialize(value)
+        .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+}
+
+/// The environment variables a preset reads (shipped presets give none a
+/// default: each is a value the operator must provide).
+pub fn preset_variables(name: &str) -> Vec<String> {
+    let needed = std::cell::RefCell::new(Vec::new());
+    let text = preset_text(name).unwrap_or_default();
+    let _ = expand_string(text, &|var| {
+        needed.borrow_mut().push(var.to_owned());
+        Some(String::new())
+    });
+    let mut needed = needed.into_inner();
+    needed.sort();
+    needed.dedup();
+    needed
+}
+
+/// A preset's description, whatever the environment holds.
+pub fn preset_description(name: &str) -> String {
+    load_preset(name).map(|p| p.description).unwrap_or_default()
 }
 
 /// Reads and checks a configuration file: YAML syntax and key names first
@@ -361,15 +387,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_accept_units_and_reject_garbage() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
-        assert!(parse_duration("2x").is_err());
-        assert!(parse_duration("s").is_err());
-    }
-
-    #[test]
     fn unknown_keys_are_named_with_their_line() {
         let err = parse_text(
             "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    upstreem: x\n",
@@ -390,9 +407,28 @@ mod tests {
     }
 
     #[test]
-    fn every_shipped_preset_parses() {
+    fn every_shipped_preset_parses_and_says_what_it_fixes() {
         for (name, _) in PRESETS {
-            load_preset(name).unwrap();
+            let preset = load_preset_with(name, &|_| Some("x".to_owned())).unwrap();
+            assert!(preset.description.len() > 20, "{name}");
+            assert_eq!(preset_description(name), preset.description);
+            // As shipped, variables unexpanded, every preset still reads.
+            assert!(load_preset(name).is_ok(), "{name}");
+            assert!(!preset_text(name).unwrap().contains(":-"), "{name}");
         }
+    }
+
+    #[test]
+    fn a_preset_needing_an_unset_variable_is_refused_naming_it() {
+        assert_eq!(
+            preset_variables("twitch-userinfo"),
+            vec!["TWITCH_CLIENT_ID"]
+        );
+        assert!(preset_variables("tiktok").is_empty());
+        let err = load_preset_with("twitch-userinfo", &|_| None).unwrap_err();
+        assert!(
+            err.contains("twitch-userinfo") && err.contains("TWITCH_CLIENT_ID"),
+            "{err}"
+        );
     }
 }

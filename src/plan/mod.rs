@@ -1,6 +1,7 @@
 //! The compiled plan the request path reads: routes by path with their rules,
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
+pub mod duration;
 pub mod file;
 #[cfg(test)]
 mod preset_rewrites;
@@ -15,8 +16,10 @@ use crate::core::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAcces
 use crate::core::client_address::{parse_list, Cidr};
 use crate::core::rules::request::{RequestRule, TokenMethod};
 use crate::core::rules::response::ResponsePlan;
-use crate::plan::file::{load_preset, GatewayFile, RouteFile};
-use crate::plan::rule_specs::{compile_request_rules, compile_response_rules};
+use crate::plan::file::{load_preset, load_preset_with, GatewayFile, RouteFile};
+use crate::plan::rule_specs::{
+    compile_request_rules, compile_response_rules, compile_route_request_rules,
+};
 use crate::plan::upstream::{
     pool_identity, resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses,
     UpstreamTarget,
@@ -101,8 +104,18 @@ pub enum Resolution {
     Skip,
 }
 
-/// Compiles a file into a plan, collecting every error (each naming its route).
+/// Compiles a file into a plan, collecting every error (each naming its
+/// route); presets read their `${VAR}`s from the process environment.
 pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan, Vec<String>> {
+    compile_with_env(file, resolution, &|var| std::env::var(var).ok())
+}
+
+/// [`compile`] with the environment the presets' `${VAR}`s are read from.
+pub fn compile_with_env(
+    file: &GatewayFile,
+    resolution: Resolution,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<GatewayPlan, Vec<String>> {
     let mut errors = Vec::new();
     let mut routes = HashMap::new();
     let mut route_list = Vec::new();
@@ -116,7 +129,7 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
         });
     for (index, route_file) in file.routes.iter().enumerate() {
         let label = format!("routes[{index}] ({})", route_file.path);
-        match compile_route(route_file, resolution) {
+        match compile_route(route_file, resolution, env) {
             Ok(route) => {
                 let route = Arc::new(route);
                 for path in std::iter::once(&route_file.path).chain(&route_file.aliases) {
@@ -147,9 +160,18 @@ pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan
     }
 }
 
-fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute, Vec<String>> {
+fn compile_route(
+    file: &RouteFile,
+    resolution: Resolution,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<TokenRoute, Vec<String>> {
     let mut errors = Vec::new();
-    let preset = match file.preset.as_deref().map(load_preset).transpose() {
+    let preset = match file
+        .preset
+        .as_deref()
+        .map(|name| load_preset_with(name, env))
+        .transpose()
+    {
         Ok(p) => p,
         Err(e) => return Err(vec![format!("preset: {e}")]),
     };
@@ -163,7 +185,7 @@ fn compile_route(file: &RouteFile, resolution: Resolution) -> Result<TokenRoute,
         .flat_map(|p| p.response.clone())
         .chain(file.response.clone())
         .collect();
-    let mut request_rules = compile_request_rules(&request_specs)
+    let mut request_rules = compile_route_request_rules(&request_specs, &file.path)
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
     if let Some(allowed) = &file.allowed_client_ids {
@@ -398,6 +420,89 @@ mod tests {
                 .any(|e| e.contains("routes[2]") && e.contains("single-use")),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn every_shipped_preset_compiles_into_a_route_and_needs_its_variables() {
+        let routes: String = crate::plan::file::PRESETS
+            .iter()
+            .map(|(name, _)| {
+                format!("  - path: /{name}\n    preset: {name}\n    upstream: https://provider.example/t\n")
+            })
+            .collect();
+        let file = parse_text(&format!("routes:\n{routes}"), &|_| None).unwrap();
+        // A real key for the presets that sign (Apple).
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("AuthKey_TEST.p8");
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        use base64::Engine;
+        std::fs::write(
+            &key_file,
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+            ),
+        )
+        .unwrap();
+        let key_path = key_file.to_str().unwrap().to_owned();
+        let env = move |var: &str| {
+            Some(if var.ends_with("_KEY_FILE") {
+                key_path.clone()
+            } else {
+                "value".to_owned()
+            })
+        };
+        let plan =
+            compile_with_env(&file, Resolution::Skip, &env).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(plan.route_list.len(), crate::plan::file::PRESETS.len());
+        let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
+            .err()
+            .expect("presets that need values are refused without them");
+        for (name, _) in crate::plan::file::PRESETS {
+            for var in crate::plan::file::preset_variables(name) {
+                assert!(
+                    errors
+                        .iter()
+                        .any(|e| e.contains(&format!("(/{name})")) && e.contains(&var)),
+                    "{name} {var}: {errors:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_or_unusable_key_file_is_a_load_error_naming_the_route() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_a_key = dir.path().join("not-a-key.p8");
+        std::fs::write(&not_a_key, "hello").unwrap();
+        for (key_file, needle) in [
+            ("/nonexistent/AuthKey.p8".to_owned(), "No such file"),
+            (not_a_key.to_str().unwrap().to_owned(), "no PEM private key"),
+        ] {
+            let text = "routes:\n  - path: /apple\n    preset: apple\n    upstream: https://provider.example/t\n";
+            let file = parse_text(text, &|_| None).unwrap();
+            let env = |var: &str| {
+                Some(if var == "APPLE_KEY_FILE" {
+                    key_file.clone()
+                } else {
+                    "value".to_owned()
+                })
+            };
+            let errors = compile_with_env(&file, Resolution::Skip, &env)
+                .err()
+                .expect("refused");
+            assert!(
+                errors.iter().any(|e| e.contains("routes[0] (/apple)")
+                    && e.contains("signed_client_secret")
+                    && e.contains(needle)),
+                "{errors:?}"
+            );
+        }
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! types. Compilation refuses what can never work, naming the rule.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::core::rules::request::*;
 use crate::core::rules::response::*;
+use crate::core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 use crate::http1::fields::{owned_header, Owned};
+use crate::plan::duration::DurationText;
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]
@@ -24,6 +27,70 @@ pub enum RequestRuleSpec {
     MoveToBody(Vec<String>),
     Method(String),
     Require(RequireSpec),
+    JsonBody(bool),
+    BearerToQuery(String),
+    BearerToHeader(String),
+    AppsecretProof(AppSecretProofSpec),
+    SignedClientSecret(SignedClientSecretSpec),
+    ClientAssertion(ClientAssertionSpec),
+}
+
+/// `signed_client_secret`: Sign in with Apple's client secret.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SignedClientSecretSpec {
+    /// PEM private key (Apple's `.p8`).
+    pub key_file: String,
+    /// `kid` (Apple's Key ID).
+    pub key_id: String,
+    /// `iss` (Apple's Team ID).
+    pub issuer: String,
+    /// `sub`: the client id (Apple's Services ID).
+    pub client_id: String,
+    pub audience: String,
+    #[serde(default = "default_es256")]
+    pub algorithm: String,
+    /// Default 30 days; at most 6 months (Apple's limit).
+    pub lifetime: Option<DurationText>,
+}
+
+/// `client_assertion`: RFC 7523 `private_key_jwt`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAssertionSpec {
+    pub key_file: String,
+    pub key_id: Option<String>,
+    /// `iss` and `sub`.
+    pub client_id: String,
+    /// `aud`: the provider's token endpoint, usually.
+    pub audience: String,
+    #[serde(default = "default_es256")]
+    pub algorithm: String,
+    /// Default 5 minutes.
+    pub lifetime: Option<DurationText>,
+}
+
+fn default_es256() -> String {
+    "ES256".into()
+}
+
+/// Apple's limit on a client secret's lifetime: six months (15777000 s).
+pub const MAX_SIGNED_SECRET_LIFETIME: Duration = Duration::from_secs(15_777_000);
+const DEFAULT_SIGNED_SECRET_LIFETIME: Duration = Duration::from_secs(30 * 86400);
+const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
+
+/// `appsecret_proof: { secret: "${FACEBOOK_APP_SECRET}" }`.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AppSecretProofSpec {
+    pub secret: String,
+}
+
+/// The secret never prints.
+impl std::fmt::Debug for AppSecretProofSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AppSecretProofSpec { secret: <redacted> }")
+    }
 }
 
 #[derive(Debug, Deserialize, Clone, Default)]
@@ -55,6 +122,9 @@ pub struct CredentialNames {
     pub id: String,
     #[serde(default = "default_secret")]
     pub secret: String,
+    /// `body_to_basic` only: the id stays in the body as well (X).
+    #[serde(default)]
+    pub keep_id: bool,
 }
 
 fn default_id() -> String {
@@ -86,12 +156,23 @@ fn default_require_error() -> String {
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResponseRuleSpec {
-    ErrorFrom(ErrorFromSpec),
+    ErrorFrom(Box<ErrorFromSpec>),
     Unwrap(String),
-    FormToJson(bool),
+    FormToJson(FormToJsonSpec),
+    Jsonp(bool),
     Rename(JsonPairs),
     Add(JsonValues),
     Remove(JsonNames),
+    Convert(JsonPairs),
+}
+
+/// `form_to_json: true` (answers labelled as forms) or `form_to_json:
+/// any_content_type` (a form under any label, e.g. QQ's `text/html`).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum FormToJsonSpec {
+    On(bool),
+    Mode(String),
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -174,6 +255,12 @@ impl RequestRuleSpec {
             RequestRuleSpec::MoveToBody(_) => "move_to_body",
             RequestRuleSpec::Method(_) => "method",
             RequestRuleSpec::Require(_) => "require",
+            RequestRuleSpec::JsonBody(_) => "json_body",
+            RequestRuleSpec::BearerToQuery(_) => "bearer_to_query",
+            RequestRuleSpec::BearerToHeader(_) => "bearer_to_header",
+            RequestRuleSpec::AppsecretProof(_) => "appsecret_proof",
+            RequestRuleSpec::SignedClientSecret(_) => "signed_client_secret",
+            RequestRuleSpec::ClientAssertion(_) => "client_assertion",
         }
     }
 }
@@ -241,10 +328,23 @@ fn check_header_value(place: Place, value: &str) -> Result<(), String> {
 pub fn compile_request_rules(
     specs: &[RequestRuleSpec],
 ) -> Result<Vec<Box<dyn RequestRule>>, String> {
+    compile_route_request_rules(specs, "")
+}
+
+/// [`compile_request_rules`] for a named route (its name goes in the log
+/// lines of rules that act on their own, such as signed credential renewal).
+pub fn compile_route_request_rules(
+    specs: &[RequestRuleSpec],
+    route: &str,
+) -> Result<Vec<Box<dyn RequestRule>>, String> {
     let mut compiling = Compiling {
+        route: route.to_owned(),
         number: 0,
         tracker: NameTracker::default(),
         rules: Vec::new(),
+        get_since: None,
+        json_since: None,
+        bearer_in_query: None,
     };
     for (index, spec) in specs.iter().enumerate() {
         compiling.number = index + 1;
@@ -260,10 +360,17 @@ pub fn compile_request_rules(
 
 /// The request rules compiled so far, and which names they took away.
 struct Compiling {
+    route: String,
     /// The rule being compiled, from 1, as error messages name it.
     number: usize,
     tracker: NameTracker,
     rules: Vec<Box<dyn RequestRule>>,
+    /// The `method: GET` rule in force, if any: bodies are not sent after it.
+    get_since: Option<usize>,
+    /// The `json_body` rule, if any.
+    json_since: Option<usize>,
+    /// The query parameter a `bearer_to_query` rule put the token in.
+    bearer_in_query: Option<String>,
 }
 
 /// What a value rule does with its pairs.
@@ -293,7 +400,158 @@ impl Compiling {
             }
             RequestRuleSpec::Method(method) => self.method(method),
             RequestRuleSpec::Require(require) => self.require(require),
+            RequestRuleSpec::JsonBody(on) => self.json_body(*on),
+            RequestRuleSpec::BearerToQuery(name) => self.move_bearer(Place::Query, name),
+            RequestRuleSpec::BearerToHeader(name) => self.move_bearer(Place::Headers, name),
+            RequestRuleSpec::AppsecretProof(spec) => self.appsecret_proof(spec),
+            RequestRuleSpec::SignedClientSecret(spec) => self.signed_client_secret(spec),
+            RequestRuleSpec::ClientAssertion(spec) => self.client_assertion(spec),
         }
+    }
+
+    /// Reads the key and mints the first token: a missing or unusable key
+    /// file is refused here, at load and by `--test`.
+    fn minter(
+        &self,
+        key_file: &str,
+        algorithm: &str,
+        claims: JwtClaims,
+    ) -> Result<JwtMinter, String> {
+        let algorithm = JwtAlgorithm::parse(algorithm)?;
+        for (name, value) in [
+            ("issuer", &claims.issuer),
+            ("client_id", &claims.subject),
+            ("audience", &claims.audience),
+        ] {
+            if value.is_empty() {
+                return Err(format!("'{name}' is empty"));
+            }
+        }
+        let pem = std::fs::read(key_file).map_err(|e| format!("key_file '{key_file}': {e}"))?;
+        JwtMinter::new(
+            &pem,
+            algorithm,
+            claims,
+            &self.route,
+            std::time::SystemTime::now(),
+        )
+        .map_err(|e| format!("key_file '{key_file}': {e}"))
+    }
+
+    /// The body parameters a client credential rule leaves for the rules after it.
+    fn credential_params(&mut self, added: &[&str]) {
+        self.tracker.appear(Place::Body, "client_id");
+        for name in added {
+            self.tracker.appear(Place::Body, name);
+        }
+    }
+
+    fn signed_client_secret(&mut self, spec: &SignedClientSecretSpec) -> Result<(), String> {
+        let lifetime = spec
+            .lifetime
+            .map_or(DEFAULT_SIGNED_SECRET_LIFETIME, |d| d.0);
+        if lifetime > MAX_SIGNED_SECRET_LIFETIME {
+            return Err("lifetime is longer than 6 months (Apple refuses such secrets)".into());
+        }
+        if spec.key_id.is_empty() {
+            return Err("'key_id' is empty".into());
+        }
+        let minter = self.minter(
+            &spec.key_file,
+            &spec.algorithm,
+            JwtClaims {
+                key_id: Some(spec.key_id.clone()),
+                issuer: spec.issuer.clone(),
+                subject: spec.client_id.clone(),
+                audience: spec.audience.clone(),
+                lifetime,
+                with_jti: false,
+            },
+        )?;
+        self.credential_params(&["client_secret"]);
+        self.rules.push(Box::new(SignedClientSecret {
+            minter,
+            client_id: spec.client_id.clone(),
+        }));
+        Ok(())
+    }
+
+    fn client_assertion(&mut self, spec: &ClientAssertionSpec) -> Result<(), String> {
+        let minter = self.minter(
+            &spec.key_file,
+            &spec.algorithm,
+            JwtClaims {
+                key_id: spec.key_id.clone(),
+                issuer: spec.client_id.clone(),
+                subject: spec.client_id.clone(),
+                audience: spec.audience.clone(),
+                lifetime: spec.lifetime.map_or(DEFAULT_ASSERTION_LIFETIME, |d| d.0),
+                with_jti: true,
+            },
+        )?;
+        self.tracker
+            .remove(Place::Body, "client_secret", self.number);
+        self.credential_params(&["client_assertion", "client_assertion_type"]);
+        self.rules.push(Box::new(ClientAssertion {
+            minter,
+            client_id: spec.client_id.clone(),
+        }));
+        Ok(())
+    }
+
+    fn json_body(&mut self, on: bool) -> Result<(), String> {
+        if !on {
+            return Ok(());
+        }
+        if let Some(rule) = self.json_since {
+            return Err(format!(
+                "does nothing: rule {rule} already sends a JSON body"
+            ));
+        }
+        if let Some(rule) = self.get_since {
+            return Err(format!(
+                "can never apply: the body is not sent with the GET of rule {rule}"
+            ));
+        }
+        self.json_since = Some(self.number);
+        self.rules.push(Box::new(JsonBody));
+        Ok(())
+    }
+
+    /// `bearer_to_query` and `bearer_to_header`.
+    fn move_bearer(&mut self, to: Place, name: &str) -> Result<(), String> {
+        let name = check_name(to, name)?;
+        if to == Place::Headers && name == "authorization" {
+            return Err("does nothing: the token is already in the Authorization header".into());
+        }
+        self.tracker.check(Place::Headers, "authorization")?;
+        self.tracker
+            .remove(Place::Headers, "authorization", self.number);
+        self.tracker.appear(to, &name);
+        if to == Place::Query {
+            self.bearer_in_query = Some(name.clone());
+        }
+        self.rules.push(Box::new(MoveBearer { to, name }));
+        Ok(())
+    }
+
+    fn appsecret_proof(&mut self, spec: &AppSecretProofSpec) -> Result<(), String> {
+        if spec.secret.is_empty() {
+            return Err(
+                "needs the app secret in 'secret' (e.g. \"${FACEBOOK_APP_SECRET}\")".into(),
+            );
+        }
+        // The token is read where the rules before left it.
+        let token_query_name = match self.tracker.check(Place::Headers, "authorization") {
+            Ok(()) => None,
+            Err(why) => Some(self.bearer_in_query.clone().ok_or(why)?),
+        };
+        self.tracker.appear(Place::Query, "appsecret_proof");
+        self.rules.push(Box::new(AppSecretProof::new(
+            &spec.secret,
+            token_query_name,
+        )));
+        Ok(())
     }
 
     /// Checks names a rule needs present in `place`; `takes_away` when the
@@ -393,6 +651,9 @@ impl Compiling {
     }
 
     fn basic_to_body(&mut self, names: &CredentialNames) -> Result<(), String> {
+        if names.keep_id {
+            return Err("keep_id belongs to body_to_basic".into());
+        }
         self.tracker.check(Place::Headers, "authorization")?;
         self.tracker
             .remove(Place::Headers, "authorization", self.number);
@@ -407,12 +668,15 @@ impl Compiling {
 
     fn body_to_basic(&mut self, names: &CredentialNames) -> Result<(), String> {
         self.tracker.check(Place::Body, &names.id)?;
-        self.tracker.remove(Place::Body, &names.id, self.number);
+        if !names.keep_id {
+            self.tracker.remove(Place::Body, &names.id, self.number);
+        }
         self.tracker.remove(Place::Body, &names.secret, self.number);
         self.tracker.appear(Place::Headers, "authorization");
         self.rules.push(Box::new(BodyToBasic {
             id: names.id.clone(),
             secret: names.secret.clone(),
+            keep_id: names.keep_id,
         }));
         Ok(())
     }
@@ -437,6 +701,16 @@ impl Compiling {
 
     fn method(&mut self, method: &str) -> Result<(), String> {
         let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
+        if method == TokenMethod::Get {
+            if let Some(rule) = self.json_since {
+                return Err(format!(
+                    "the JSON body of rule {rule} would never be sent with GET"
+                ));
+            }
+            self.get_since = Some(self.number);
+        } else {
+            self.get_since = None;
+        }
         self.rules.push(Box::new(SetMethod(method)));
         Ok(())
     }
@@ -466,7 +740,8 @@ impl Compiling {
     }
 }
 
-/// Compiles response rules; `form_to_json` is a property of the plan, the rest are rules.
+/// Compiles response rules; `form_to_json` and `jsonp` are properties of
+/// the plan (they decide how the answer is read), the rest are rules.
 pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan, String> {
     let mut plan = ResponsePlan::default();
     for (index, spec) in specs.iter().enumerate() {
@@ -475,41 +750,80 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::ErrorFrom(_) => "error_from",
             ResponseRuleSpec::Unwrap(_) => "unwrap",
             ResponseRuleSpec::FormToJson(_) => "form_to_json",
+            ResponseRuleSpec::Jsonp(_) => "jsonp",
             ResponseRuleSpec::Rename(_) => "rename",
             ResponseRuleSpec::Add(_) => "add",
             ResponseRuleSpec::Remove(_) => "remove",
+            ResponseRuleSpec::Convert(_) => "convert",
         };
         let label = |e: String| format!("response rule {number} ({word}): {e}");
-        match spec {
-            ResponseRuleSpec::ErrorFrom(s) => plan
-                .rules
-                .push(Box::new(compile_error_from(s).map_err(label)?)),
-            ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
-                return Err(label("needs a field path".into()))
-            }
-            ResponseRuleSpec::Unwrap(path) => plan
-                .rules
-                .push(Box::new(UnwrapObject(FieldPath::parse(path)))),
-            ResponseRuleSpec::FormToJson(on) => plan.form_to_json = *on,
-            ResponseRuleSpec::Rename(p) if p.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Rename(p) => plan
-                .rules
-                .push(Box::new(RenameFields(p.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Add(v) if v.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Add(v) => plan
-                .rules
-                .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
-            ResponseRuleSpec::Remove(n) if n.json.is_empty() => {
-                return Err(label("does nothing".into()))
-            }
-            ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
-        }
+        compile_response_rule(spec, &mut plan).map_err(label)?;
     }
     Ok(plan)
+}
+
+fn field_path(text: &str) -> Result<FieldPath, String> {
+    let path = FieldPath::parse(text);
+    if path.is_well_formed() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "'{text}' is not a field path (write data.user or response.0)"
+        ))
+    }
+}
+
+fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Result<(), String> {
+    let nothing = || Err("does nothing".to_owned());
+    match spec {
+        ResponseRuleSpec::ErrorFrom(s) => plan.rules.push(Box::new(compile_error_from(s)?)),
+        ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
+            return Err("needs a field path".into())
+        }
+        ResponseRuleSpec::Unwrap(path) => {
+            plan.rules.push(Box::new(UnwrapObject(field_path(path)?)))
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::On(on)) => plan.form_to_json = *on,
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) if mode == "any_content_type" => {
+            plan.form_to_json = true;
+            plan.form_any_content_type = true;
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) => {
+            return Err(format!("'{mode}': write true, false or any_content_type"))
+        }
+        ResponseRuleSpec::Jsonp(false) => return nothing(),
+        ResponseRuleSpec::Jsonp(true) => plan.jsonp = true,
+        ResponseRuleSpec::Rename(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Rename(p) => {
+            let mut pairs = Vec::new();
+            for (from, to) in &p.json {
+                let (from, to) = (field_path(from)?, field_path(to)?);
+                if from == to {
+                    return Err(format!("renames '{from}' to itself"));
+                }
+                pairs.push((from, to));
+            }
+            plan.rules.push(Box::new(RenameFields(pairs)));
+        }
+        ResponseRuleSpec::Add(v) if v.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Add(v) => plan
+            .rules
+            .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
+        ResponseRuleSpec::Remove(n) if n.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
+        ResponseRuleSpec::Convert(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Convert(p) => {
+            let mut conversions = Vec::new();
+            for (path, word) in &p.json {
+                let conversion = Conversion::parse(word).ok_or_else(|| {
+                    format!("'{word}' for '{path}': write number, string or space_separated")
+                })?;
+                conversions.push((field_path(path)?, conversion));
+            }
+            plan.rules.push(Box::new(ConvertValues(conversions)));
+        }
+    }
+    Ok(())
 }
 
 fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
@@ -749,5 +1063,154 @@ mod tests {
     #[test]
     fn unknown_rule_words_are_refused_by_the_parser() {
         assert!(parse::<Vec<RequestRuleSpec>>("- rewrite: { body: {} }\n").is_err());
+    }
+
+    /// A fresh P-256 PKCS#8 key in a PEM file, and its public half.
+    fn es256_key_file() -> (tempfile::TempDir, String, Vec<u8>) {
+        use base64::Engine;
+        use ring::signature::KeyPair;
+        let rng = ring::rand::SystemRandom::new();
+        let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
+        let public = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
+            .unwrap()
+            .public_key()
+            .as_ref()
+            .to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key.pem");
+        std::fs::write(
+            &path,
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+            ),
+        )
+        .unwrap();
+        let path = path.to_str().unwrap().to_owned();
+        (dir, path, public)
+    }
+
+    #[test]
+    fn client_assertion_replaces_the_secret_with_a_signed_rfc7523_assertion() {
+        use base64::Engine;
+        let (_dir, key_file, public) = es256_key_file();
+        let yaml = format!(
+            "- client_assertion: {{ key_file: \"{key_file}\", client_id: app-1, audience: \"https://idp.example/token\" }}\n"
+        );
+        let rules = compile_request_rules(&request_specs(&yaml)).unwrap();
+        let body = b"grant_type=authorization_code&code=c&client_secret=placeholder";
+        let out = crate::core::rewrite::rewrite(&rules, body, None).unwrap();
+        let pairs: BTreeMap<String, String> = serde_urlencoded::from_str(&out.body).unwrap();
+        assert_eq!(pairs.get("client_secret"), None);
+        assert_eq!(pairs["client_id"], "app-1");
+        assert_eq!(pairs["client_assertion_type"], JWT_BEARER_ASSERTION);
+        let assertion = &pairs["client_assertion"];
+        let parts: Vec<&str> = assertion.split('.').collect();
+        let decode = |part: &str| -> serde_json::Value {
+            serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        let claims = decode(parts[1]);
+        assert_eq!(claims["iss"], "app-1");
+        assert_eq!(claims["sub"], "app-1");
+        assert_eq!(claims["aud"], "https://idp.example/token");
+        assert_eq!(
+            claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+            300
+        );
+        assert!(claims["jti"].is_string());
+        assert_eq!(decode(parts[0])["alg"], "ES256");
+        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap();
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &public)
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+            .unwrap();
+        // Another client id is refused, not signed for.
+        let err = crate::core::rewrite::rewrite(&rules, b"grant_type=x&client_id=other", None)
+            .err()
+            .unwrap();
+        assert_eq!(err.status, 401);
+    }
+
+    #[test]
+    fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms() {
+        let (_dir, key_file, _) = es256_key_file();
+        let with = |extra: &str| {
+            compile_request_rules(&request_specs(&format!(
+                "- signed_client_secret: {{ key_file: \"{key_file}\", issuer: T, client_id: c, audience: a{extra} }}\n"
+            )))
+        };
+        assert!(with(", key_id: K").is_ok());
+        assert!(with(", key_id: K, lifetime: 180d").is_ok());
+        let err = |extra: &str| with(extra).err().unwrap();
+        assert!(err(", key_id: K, lifetime: 183d").contains("6 months"));
+        assert!(err(", key_id: K, algorithm: HS256").contains("not supported"));
+        assert!(err(", key_id: K, algorithm: RS256").contains("not an RSA"));
+        assert!(err(", key_id: \"\"").contains("key_id"));
+    }
+
+    #[test]
+    fn new_request_words_are_checked_against_the_rules_before_them() {
+        let refused = |yaml: &str| compile_request_rules(&request_specs(yaml)).unwrap_err();
+        assert!(refused("- method: GET\n- json_body: true\n").contains("GET of rule 1"));
+        assert!(refused("- json_body: true\n- method: GET\n").contains("never be sent"));
+        assert!(refused("- json_body: true\n- json_body: true\n").contains("already"));
+        assert!(refused("- json_body: false\n").contains("does nothing"));
+        assert!(
+            refused("- bearer_to_query: access_token\n- bearer_to_header: x-token\n")
+                .contains("gone after rule 1")
+        );
+        assert!(refused("- bearer_to_header: Authorization\n").contains("does nothing"));
+        assert!(refused("- bearer_to_header: host\n").contains("set by the gateway"));
+        assert!(
+            refused("- basic_to_body: {}\n- appsecret_proof: { secret: s }\n")
+                .contains("can never apply")
+        );
+        assert!(refused("- appsecret_proof: { secret: \"\" }\n").contains("app secret"));
+        assert!(refused("- basic_to_body: { keep_id: true }\n").contains("body_to_basic"));
+        // The proof reads the token where bearer_to_query left it.
+        assert!(compile_request_rules(&request_specs(
+            "- bearer_to_query: access_token\n- appsecret_proof: { secret: s }\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn new_response_words_are_checked_at_load() {
+        assert!(
+            response_rules("- convert: { json: { expires_in: integer } }\n")
+                .err()
+                .unwrap()
+                .contains("number, string or space_separated")
+        );
+        assert!(response_rules("- convert: { json: {} }\n")
+            .err()
+            .unwrap()
+            .contains("does nothing"));
+        assert!(response_rules("- jsonp: false\n")
+            .err()
+            .unwrap()
+            .contains("does nothing"));
+        assert!(response_rules("- rename: { json: { \"data..a\": b } }\n")
+            .err()
+            .unwrap()
+            .contains("not a field path"));
+        assert!(response_rules("- unwrap: \"response.\"\n").is_err());
+        assert!(response_rules("- form_to_json: sometimes\n")
+            .err()
+            .unwrap()
+            .contains("any_content_type"));
+        let plan = response_rules(
+            "- jsonp: true\n- form_to_json: any_content_type\n- unwrap: response.0\n- rename: { json: { owner.user.id: user_id } }\n- convert: { json: { id: string } }\n",
+        )
+        .unwrap();
+        assert!(plan.jsonp && plan.form_to_json && plan.form_any_content_type);
+        assert_eq!(plan.rules.len(), 3);
     }
 }

@@ -50,9 +50,20 @@ impl Gateway {
     }
 
     pub fn start_with(routes_yaml: &str, extra_top_level: &str, rust_log: &str) -> Gateway {
+        Self::start_with_env(routes_yaml, extra_top_level, rust_log, &[])
+    }
+
+    /// Starts the gateway with `env` added to its environment (the values
+    /// presets read, such as `TWITCH_CLIENT_ID`).
+    pub fn start_with_env(
+        routes_yaml: &str,
+        extra_top_level: &str,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Gateway {
         // A port another process took between `free_port` and the bind: new ports.
         for _ in 0..3 {
-            let gateway = Self::spawn(routes_yaml, extra_top_level, rust_log);
+            let gateway = Self::spawn(routes_yaml, extra_top_level, rust_log, env);
             if gateway.wait_listening() {
                 return gateway;
             }
@@ -60,7 +71,12 @@ impl Gateway {
         panic!("no free ports for the gateway after 3 tries");
     }
 
-    fn spawn(routes_yaml: &str, extra_top_level: &str, rust_log: &str) -> Gateway {
+    fn spawn(
+        routes_yaml: &str,
+        extra_top_level: &str,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let metrics_port = free_port();
@@ -81,6 +97,7 @@ impl Gateway {
             .arg("--config")
             .arg(&config_path)
             .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

@@ -11,6 +11,7 @@ mod deploy;
 mod edge_tls;
 mod front_door;
 mod hostile_provider;
+mod long_tail_presets;
 mod observability;
 mod presets;
 mod reload;

@@ -8,13 +8,13 @@ use crate::common::*;
 use oauth2::basic::{BasicTokenResponse, BasicTokenType};
 use oauth2::{AuthType, AuthorizationCode, RequestTokenError, TokenResponse};
 
-const FORM: &str = "application/x-www-form-urlencoded";
-const ODD_SECRET: &str = "s3cret+value/with=chars";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const ODD_SECRET: &str = "s3cret+value/with=chars";
 
 /// A code exchange that must succeed.
 /// A mock provider of `kind` and a gateway whose `route` uses `preset`, with
 /// the mock's `provider_path` as the upstream.
-async fn preset_route(
+pub(crate) async fn preset_route(
     route_path: &str,
     preset: &str,
     kind: ProviderKind,
@@ -26,7 +26,7 @@ async fn preset_route(
     (provider, gateway)
 }
 
-async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
+pub(crate) async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
     client
         .exchange_code(AuthorizationCode::new(code.into()))
         .request_async(&http_client())
@@ -36,7 +36,7 @@ async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
 
 /// A code exchange that must fail with an RFC 6749 error the client parses;
 /// returns (error code, description).
-async fn exchange_error(client: &OAuthClient, code: &str) -> (String, Option<String>) {
+pub(crate) async fn exchange_error(client: &OAuthClient, code: &str) -> (String, Option<String>) {
     match client
         .exchange_code(AuthorizationCode::new(code.into()))
         .request_async(&http_client())
@@ -51,7 +51,7 @@ async fn exchange_error(client: &OAuthClient, code: &str) -> (String, Option<Str
 }
 
 /// A raw form POST: (status, JSON body, headers).
-async fn post(
+pub(crate) async fn post(
     gateway: &Gateway,
     path: &str,
     body: &str,
@@ -69,7 +69,7 @@ async fn post(
     (status, body, headers)
 }
 
-fn assert_oauth_error_answer(
+pub(crate) fn assert_oauth_error_answer(
     (status, body, headers): &(u16, serde_json::Value, reqwest::header::HeaderMap),
     expected_status: u16,
     expected_code: &str,
@@ -667,7 +667,7 @@ async fn tiktok_userinfo_preset_forwards_the_bearer_and_answers_the_flat_user() 
 
 // ---------------------------------------------------------------- presets command
 
-fn quirkgate(args: &[&str]) -> std::process::Output {
+pub(crate) fn quirkgate(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_quirkgate"))
         .args(args)
         .output()
@@ -675,7 +675,7 @@ fn quirkgate(args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn presets_command_lists_all_seven() {
+fn presets_command_lists_every_preset() {
     let out = quirkgate(&["presets"]);
     assert!(
         out.status.success(),
@@ -696,7 +696,24 @@ fn presets_command_lists_all_seven() {
             "wechat",
             "github",
             "slack",
-            "basic-auth"
+            "basic-auth",
+            "apple",
+            "notion",
+            "dingtalk",
+            "feishu",
+            "qq",
+            "douyin",
+            "kuaishou",
+            "twitch-userinfo",
+            "vk-userinfo",
+            "dingtalk-userinfo",
+            "facebook-userinfo",
+            "zoom",
+            "pinterest",
+            "linkedin",
+            "strava",
+            "line",
+            "x",
         ],
         "{text}"
     );

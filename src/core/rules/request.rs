@@ -64,13 +64,32 @@ impl TokenMethod {
     }
 }
 
+/// How the body parameters are encoded for the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// `application/x-www-form-urlencoded`, untouched parameters byte for byte.
+    Form,
+    /// `application/json`: one object of string values (Notion, DingTalk, Feishu).
+    Json,
+}
+
+impl BodyFormat {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            BodyFormat::Form => "application/x-www-form-urlencoded",
+            BodyFormat::Json => "application/json",
+        }
+    }
+}
+
 /// A token request as the rules see it: the caller's form body, the query and
-/// the headers that will go upstream, and the method.
+/// the headers that will go upstream, the method and the body's encoding.
 pub struct TokenRequest<'a> {
     pub method: TokenMethod,
     pub body: Vec<Param<'a>>,
     pub query: Vec<Param<'a>>,
     pub headers: Vec<Param<'a>>,
+    pub body_format: BodyFormat,
 }
 
 impl<'a> TokenRequest<'a> {
@@ -80,6 +99,7 @@ impl<'a> TokenRequest<'a> {
             body,
             query: Vec::new(),
             headers: Vec::new(),
+            body_format: BodyFormat::Form,
         }
     }
 
@@ -322,12 +342,27 @@ impl RequestRule for BasicToBody {
 pub struct BodyToBasic {
     pub id: String,
     pub secret: String,
+    /// Leave the id in the body too (X wants both), and leave a public
+    /// client (an id and no secret) as it is.
+    pub keep_id: bool,
 }
 
 impl RequestRule for BodyToBasic {
     fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
-        let id = request.take(Place::Body, &self.id);
-        let secret = request.take(Place::Body, &self.secret);
+        let (id, secret) = if self.keep_id {
+            if request.find(Place::Body, &self.secret).is_none() {
+                return Ok(());
+            }
+            let id = request
+                .find(Place::Body, &self.id)
+                .map(|i| request.body[i].value.clone());
+            (id, request.take(Place::Body, &self.secret))
+        } else {
+            (
+                request.take(Place::Body, &self.id),
+                request.take(Place::Body, &self.secret),
+            )
+        };
         let (id, secret) = match (id, secret) {
             (None, None) => return Ok(()),
             (id, secret) => (
@@ -352,6 +387,185 @@ impl RequestRule for BodyToBasic {
         request
             .headers
             .push(Param::plain("authorization", Cow::Owned(value)));
+        Ok(())
+    }
+}
+
+/// `json_body`: the provider gets the body parameters as a JSON object; the
+/// caller keeps sending a form.
+#[derive(Debug)]
+pub struct JsonBody;
+
+impl RequestRule for JsonBody {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        request.body_format = BodyFormat::Json;
+        Ok(())
+    }
+}
+
+/// `bearer_to_query` / `bearer_to_header`: the caller's `Authorization:
+/// Bearer` token moves to where the provider reads it (Kuaishou, VK and Weibo
+/// want `access_token` in the query; DingTalk a header of its own).
+#[derive(Debug)]
+pub struct MoveBearer {
+    pub to: Place,
+    /// Lowercase for headers.
+    pub name: String,
+}
+
+impl RequestRule for MoveBearer {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        let Some(header) = request.take(Place::Headers, "authorization") else {
+            return Ok(());
+        };
+        let token = bearer_token(&header.decoded())?;
+        request
+            .params_mut(self.to)
+            .push(Param::plain(&self.name, Cow::Owned(token)));
+        Ok(())
+    }
+}
+
+/// The token of an `Authorization: Bearer` value (RFC 6750 §2.1).
+pub fn bearer_token(header: &str) -> Result<String, OAuthError> {
+    match header.trim().split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(OAuthError::new(
+            401,
+            "invalid_token",
+            "user-info routes take the access token as Authorization: Bearer",
+            Reason::NoCredentials,
+        )),
+    }
+}
+
+/// `appsecret_proof`: Facebook/Instagram Graph's proof that a call comes from
+/// the app: hex HMAC-SHA256 of the access token keyed with the app secret
+/// (from configuration, never from the caller), added to the query.
+pub struct AppSecretProof {
+    pub key: ring::hmac::Key,
+    /// Where the token is read: the Bearer header, or a query parameter an
+    /// earlier rule moved it to.
+    pub token_query_name: Option<String>,
+}
+
+/// The key is a secret: no `{:?}` may print it.
+impl std::fmt::Debug for AppSecretProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AppSecretProof {{ key: <redacted>, token_query_name: {:?} }}",
+            self.token_query_name
+        )
+    }
+}
+
+impl AppSecretProof {
+    pub fn new(secret: &str, token_query_name: Option<String>) -> Self {
+        AppSecretProof {
+            key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes()),
+            token_query_name,
+        }
+    }
+
+    /// hex(HMAC-SHA256(key = app secret, message = access token)).
+    pub fn proof(&self, access_token: &str) -> String {
+        let tag = ring::hmac::sign(&self.key, access_token.as_bytes());
+        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl RequestRule for AppSecretProof {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        let token = match &self.token_query_name {
+            Some(name) => request.value(Place::Query, name).map(Cow::into_owned),
+            None => request
+                .value(Place::Headers, "authorization")
+                .map(|h| bearer_token(&h))
+                .transpose()?,
+        };
+        let Some(token) = token else {
+            return Err(bearer_token("").unwrap_err());
+        };
+        let proof = self.proof(&token);
+        request
+            .query
+            .push(Param::plain("appsecret_proof", Cow::Owned(proof)));
+        Ok(())
+    }
+}
+
+/// Puts the route's own `client_id` in the body: refuses another one (the
+/// provider would refuse a credential signed for someone else), adds it when
+/// the caller sent none.
+fn claim_client_id<'a>(
+    request: &mut TokenRequest<'a>,
+    client_id: &'a str,
+) -> Result<(), OAuthError> {
+    match request.find(Place::Body, "client_id") {
+        Some(index) if !request.body[index].value.is(client_id) => Err(OAuthError::invalid_client(
+            "this route signs client credentials for another client_id",
+        )),
+        Some(_) => Ok(()),
+        None => {
+            request
+                .body
+                .push(Param::plain("client_id", Cow::Borrowed(client_id)));
+            Ok(())
+        }
+    }
+}
+
+/// `signed_client_secret`: the `client_secret` is a JWT the gateway signs
+/// (Sign in with Apple); whatever the caller sent as a secret is replaced,
+/// so the broker holds nothing that expires.
+#[derive(Debug)]
+pub struct SignedClientSecret {
+    pub minter: crate::core::signed_jwt::JwtMinter,
+    /// The `sub` of the token: the only client id the route serves.
+    pub client_id: String,
+}
+
+impl RequestRule for SignedClientSecret {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        claim_client_id(request, &self.client_id)?;
+        let token = self.minter.token(std::time::SystemTime::now())?;
+        request.take(Place::Body, "client_secret");
+        request
+            .body
+            .push(Param::plain("client_secret", Cow::Owned(token.to_string())));
+        Ok(())
+    }
+}
+
+/// The `client_assertion_type` of RFC 7523 §2.2.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// `client_assertion`: RFC 7523 `private_key_jwt` client authentication in
+/// place of a client secret (which is dropped if the caller sent one).
+#[derive(Debug)]
+pub struct ClientAssertion {
+    pub minter: crate::core::signed_jwt::JwtMinter,
+    pub client_id: String,
+}
+
+impl RequestRule for ClientAssertion {
+    fn apply<'a>(&'a self, request: &mut TokenRequest<'a>) -> Result<(), OAuthError> {
+        claim_client_id(request, &self.client_id)?;
+        let token = self.minter.token(std::time::SystemTime::now())?;
+        request.take(Place::Body, "client_secret");
+        request.body.push(Param::plain(
+            "client_assertion_type",
+            Cow::Borrowed(JWT_BEARER_ASSERTION),
+        ));
+        request.body.push(Param::plain(
+            "client_assertion",
+            Cow::Owned(token.to_string()),
+        ));
         Ok(())
     }
 }
@@ -537,6 +751,7 @@ mod tests {
         let rule = BodyToBasic {
             id: "client_id".into(),
             secret: "client_secret".into(),
+            keep_id: false,
         };
         rule.apply(&mut req).unwrap();
         assert_eq!(encode_form(&req.body), "code=c");
@@ -545,6 +760,74 @@ mod tests {
             parse_basic(&header).unwrap(),
             ("my app".into(), "s:crét".into())
         );
+    }
+
+    #[test]
+    fn bearer_moves_to_the_query_or_a_named_header_and_other_schemes_are_invalid_token() {
+        for (to, name) in [
+            (Place::Query, "access_token"),
+            (Place::Headers, "x-acs-dingtalk-access-token"),
+        ] {
+            let mut req = TokenRequest::new(TokenMethod::Get, Vec::new());
+            req.headers
+                .push(Param::plain("authorization", Cow::Borrowed("Bearer tok.1")));
+            let rule = MoveBearer {
+                to,
+                name: name.into(),
+            };
+            rule.apply(&mut req).unwrap();
+            assert_eq!(req.value(to, name).unwrap(), "tok.1");
+            assert!(req.find(Place::Headers, "authorization").is_none());
+        }
+        let mut req = TokenRequest::new(TokenMethod::Get, Vec::new());
+        req.headers
+            .push(Param::plain("authorization", Cow::Borrowed("Basic YTpi")));
+        let rule = MoveBearer {
+            to: Place::Query,
+            name: "access_token".into(),
+        };
+        let err = rule.apply(&mut req).unwrap_err();
+        assert_eq!((err.status, err.code.as_ref()), (401, "invalid_token"));
+    }
+
+    #[test]
+    fn appsecret_proof_is_the_hex_hmac_sha256_of_the_token() {
+        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+        let rule = AppSecretProof::new("Jefe", None);
+        let mut req = TokenRequest::new(TokenMethod::Get, Vec::new());
+        req.headers.push(Param::plain(
+            "authorization",
+            Cow::Borrowed("Bearer what do ya want for nothing?"),
+        ));
+        rule.apply(&mut req).unwrap();
+        assert_eq!(
+            req.value(Place::Query, "appsecret_proof").unwrap(),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert!(!format!("{rule:?}").contains("Jefe"));
+        let mut without = TokenRequest::new(TokenMethod::Get, Vec::new());
+        assert_eq!(rule.apply(&mut without).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn body_to_basic_keeping_the_id_sends_both_and_leaves_public_clients_alone() {
+        let rule = BodyToBasic {
+            id: "client_id".into(),
+            secret: "client_secret".into(),
+            keep_id: true,
+        };
+        let mut req = request("client_id=app&client_secret=s&code=c");
+        rule.apply(&mut req).unwrap();
+        assert_eq!(encode_form(&req.body), "client_id=app&code=c");
+        let header = req.value(Place::Headers, "authorization").unwrap();
+        assert_eq!(parse_basic(&header).unwrap(), ("app".into(), "s".into()));
+        let mut public = request("client_id=app&code=c&code_verifier=v");
+        rule.apply(&mut public).unwrap();
+        assert_eq!(
+            encode_form(&public.body),
+            "client_id=app&code=c&code_verifier=v"
+        );
+        assert!(public.headers.is_empty());
     }
 
     #[test]

@@ -31,6 +31,11 @@ pub trait ResponseRule: Send + Sync + std::fmt::Debug {
 pub struct ResponsePlan {
     /// Accept `application/x-www-form-urlencoded` answers and turn them into JSON.
     pub form_to_json: bool,
+    /// Also take a form labelled with another Content-Type (QQ's `text/html`):
+    /// any answer that is not a JSON object is read as a form.
+    pub form_any_content_type: bool,
+    /// Unwrap `callback( {...} );` (JSONP) before anything else reads the answer.
+    pub jsonp: bool,
     pub rules: Vec<Box<dyn ResponseRule>>,
 }
 
@@ -38,13 +43,27 @@ impl ResponsePlan {
     /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
     /// non-2xx JSON answers pass through; 2xx answers go through the rules.
     pub fn shape(&self, answer: &ProviderAnswer) -> Result<CallerAnswer, OAuthError> {
+        if self.jsonp {
+            if let Some(payload) = jsonp_payload(&answer.body) {
+                let unwrapped = ProviderAnswer {
+                    status: answer.status,
+                    content_type: Some(bytes::Bytes::from_static(b"application/json")),
+                    body: answer.body.slice(payload),
+                };
+                return self.shape_unwrapped(&unwrapped);
+            }
+        }
+        self.shape_unwrapped(answer)
+    }
+
+    fn shape_unwrapped(&self, answer: &ProviderAnswer) -> Result<CallerAnswer, OAuthError> {
         let original = &answer.body;
-        let is_form = answer
-            .content_type_text()
-            .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"));
-        if (200..300).contains(&answer.status)
-            && !(self.form_to_json && is_form)
-            && !self.rules.iter().any(|r| r.edits())
+        let is_form = self.form_to_json
+            && (answer
+                .content_type_text()
+                .is_some_and(|ct| mime_is(ct, "application/x-www-form-urlencoded"))
+                || (self.form_any_content_type && !looks_like_json_object(&answer.body)));
+        if (200..300).contains(&answer.status) && !is_form && !self.rules.iter().any(|r| r.edits())
         {
             // Nothing to rewrite: the rules only look, so only the fields they
             // read are built; the provider's bytes go back as they came.
@@ -57,14 +76,22 @@ impl ResponsePlan {
             }
             return Ok(CallerAnswer::json(answer.status, original.clone()));
         }
-        let (mut document, converted) = if self.form_to_json && is_form {
+        let (mut document, converted) = if is_form {
+            let malformed = || {
+                OAuthError::bad_gateway(
+                    "the provider answered with a malformed form",
+                    FailureKind::Protocol,
+                )
+            };
             let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&answer.body).map_err(|_| {
-                    OAuthError::bad_gateway(
-                        "the provider answered with a malformed form",
-                        FailureKind::Protocol,
-                    )
-                })?;
+                serde_urlencoded::from_bytes(&answer.body).map_err(|_| malformed())?;
+            // Read whatever its label says, a form must look like one: an HTML
+            // page is not a token answer.
+            if self.form_any_content_type
+                && (pairs.is_empty() || !pairs.iter().all(|(name, _)| is_form_name(name)))
+            {
+                return Err(not_json(answer.status));
+            }
             let map = pairs
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
@@ -143,6 +170,36 @@ impl ResponsePlan {
             Reason::ProviderError,
         ))
     }
+}
+
+/// The byte range of the JSON inside `callback( {...} );`, if the body is JSONP.
+pub fn jsonp_payload(body: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    let open = start + body[start..].iter().position(|&b| b == b'(')?;
+    let name = body[start..open].trim_ascii_end();
+    let is_callback_name = !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.');
+    if !is_callback_name {
+        return None;
+    }
+    let close = body.iter().rposition(|&b| b == b')')?;
+    let tail = &body[close + 1..];
+    let tail_ok = tail.iter().all(|&b| b == b';' || b.is_ascii_whitespace());
+    (close > open && tail_ok).then(|| open + 1..close)
+}
+
+fn looks_like_json_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
+/// A field name as form-encoded token answers use them.
+fn is_form_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 fn not_json(status: u16) -> OAuthError {
@@ -236,22 +293,96 @@ pub fn mime_is(content_type: &str, expected: &str) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case(expected))
 }
 
-/// A dotted path into the JSON document (`data.error_code`).
-#[derive(Clone, Debug)]
+/// A dotted path into the JSON document (`data.error_code`); a number
+/// steps into an array (`response.0`: VK's first user, `data.0`: Twitch's).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldPath(pub Vec<String>);
+
+/// One step down from `value`: a field of an object, an element of an array.
+fn step<'d>(value: &'d Value, key: &str) -> Option<&'d Value> {
+    match value {
+        Value::Object(map) => map.get(key),
+        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
+        _ => None,
+    }
+}
+
+fn step_mut<'d>(value: &'d mut Value, key: &str) -> Option<&'d mut Value> {
+    match value {
+        Value::Object(map) => map.get_mut(key),
+        Value::Array(items) => items.get_mut(key.parse::<usize>().ok()?),
+        _ => None,
+    }
+}
+
+/// `"data.user".into()`: a path from its dotted text.
+impl From<&str> for FieldPath {
+    fn from(text: &str) -> Self {
+        FieldPath::parse(text)
+    }
+}
 
 impl FieldPath {
     pub fn parse(text: &str) -> Self {
         FieldPath(text.split('.').map(str::to_owned).collect())
     }
 
+    /// Whether every step names something (no `a..b`, no trailing dot).
+    pub fn is_well_formed(&self) -> bool {
+        self.0.iter().all(|key| !key.is_empty())
+    }
+
     pub fn get<'d>(&self, document: &'d Map<String, Value>) -> Option<&'d Value> {
         let (first, rest) = self.0.split_first()?;
         let mut value = document.get(first)?;
         for key in rest {
-            value = value.as_object()?.get(key)?;
+            value = step(value, key)?;
         }
         Some(value)
+    }
+
+    pub fn get_mut<'d>(&self, document: &'d mut Map<String, Value>) -> Option<&'d mut Value> {
+        let (first, rest) = self.0.split_first()?;
+        let mut value = document.get_mut(first)?;
+        for key in rest {
+            value = step_mut(value, key)?;
+        }
+        Some(value)
+    }
+
+    /// Takes the value out: removed from its object, or left `null` in its array.
+    pub fn take(&self, document: &mut Map<String, Value>) -> Option<Value> {
+        let (last, parents) = self.0.split_last()?;
+        if parents.is_empty() {
+            return document.remove(last);
+        }
+        match FieldPath(parents.to_vec()).get_mut(document)? {
+            Value::Object(map) => map.remove(last),
+            Value::Array(items) => items
+                .get_mut(last.parse::<usize>().ok()?)
+                .map(std::mem::take),
+            _ => None,
+        }
+    }
+
+    /// Puts a value at the path, making the objects on the way; `false` when
+    /// something that is not an object stands in the way.
+    pub fn put(&self, document: &mut Map<String, Value>, value: Value) -> bool {
+        let Some((last, parents)) = self.0.split_last() else {
+            return false;
+        };
+        let mut map = document;
+        for key in parents {
+            let next = map
+                .entry(key.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            match next {
+                Value::Object(inner) => map = inner,
+                _ => return false,
+            }
+        }
+        map.insert(last.clone(), value);
+        true
     }
 }
 
@@ -397,15 +528,81 @@ impl ResponseRule for UnwrapObject {
     }
 }
 
-/// `rename: { json: … }`: rename top-level fields.
+/// `rename: { json: … }`: move fields, top-level or nested
+/// (`owner.user.id: user_id`), keeping their values.
 #[derive(Debug)]
-pub struct RenameFields(pub Vec<(String, String)>);
+pub struct RenameFields(pub Vec<(FieldPath, FieldPath)>);
 
 impl ResponseRule for RenameFields {
     fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
         for (from, to) in &self.0 {
-            if let Some(value) = document.remove(from) {
-                document.insert(to.clone(), value);
+            if let Some(value) = from.take(document) {
+                to.put(document, value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How `convert` changes a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    /// `"86400"` → `86400` (Douyin's `expires_in`); other values stay.
+    Number,
+    /// `12345` → `"12345"` (Kakao's numeric `id`); other values stay.
+    String,
+    /// `["a", "b"]` → `"a b"`: RFC 6749 §3.3 scope (Twitch, Kuaishou).
+    SpaceSeparated,
+}
+
+impl Conversion {
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "number" => Conversion::Number,
+            "string" => Conversion::String,
+            "space_separated" => Conversion::SpaceSeparated,
+            _ => return None,
+        })
+    }
+
+    fn convert(self, value: &mut Value) {
+        let converted = match (self, &*value) {
+            (Conversion::Number, Value::String(text)) => {
+                let text = text.trim();
+                text.parse::<u64>()
+                    .map(Value::from)
+                    .or_else(|_| text.parse::<i64>().map(Value::from))
+                    .ok()
+                    .or_else(|| {
+                        text.parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                            .map(Value::Number)
+                    })
+            }
+            (Conversion::String, Value::Number(n)) => Some(Value::String(n.to_string())),
+            (Conversion::String, Value::Bool(b)) => Some(Value::String(b.to_string())),
+            (Conversion::SpaceSeparated, Value::Array(items)) => Some(Value::String(
+                items.iter().map(text_of).collect::<Vec<_>>().join(" "),
+            )),
+            _ => None,
+        };
+        if let Some(converted) = converted {
+            *value = converted;
+        }
+    }
+}
+
+/// `convert: { json: { expires_in: number } }`: change the type of values a
+/// standard client would refuse; a value already of the wanted kind stays.
+#[derive(Debug)]
+pub struct ConvertValues(pub Vec<(FieldPath, Conversion)>);
+
+impl ResponseRule for ConvertValues {
+    fn apply(&self, document: &mut Map<String, Value>) -> Result<(), OAuthError> {
+        for (path, conversion) in &self.0 {
+            if let Some(value) = path.get_mut(document) {
+                conversion.convert(value);
             }
         }
         Ok(())
@@ -508,6 +705,8 @@ mod tests {
     #[test]
     fn success_passes_through_byte_for_byte() {
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(tiktok_errors())],
         };
@@ -521,6 +720,8 @@ mod tests {
     #[test]
     fn error_in_a_200_becomes_400_with_the_providers_code() {
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(tiktok_errors())],
         };
@@ -535,6 +736,8 @@ mod tests {
     fn rules_for_2xx_answers_leave_provider_errors_alone() {
         // `unwrap` finds no `data` in an error answer: it must not run there.
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(UnwrapObject(FieldPath::parse("data")))],
         };
@@ -595,6 +798,8 @@ mod tests {
             status: None,
         };
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(rule)],
         };
@@ -637,6 +842,8 @@ mod tests {
             status: None,
         };
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(rule)],
         };
@@ -671,6 +878,8 @@ mod tests {
     #[test]
     fn unwrap_then_add_builds_a_flat_token_answer() {
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: false,
             rules: vec![
                 Box::new(UnwrapObject(FieldPath::parse("data"))),
@@ -694,6 +903,8 @@ mod tests {
     #[test]
     fn form_answers_become_json() {
         let plan = ResponsePlan {
+            form_any_content_type: false,
+            jsonp: false,
             form_to_json: true,
             rules: vec![Box::new(RenameFields(vec![(
                 "scope".into(),
@@ -720,6 +931,7 @@ mod tests {
         let plan = ResponsePlan {
             form_to_json: true,
             rules: vec![Box::new(tiktok_errors())],
+            ..Default::default()
         };
         let form = "application/x-www-form-urlencoded";
         let answer = shape(&plan, 200, form, "access_token=gho_1&token_type=bearer").unwrap();
@@ -751,8 +963,8 @@ mod tests {
             )]))]
         };
         let json_only = ResponsePlan {
-            form_to_json: false,
             rules: renames(),
+            ..Default::default()
         };
         let err = shape(
             &json_only,
@@ -765,6 +977,7 @@ mod tests {
         let form_too = ResponsePlan {
             form_to_json: true,
             rules: renames(),
+            ..Default::default()
         };
         let answer = shape(
             &form_too,
@@ -847,7 +1060,7 @@ mod tests {
         for key in ["x", "code", "access_token", ""] {
             assert!(!rule.reads_field(key), "{key}");
         }
-        // Each kind of path alone is read too.
+        // Without paths there is nothing to read.
         let alone = ErrorFrom {
             when: ErrorCondition::default(),
             error: None,
@@ -857,5 +1070,121 @@ mod tests {
         assert!(!alone.reads_field("err"));
         assert!(!alone.edits(), "error_from only looks");
         assert!(alone.maps_errors());
+    }
+
+    #[test]
+    fn element_paths_step_into_arrays_and_renames_reach_nested_fields() {
+        let mut doc: Map<String, Value> = serde_json::from_value(
+            json!({"response": [{"id": 1, "first_name": "A"}], "owner": {"user": {"id": "u1"}}}),
+        )
+        .unwrap();
+        assert_eq!(FieldPath::parse("response.0.id").get(&doc), Some(&json!(1)));
+        assert_eq!(FieldPath::parse("response.1.id").get(&doc), None);
+        assert_eq!(FieldPath::parse("response.x").get(&doc), None);
+        RenameFields(vec![
+            (
+                FieldPath::parse("owner.user.id"),
+                FieldPath::parse("user_id"),
+            ),
+            (
+                FieldPath::parse("response.0.first_name"),
+                FieldPath::parse("profile.name"),
+            ),
+        ])
+        .apply(&mut doc)
+        .unwrap();
+        assert_eq!(
+            Value::Object(doc),
+            json!({"response": [{"id": 1}], "owner": {"user": {}}, "user_id": "u1", "profile": {"name": "A"}})
+        );
+    }
+
+    #[test]
+    fn conversions_change_only_values_of_the_other_kind() {
+        let mut doc: Map<String, Value> = serde_json::from_value(json!({
+            "expires_in": "86400", "refresh_expires_in": 100, "bad": "soon",
+            "id": 1234567890123u64, "scope": ["user:read:email", "openid"], "flag": true
+        }))
+        .unwrap();
+        ConvertValues(vec![
+            (FieldPath::parse("expires_in"), Conversion::Number),
+            (FieldPath::parse("refresh_expires_in"), Conversion::Number),
+            (FieldPath::parse("bad"), Conversion::Number),
+            (FieldPath::parse("id"), Conversion::String),
+            (FieldPath::parse("flag"), Conversion::String),
+            (FieldPath::parse("scope"), Conversion::SpaceSeparated),
+            (FieldPath::parse("missing"), Conversion::Number),
+        ])
+        .apply(&mut doc)
+        .unwrap();
+        assert_eq!(
+            Value::Object(doc),
+            json!({"expires_in": 86400, "refresh_expires_in": 100, "bad": "soon",
+                   "id": "1234567890123", "scope": "user:read:email openid", "flag": "true"})
+        );
+    }
+
+    #[test]
+    fn jsonp_is_unwrapped_before_the_rules_and_only_when_it_is_jsonp() {
+        let body = b" callback( {\"error\":100019} );\n";
+        let payload = jsonp_payload(body).unwrap();
+        assert_eq!(&body[payload], b" {\"error\":100019} ");
+        for not_jsonp in [
+            &b"{\"a\":1}"[..],
+            b"(1)",
+            b"call back({})",
+            b"cb({}) x",
+            b"cb({",
+        ] {
+            assert_eq!(
+                jsonp_payload(not_jsonp),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(not_jsonp)
+            );
+        }
+        let plan = ResponsePlan {
+            form_to_json: true,
+            form_any_content_type: true,
+            jsonp: true,
+            rules: vec![Box::new(ErrorFrom {
+                when: ErrorCondition {
+                    present: vec![FieldPath::parse("error")],
+                    ..Default::default()
+                },
+                error: Some(FieldPath::parse("error")),
+                description: Some(FieldPath::parse("error_description")),
+                codes: vec![("100019".into(), "invalid_grant".into())],
+                default: None,
+                status: None,
+            })],
+        };
+        let err = shape(
+            &plan,
+            200,
+            "text/html",
+            "callback( {\"error\":100019,\"error_description\":\"code to access token error\"} );",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.status, err.code.as_ref(), err.description.as_ref()),
+            (400, "invalid_grant", "code to access token error")
+        );
+        // QQ labels its form answer text/html.
+        let answer = shape(
+            &plan,
+            200,
+            "text/html",
+            "access_token=qq1&expires_in=7776000&refresh_token=r",
+        )
+        .unwrap();
+        let v: Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(
+            v,
+            json!({"access_token": "qq1", "expires_in": "7776000", "refresh_token": "r"})
+        );
+        // An HTML page is still not a token answer.
+        let err = shape(&plan, 200, "text/html", "<html>down</html>").unwrap_err();
+        assert_eq!((err.status, err.reason.as_str()), (502, "not_json"));
     }
 }
