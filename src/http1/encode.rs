@@ -64,12 +64,7 @@ pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static
         return Err(BAD_FIELD);
     }
     if request.body.is_some() {
-        wire.extend_from_slice(b"Content-Type: ");
-        wire.extend_from_slice(request.content_type.as_bytes());
-        wire.extend_from_slice(
-            b"
-",
-        );
+        push_own_field(&mut wire, ("Content-Type", request.content_type));
         push_number_field(&mut wire, b"Content-Length", body.len());
     }
     let from_rules = |name: &str| {
@@ -137,8 +132,9 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
     wire.extend_from_slice(&answer.body);
 }
 
-/// A field whose name and value the gateway wrote itself (constants and the
-/// plan's method list), so unlike [`push_field`] it needs no check per call.
+/// A field whose name and value the gateway wrote itself (constants, the
+/// plan's method list and body type), so unlike [`push_field`] it needs no
+/// check per call.
 fn push_own_field(wire: &mut Vec<u8>, (name, value): (&str, &str)) {
     wire.extend_from_slice(name.as_bytes());
     wire.extend_from_slice(b": ");
