@@ -605,6 +605,11 @@ mod tests {
         );
         assert_eq!(TokenMethod::Get.as_str(), "GET");
         assert_eq!(TokenMethod::Post.as_str(), "POST");
+        assert_eq!(TokenMethod::parse("post"), Ok(TokenMethod::Post));
+        assert!(TokenMethod::parse("PUT").is_err());
+        // Only a POST carries its parameters in a body; a GET sends them in the query.
+        assert!(TokenMethod::Post.has_body());
+        assert!(!TokenMethod::Get.has_body());
     }
 
     fn request(body: &str) -> TokenRequest<'_> {
