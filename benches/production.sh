@@ -309,6 +309,9 @@ for name in names:
 ratio = table[("qg_both", steps[-1])][0] / table[("qg_both", steps[0])][0]
 print(f"target quirkgate at {steps[-1]} within 15 % of {steps[0]}: {ratio:.2f}x {'met' if ratio >= 0.85 else 'MISSED'}")
 EOF
+  echo "  quirkgate's own counters after the scaling runs (provider connections, failed attempts, retries):"
+  curl -s "http://127.0.0.1:$((PORT[qg_both] + 50))/metrics" |
+    grep -E '^quirkgate_(upstream_connections|upstream_errors|retries|refused)_total' | sed 's/^/    /' || true
 fi
 
 # Opens IDLE_STEPS idle TLS keep-alive connections to a process, printing its
