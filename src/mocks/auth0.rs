@@ -293,16 +293,10 @@ impl Tenant {
             "metadata",
             "show_as_button",
         ];
-        let Some(fields) = body.as_object() else {
-            return Answer::invalid_body(
-                "Payload validation error: 'Expected type object'.".into(),
-            );
+        let fields = match object_with_only(&body, &ALLOWED) {
+            Ok(fields) => fields,
+            Err(refusal) => return refusal,
         };
-        if let Some(extra) = fields.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-            return Answer::invalid_body(format!(
-                "Payload validation error: 'Additional properties not allowed: {extra}'."
-            ));
-        }
         let Some(name) = fields.get("name").and_then(Value::as_str) else {
             return Answer::invalid_body(
                 "Payload validation error: 'Missing required property: name'.".into(),
@@ -353,16 +347,10 @@ impl Tenant {
             "metadata",
             "show_as_button",
         ];
-        let Some(fields) = body.as_object() else {
-            return Answer::invalid_body(
-                "Payload validation error: 'Expected type object'.".into(),
-            );
+        let fields = match object_with_only(&body, &ALLOWED) {
+            Ok(fields) => fields,
+            Err(refusal) => return refusal,
         };
-        if let Some(extra) = fields.keys().find(|k| !ALLOWED.contains(&k.as_str())) {
-            return Answer::invalid_body(format!(
-                "Payload validation error: 'Additional properties not allowed: {extra}'."
-            ));
-        }
         if let Some(options) = fields.get("options") {
             if let Err(message) = check_option_shapes(options) {
                 return Answer::invalid_body(message);
@@ -497,4 +485,21 @@ fn check_option_shapes(options: &Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+/// The body as an object holding only `allowed` properties, or Auth0's refusal.
+fn object_with_only<'b>(
+    body: &'b Value,
+    allowed: &[&str],
+) -> Result<&'b Map<String, Value>, Answer> {
+    let Some(fields) = body.as_object() else {
+        return Err(Answer::invalid_body(
+            "Payload validation error: 'Expected type object'.".into(),
+        ));
+    };
+    if let Some(extra) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(Answer::invalid_body(format!(
+            "Payload validation error: 'Additional properties not allowed: {extra}'."
+        )));
+    }
+    Ok(fields)
 }
