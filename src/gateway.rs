@@ -46,6 +46,8 @@ pub struct RequestRecord {
     bytes_out: usize,
     /// The caller's body was read in full, so its connection can carry another request.
     pub body_consumed: bool,
+    /// Served by the OpenID Connect bridge, which keeps its own books.
+    bridged: bool,
     _in_flight: InFlight,
 }
 
@@ -111,6 +113,7 @@ impl TokenGateway {
             bytes_in: 0,
             bytes_out: 0,
             body_consumed: false,
+            bridged: false,
             _in_flight: InFlight::enter(),
         }
     }
@@ -208,6 +211,21 @@ impl TokenGateway {
             })?),
             None => None,
         };
+        self.run_route(route, body, authorization, &mut record.report, deadline)
+            .await
+    }
+
+    /// One exchange through a route: rewrite, send (with the route's retry
+    /// rules), shape the answer. The OpenID Connect bridge runs its token
+    /// and user-info legs through this too.
+    pub async fn run_route(
+        &self,
+        route: &TokenRoute,
+        body: &[u8],
+        authorization: Option<&str>,
+        report: &mut ExchangeReport,
+        deadline: Pin<&mut Sleep>,
+    ) -> Result<CallerAnswer, OAuthError> {
         let rewritten = rewrite(&route.request_rules, body, authorization)?;
         // Serialized once: every attempt sends the same bytes.
         let wire = provider_request(route, &rewritten)?;
@@ -223,7 +241,7 @@ impl TokenGateway {
             &self.connector,
             &wire,
             rewritten.grant_type.as_deref(),
-            &mut record.report,
+            report,
             deadline,
         )
         .await?;
@@ -257,6 +275,9 @@ impl TokenGateway {
     /// One access-log line and the request metrics; no parameter or header
     /// value is ever logged. `error` names a failure writing the answer.
     pub fn finish(&self, record: &RequestRecord, error: Option<&str>) {
+        if record.bridged {
+            return;
+        }
         let route = record
             .route
             .as_ref()
@@ -286,6 +307,12 @@ impl TokenGateway {
             if error.is_some() { " error=" } else { "" },
             error.unwrap_or(""),
         );
+    }
+
+    /// Marks a request the OpenID Connect bridge serves: it logs and counts
+    /// it itself, so `finish` leaves it alone.
+    pub fn hand_to_bridge(record: &mut RequestRecord) {
+        record.bridged = true;
     }
 
     /// The route a record matched, for Pingora's error lines.

@@ -23,6 +23,7 @@
 //! for trying the gateway, tests and benchmarks; it imports nothing from the
 //! layers.
 
+pub mod bridge;
 pub mod broker;
 pub mod core;
 pub mod front;

@@ -7,6 +7,7 @@ pub mod caller;
 pub mod client_address;
 pub mod form;
 pub mod oauth_error;
+pub mod oidc;
 pub mod rewrite;
 pub mod rules;
 pub mod signed_jwt;

@@ -24,6 +24,11 @@ pub enum Reason {
     Source,
     RateLimited,
     Overloaded,
+    /// A `redirect_uri` the OIDC bridge may not send users to.
+    RedirectUri,
+    /// An OIDC bridge seal (state, code) that is altered, foreign or expired,
+    /// or a code whose client, `redirect_uri` or PKCE verifier does not match.
+    InvalidGrant,
     /// The provider refused the grant (an OAuth error in its answer).
     ProviderError,
     /// The provider answered without a JSON object.
@@ -34,7 +39,7 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason a refusal before any upstream attempt can carry.
-    pub const REFUSALS: [Reason; 15] = [
+    pub const REFUSALS: [Reason; 17] = [
         Reason::NotFound,
         Reason::Method,
         Reason::ContentType,
@@ -50,6 +55,8 @@ impl Reason {
         Reason::Source,
         Reason::RateLimited,
         Reason::Overloaded,
+        Reason::RedirectUri,
+        Reason::InvalidGrant,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +76,8 @@ impl Reason {
             Reason::Source => "source",
             Reason::RateLimited => "rate_limited",
             Reason::Overloaded => "overloaded",
+            Reason::RedirectUri => "redirect_uri",
+            Reason::InvalidGrant => "invalid_grant",
             Reason::ProviderError => "provider_error",
             Reason::NotJson => "not_json",
             Reason::Upstream(kind) => kind.as_str(),

@@ -41,7 +41,7 @@ impl JwtAlgorithm {
 }
 
 /// A private key ready to sign.
-enum SigningKey {
+pub enum SigningKey {
     Es256(EcdsaKeyPair),
     Rs256(RsaKeyPair),
 }
@@ -49,7 +49,7 @@ enum SigningKey {
 impl SigningKey {
     /// Reads a PEM private key: PKCS#8 (`BEGIN PRIVATE KEY`, as Apple's `.p8`)
     /// for either algorithm, or PKCS#1 (`BEGIN RSA PRIVATE KEY`) for RS256.
-    fn from_pem(pem: &[u8], algorithm: JwtAlgorithm) -> Result<Self, String> {
+    pub fn from_pem(pem: &[u8], algorithm: JwtAlgorithm) -> Result<Self, String> {
         use rustls_pemfile::Item;
         let item = rustls_pemfile::read_one(&mut &pem[..])
             .map_err(|_| "the key file is not PEM".to_owned())?
@@ -78,6 +78,54 @@ impl SigningKey {
                 algorithm.as_str()
             )),
         }
+    }
+
+    pub fn algorithm(&self) -> JwtAlgorithm {
+        match self {
+            SigningKey::Es256(_) => JwtAlgorithm::Es256,
+            SigningKey::Rs256(_) => JwtAlgorithm::Rs256,
+        }
+    }
+
+    /// The public half as a JSON Web Key (RFC 7517 §4, RFC 7518 §6), for a JWKS.
+    pub fn public_jwk(&self, key_id: &str) -> serde_json::Value {
+        use ring::signature::KeyPair;
+        match self {
+            SigningKey::Es256(key) => {
+                // An uncompressed P-256 point: 0x04, then x and y, 32 bytes each.
+                let point = key.public_key().as_ref();
+                serde_json::json!({
+                    "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": key_id,
+                    "x": base64url(&point[1..33]), "y": base64url(&point[33..65]),
+                })
+            }
+            SigningKey::Rs256(key) => {
+                let public = ring::rsa::PublicKeyComponents::<Vec<u8>>::from(key.public());
+                serde_json::json!({
+                    "kty": "RSA", "use": "sig", "alg": "RS256", "kid": key_id,
+                    "n": base64url(&public.n), "e": base64url(&public.e),
+                })
+            }
+        }
+    }
+
+    /// A compact JWS (RFC 7515 §7.1) over `claims`, with `kid` when given.
+    pub fn sign_jwt(
+        &self,
+        key_id: Option<&str>,
+        claims: &serde_json::Value,
+    ) -> Result<String, ring::error::Unspecified> {
+        let mut header = serde_json::json!({"alg": self.algorithm().as_str(), "typ": "JWT"});
+        if let Some(kid) = key_id {
+            header["kid"] = kid.into();
+        }
+        let signing_input = format!(
+            "{}.{}",
+            base64url(header.to_string().as_bytes()),
+            base64url(claims.to_string().as_bytes())
+        );
+        let signature = self.sign(signing_input.as_bytes())?;
+        Ok(format!("{signing_input}.{}", base64url(&signature)))
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ring::error::Unspecified> {
@@ -140,7 +188,7 @@ fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn base64url(bytes: &[u8]) -> String {
+pub fn base64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
@@ -216,10 +264,6 @@ fn mint(
 ) -> Result<Minted, ring::error::Unspecified> {
     let iat = unix_seconds(now);
     let exp = iat + claims.lifetime.as_secs();
-    let mut header = serde_json::json!({"alg": algorithm.as_str(), "typ": "JWT"});
-    if let Some(kid) = &claims.key_id {
-        header["kid"] = kid.as_str().into();
-    }
     let mut body = serde_json::json!({
         "iss": claims.issuer,
         "sub": claims.subject,
@@ -232,13 +276,8 @@ fn mint(
         SystemRandom::new().fill(&mut nonce)?;
         body["jti"] = base64url(&nonce).into();
     }
-    let signing_input = format!(
-        "{}.{}",
-        base64url(header.to_string().as_bytes()),
-        base64url(body.to_string().as_bytes())
-    );
-    let signature = key.sign(signing_input.as_bytes())?;
-    let token = format!("{signing_input}.{}", base64url(&signature));
+    debug_assert_eq!(key.algorithm(), algorithm);
+    let token = key.sign_jwt(claims.key_id.as_deref(), &body)?;
     Ok(Minted {
         token: token.into(),
         renew_at: now + claims.lifetime / 2,

@@ -207,8 +207,16 @@ impl FrontDoor {
             HeadCheck::Partial => return Take::Partial,
             HeadCheck::HandOver => return Take::HandOver,
         };
-        let mut record = self.gateway.begin();
         let path = request.path.unwrap_or("/");
+        // OpenID Connect bridge endpoints (logins, not the hot token path)
+        // take redirects and queries: Pingora's stack serves them.
+        if plan
+            .bridge(path.split_once('?').map_or(path, |(path, _)| path))
+            .is_some()
+        {
+            return Take::HandOver;
+        }
+        let mut record = self.gateway.begin();
         let caller = CallerRequest {
             method: request.method.unwrap_or(""),
             path: path.split_once('?').map_or(path, |(path, _)| path),

@@ -12,13 +12,15 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
+use crate::bridge::{self, BridgeAnswer, BridgeRequest};
 use crate::core::caller::CallerRequest;
 use crate::core::oauth_error::{OAuthError, Reason};
 use crate::gateway::{Admitted, BodyError, CallerBody, RequestRecord, TokenGateway};
 use crate::http1::encode::ANSWER_HEADERS;
 use crate::http1::CallerAnswer;
+use crate::plan::oidc::{BridgeEndpoint, OidcBridge};
 use crate::plan::TokenRoute;
-use crate::telemetry::metrics::method_label;
+use crate::telemetry::metrics::{method_label, METRICS};
 
 pub struct PingoraFrontEnd {
     pub gateway: Arc<TokenGateway>,
@@ -46,6 +48,11 @@ impl ProxyHttp for PingoraFrontEnd {
         // Transfer-Encoding) stay closed. Refusals below may close at once instead.
         if session.get_keepalive().is_some() {
             session.set_keepalive(Some(plan.client_idle_timeout_secs));
+        }
+        if let Some((bridge, endpoint)) = plan.bridge(session.req_header().uri.path()).cloned() {
+            TokenGateway::hand_to_bridge(record);
+            serve_bridge(&self.gateway, session, &bridge, endpoint).await?;
+            return Ok(true);
         }
         let header = session.req_header();
         let request = CallerRequest {
@@ -137,17 +144,26 @@ impl CallerBody for PingoraCaller<'_> {
 
 /// Reads the whole form body within `body_timeout`, refusing it past `max_body_bytes`.
 async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut, OAuthError> {
+    read_body_within(session, route.max_body_bytes, route.body_timeout).await
+}
+
+/// Reads the whole body within `timeout`, refusing it past `max_bytes`.
+async fn read_body_within(
+    session: &mut Session,
+    max_bytes: usize,
+    timeout: std::time::Duration,
+) -> Result<BytesMut, OAuthError> {
     let declared = session
         .req_header()
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > route.max_body_bytes) {
-        return Err(OAuthError::body_too_large(route.max_body_bytes));
+    if declared.is_some_and(|len| len > max_bytes) {
+        return Err(OAuthError::body_too_large(max_bytes));
     }
-    let deadline = tokio::time::Instant::now() + route.body_timeout;
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(route.max_body_bytes));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(max_bytes));
     loop {
         match tokio::time::timeout_at(deadline, session.read_request_body()).await {
             Err(_) => {
@@ -161,8 +177,8 @@ async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut
             }
             Ok(Ok(None)) => return Ok(body),
             Ok(Ok(Some(chunk))) => {
-                if body.len() + chunk.len() > route.max_body_bytes {
-                    return Err(OAuthError::body_too_large(route.max_body_bytes));
+                if body.len() + chunk.len() > max_bytes {
+                    return Err(OAuthError::body_too_large(max_bytes));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -189,4 +205,94 @@ async fn write_answer(session: &mut Session, answer: CallerAnswer) -> Result<()>
         .write_response_header(Box::new(header), false)
         .await?;
     session.write_response_body(Some(answer.body), true).await
+}
+
+/// Largest form a bridge endpoint reads: token and authorize forms are small.
+const BRIDGE_MAX_BODY_BYTES: usize = 16 * 1024;
+const BRIDGE_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves an OpenID Connect bridge endpoint, counts it under the endpoint's
+/// path and writes its access-log line (never its query or body: they carry
+/// codes, states and tokens).
+async fn serve_bridge(
+    gateway: &TokenGateway,
+    session: &mut Session,
+    bridge: &OidcBridge,
+    endpoint: BridgeEndpoint,
+) -> Result<()> {
+    let started = std::time::Instant::now();
+    let method = method_label(session.req_header().method.as_str());
+    let body = if method == "POST" {
+        read_body_within(session, BRIDGE_MAX_BODY_BYTES, BRIDGE_BODY_TIMEOUT).await
+    } else {
+        Ok(BytesMut::new())
+    };
+    let header = session.req_header();
+    let text =
+        |name: http::header::HeaderName| header.headers.get(name).and_then(|v| v.to_str().ok());
+    let answer = match &body {
+        Ok(body) => {
+            let request = BridgeRequest {
+                method,
+                query: header.uri.query().unwrap_or(""),
+                body,
+                content_type: text(http::header::CONTENT_TYPE),
+                authorization: text(http::header::AUTHORIZATION),
+            };
+            bridge::serve(gateway, bridge, endpoint, &request).await
+        }
+        Err(error) => BridgeAnswer::refused(error.clone()),
+    };
+    if body.is_err() {
+        session.set_keepalive(None);
+    }
+    let path = bridge.endpoint_path(endpoint);
+    if let (Some(reason), 0) = (answer.refusal, answer.attempts) {
+        METRICS
+            .refused
+            .with_label_values(&[&path, reason.as_str()])
+            .inc();
+    }
+    let mut head = ResponseHeader::build(answer.status, Some(6))?;
+    header_pairs(&mut head, &answer)?;
+    session.write_response_header(Box::new(head), false).await?;
+    let written = session
+        .write_response_body(Some(answer.body.clone()), true)
+        .await;
+    let elapsed = started.elapsed();
+    bridge
+        .metrics(endpoint)
+        .answered(method, answer.status, elapsed);
+    log::info!(
+        target: "quirkgate::access",
+        "route={path} method={method} status={} duration_ms={:.2} attempts={} refused={}{}",
+        answer.status,
+        elapsed.as_secs_f64() * 1000.0,
+        answer.attempts,
+        answer.refusal.map_or("-", |r| r.as_str()),
+        if written.is_err() { " error=WriteError" } else { "" },
+    );
+    written
+}
+
+fn header_pairs(head: &mut ResponseHeader, answer: &BridgeAnswer) -> Result<()> {
+    head.insert_header(http::header::CONTENT_LENGTH, answer.body.len())?;
+    if !answer.body.is_empty() || answer.location.is_none() {
+        head.insert_header(http::header::CONTENT_TYPE, "application/json")?;
+    }
+    head.insert_header(http::header::CACHE_CONTROL, answer.cache_control)?;
+    if answer.cache_control == "no-store" {
+        head.insert_header(http::header::PRAGMA, "no-cache")?;
+    }
+    head.insert_header("referrer-policy", "no-referrer")?;
+    if let Some(location) = &answer.location {
+        head.insert_header(http::header::LOCATION, location.as_str())?;
+    }
+    if let Some(challenge) = &answer.challenge {
+        head.insert_header(http::header::WWW_AUTHENTICATE, challenge.as_str())?;
+    }
+    if let Some(allow) = answer.allow {
+        head.insert_header(http::header::ALLOW, allow)?;
+    }
+    Ok(())
 }

@@ -82,10 +82,18 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let Some(request) = read_request(&mut stream, &mut buf).await else {
             return;
         };
-        let (status, content_type, body) = answer(kind, &request);
+        let (status, content_type, body, location) = match login_page(kind, &request) {
+            Some(Ok(location)) => (302, "text/plain", String::new(), Some(location)),
+            Some(Err(why)) => (400, "text/plain", why, None),
+            None => {
+                let (status, content_type, body) = answer(kind, &request);
+                (status, content_type, body, None)
+            }
+        };
         seen.lock().unwrap().push(request);
+        let location = location.map_or(String::new(), |l| format!("location: {l}\r\n"));
         let head = format!(
-            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 {status} {}\r\ncontent-type: {content_type}\r\n{location}content-length: {}\r\n\r\n",
             if status < 400 { "OK" } else { "Error" },
             body.len()
         );
@@ -155,10 +163,65 @@ fn json(value: serde_json::Value) -> String {
     value.to_string()
 }
 
+/// The authorize page of a provider, as if the user consented at once: a
+/// redirect to `redirect_uri` with a code and the `state` (`Err`: why the
+/// page would show an error instead). A scope containing `mock.deny` plays a
+/// user who declines. `None` for any other path.
+pub fn login_page(kind: ProviderKind, request: &SeenRequest) -> Option<Result<String, String>> {
+    // (path, the client id's name, whether response_type=code is required)
+    let (path, id_name, needs_response_type) = match kind {
+        ProviderKind::TikTok => ("/v2/auth/authorize/", "client_key", true),
+        ProviderKind::WeChat => ("/connect/qrconnect", "appid", true),
+        ProviderKind::GitHub => ("/login/oauth/authorize", "client_id", false),
+        _ => return None,
+    };
+    if request.path != path || request.method != "GET" {
+        return None;
+    }
+    let judged = (|| {
+        request
+            .query_param(id_name)
+            .ok_or(format!("{id_name} is missing"))?;
+        if id_name != "client_id" && request.query_param("client_id").is_some() {
+            return Err(format!("this provider wants {id_name}, not client_id"));
+        }
+        if needs_response_type && request.query_param("response_type") != Some("code") {
+            return Err("response_type=code is missing".to_owned());
+        }
+        let redirect = request
+            .query_param("redirect_uri")
+            .ok_or("redirect_uri is missing")?;
+        let state = request.query_param("state").unwrap_or("");
+        let join = if redirect.contains('?') { '&' } else { '?' };
+        let params = if request
+            .query_param("scope")
+            .is_some_and(|s| s.contains("mock.deny"))
+        {
+            vec![("error", "access_denied"), ("state", state)]
+        } else {
+            vec![("code", "mockcode-1"), ("state", state)]
+        };
+        Ok(format!(
+            "{redirect}{join}{}",
+            serde_urlencoded::to_string(params).unwrap()
+        ))
+    })();
+    Some(judged)
+}
+
 /// The provider's documented answer to a request.
 pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, String) {
     use serde_json::json;
     const JSON: &str = "application/json";
+    // One mock serves a provider's whole API: its user endpoint by path.
+    match (kind, request.path.as_str()) {
+        (ProviderKind::TikTok, "/v2/user/info/") => {
+            return answer(ProviderKind::TikTokUserInfo, request)
+        }
+        (ProviderKind::WeChat, "/sns/userinfo") => return wechat_user(request),
+        (ProviderKind::GitHub, "/user") => return github_user(request),
+        _ => {}
+    }
     match kind {
         ProviderKind::TikTok => {
             let (Some(_key), Some(_secret)) = (
@@ -358,4 +421,48 @@ fn tiktok_token(access: &str, refresh: &str) -> String {
         "token_type": "Bearer"
     })
     .to_string()
+}
+
+/// WeChat's `/sns/userinfo`: token and openid in the query; errors as HTTP 200 with errcode.
+fn wechat_user(request: &SeenRequest) -> (u16, &'static str, String) {
+    let token_ok = request
+        .query_param("access_token")
+        .is_some_and(|t| t.starts_with("wx."));
+    let body = match (token_ok, request.query_param("openid")) {
+        (true, Some("openid-1")) => serde_json::json!({
+            "openid": "openid-1", "nickname": "Mock Weixin", "sex": 0, "province": "", "city": "",
+            "country": "CN", "headimgurl": "https://thirdwx.example/mock.png", "privilege": [],
+            "unionid": "union-1"
+        }),
+        (true, _) => serde_json::json!({"errcode": 40003, "errmsg": "invalid openid"}),
+        (false, _) => {
+            serde_json::json!({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+        }
+    };
+    (200, "text/plain", body.to_string())
+}
+
+/// GitHub's `GET /user`: a Bearer (or `token`) credential; a numeric id.
+fn github_user(request: &SeenRequest) -> (u16, &'static str, String) {
+    let authorized = request.header("authorization").is_some_and(|a| {
+        a.strip_prefix("Bearer ")
+            .or_else(|| a.strip_prefix("token "))
+            .is_some_and(|t| t.starts_with("gho_"))
+    });
+    if !authorized {
+        return (
+            401,
+            "application/json",
+            serde_json::json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}).to_string(),
+        );
+    }
+    (
+        200,
+        "application/json",
+        serde_json::json!({
+            "login": "octocat", "id": 583231, "name": "The Octocat",
+            "email": "octocat@example.com", "avatar_url": "https://avatars.example/u/583231"
+        })
+        .to_string(),
+    )
 }

@@ -31,6 +31,9 @@ pub struct GatewayFile {
     /// TLS termination on `listen` (HTTP/2 offered); plain HTTP when absent.
     pub tls: Option<EdgeTlsFile>,
     pub routes: Vec<RouteFile>,
+    /// OpenID Connect bridges in front of routes (see `plan::oidc`).
+    #[serde(default)]
+    pub oidc: Vec<crate::plan::oidc::OidcFile>,
 }
 
 fn default_listen() -> String {
@@ -116,6 +119,29 @@ pub struct PresetFile {
     /// What an identity broker needs to send users to this provider; only
     /// `quirkgate auth0` reads it, never the gateway.
     pub broker: Option<BrokerFile>,
+    /// What the OpenID Connect bridge needs beyond `broker:`.
+    pub oidc: Option<OidcPresetFile>,
+}
+
+/// A preset's `oidc:` block: the provider facts an OpenID Connect bridge
+/// needs beyond the authorize URL and parameter names in `broker:`.
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OidcPresetFile {
+    /// Broker scope → the provider's scope(s); an empty value drops it.
+    #[serde(default)]
+    pub scope_map: std::collections::BTreeMap<String, String>,
+    /// How the provider joins scopes (TikTok: `,`); a space by default.
+    pub scope_separator: Option<String>,
+    /// A fragment the authorize URL needs (`wechat_redirect`).
+    pub fragment: Option<String>,
+    /// Claim → paths into the user-info route's answer, first present wins.
+    #[serde(default)]
+    pub claims: std::collections::BTreeMap<String, Vec<String>>,
+    /// Token-answer fields the user-info call needs (WeChat's `openid`):
+    /// sent to the user-info route as form parameters.
+    #[serde(default)]
+    pub userinfo_params: Vec<String>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -170,7 +196,9 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("tiktok-v1"),
     preset!("tiktok-userinfo"),
     preset!("wechat"),
+    preset!("wechat-userinfo"),
     preset!("github"),
+    preset!("github-userinfo"),
     preset!("slack"),
     preset!("basic-auth"),
     preset!("apple"),

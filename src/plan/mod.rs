@@ -3,6 +3,7 @@
 
 pub mod duration;
 pub mod file;
+pub mod oidc;
 #[cfg(test)]
 mod preset_rewrites;
 pub mod rule_specs;
@@ -82,11 +83,21 @@ pub struct GatewayPlan {
     pub trusted_proxies: Vec<Cidr>,
     /// Seconds an idle keep-alive client connection is kept open.
     pub client_idle_timeout_secs: u64,
+    /// OpenID Connect bridge endpoints, by path.
+    pub bridges: oidc::BridgePaths,
 }
 
 impl GatewayPlan {
     pub fn route(&self, path: &str) -> Option<&Arc<TokenRoute>> {
         self.routes.get(path)
+    }
+
+    /// The OpenID Connect bridge endpoint at `path`, if any.
+    pub fn bridge(&self, path: &str) -> Option<&(Arc<oidc::OidcBridge>, oidc::BridgeEndpoint)> {
+        if self.bridges.is_empty() {
+            return None;
+        }
+        self.bridges.get(path)
     }
 
     /// Ready when every upstream has at least one address.
@@ -144,8 +155,17 @@ pub fn compile_with_env(
             Err(e) => errors.extend(e.into_iter().map(|e| format!("{label}: {e}"))),
         }
     }
+    let bridges = if errors.is_empty() {
+        oidc::compile_bridges(file, &routes, env).unwrap_or_else(|e| {
+            errors.extend(e);
+            Default::default()
+        })
+    } else {
+        Default::default()
+    };
     if errors.is_empty() {
         Ok(GatewayPlan {
+            bridges,
             routes,
             route_list,
             trusted_proxies,

@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Bottom to top, as `src/lib.rs` lists them.
-const LAYERS: [&str; 9] = [
+const LAYERS: [&str; 10] = [
     "http1",
     "core",
     "telemetry",
     "plan",
     "upstream",
     "gateway",
+    "bridge",
     "front",
     "server",
     "broker",

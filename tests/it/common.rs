@@ -86,6 +86,8 @@ impl Gateway {
         } else {
             "grace_period: 1s\n"
         };
+        // A top-level block that names the gateway's own URL (an OIDC issuer) writes `{{gateway_port}}`.
+        let extra_top_level = extra_top_level.replace("{{gateway_port}}", &port.to_string());
         let config = format!(
             "threads: 1\nlisten: \"127.0.0.1:{port}\"\nmetrics_listen: \"127.0.0.1:{metrics_port}\"\n{grace}{extra_top_level}\nroutes:\n{routes_yaml}\n"
         );

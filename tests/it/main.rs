@@ -13,6 +13,7 @@ mod front_door;
 mod hostile_provider;
 mod long_tail_presets;
 mod observability;
+mod oidc_bridge;
 mod presets;
 mod reload;
 mod rewrite_properties;
