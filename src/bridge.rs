@@ -431,6 +431,14 @@ async fn token_leg(
                     return Err(invalid_grant("the PKCE code_verifier does not match"));
                 }
             }
+            // Last check before the provider: a code is redeemed once.
+            let sealed_code = param(&params, "code").unwrap_or("");
+            if !bridge
+                .redeemed
+                .first_use(sealed_code, now() + CODE_LIFETIME, now())
+            {
+                return Err(invalid_grant("the code has already been redeemed"));
+            }
             let mut form: Vec<(&str, &str)> = vec![
                 ("grant_type", "authorization_code"),
                 ("code", &code.pc),
@@ -609,12 +617,7 @@ async fn read_user(
         })?;
     if user.status != 200 {
         return Err(if user.status == 401 || user.status == 400 {
-            OAuthError::new(
-                401,
-                "invalid_token",
-                "the provider refused the access token",
-                Reason::ProviderError,
-            )
+            refused_token()
         } else {
             upstream_failed("the provider's user could not be read")
         });

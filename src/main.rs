@@ -195,6 +195,18 @@ fn run_mock(provider: &str, listen: &str) {
                 std::process::exit(1);
             });
         println!("mock {provider} provider on http://{}", mock.addr);
+        // The providers whose whole login the mock plays (for the OpenID Connect bridge).
+        let login = match kind {
+            ProviderKind::TikTok => Some(("/v2/auth/authorize/", "/v2/oauth/token/", "/v2/user/info/")),
+            ProviderKind::WeChat => Some(("/connect/qrconnect", "/sns/oauth2/access_token", "/sns/userinfo")),
+            ProviderKind::GitHub => Some(("/login/oauth/authorize", "/login/oauth/access_token", "/user")),
+            _ => None,
+        };
+        if let Some((authorize, token, user)) = login {
+            println!(
+                "  authorize page (consents at once; a scope with mock.deny declines): {authorize}\n  token: {token}\n  user: {user}"
+            );
+        }
         std::future::pending::<()>().await;
     });
 }

@@ -160,9 +160,16 @@ fn export_known_series(plan: &GatewayPlan) {
                 .with_label_values(&[name, method.as_str(), "200"]);
         }
     }
+    // OpenID Connect bridge endpoints: their refusals, at 0.
+    for path in plan.bridges.keys() {
+        for reason in Reason::REFUSALS {
+            METRICS.refused.with_label_values(&[path, reason.as_str()]);
+        }
+    }
     METRICS
         .refused
         .with_label_values(&["unmatched", Reason::NotFound.as_str()]);
+
     for result in ["ok", "error"] {
         METRICS.config_reloads.with_label_values(&[result]);
     }

@@ -33,7 +33,7 @@ pub struct GatewayFile {
     pub routes: Vec<RouteFile>,
     /// OpenID Connect bridges in front of routes (see `plan::oidc`).
     #[serde(default)]
-    pub oidc: Vec<crate::plan::oidc::OidcFile>,
+    pub oidc: Vec<OidcFile>,
 }
 
 fn default_listen() -> String {
@@ -74,6 +74,9 @@ pub struct RouteFile {
     /// Broker facts for `quirkgate auth0` (a printed preset pasted into a
     /// route keeps its block); each key set here wins over the preset's.
     pub broker: Option<BrokerFile>,
+    /// The OpenID Connect bridge's provider facts (a printed preset pasted
+    /// into a route keeps its block); wins over the preset's.
+    pub oidc: Option<OidcPresetFile>,
 }
 
 /// `shared_secret: { header: X-Quirkgate-Secret, value: "${QUIRKGATE_SHARED_SECRET}" }`.
@@ -165,6 +168,54 @@ pub struct BrokerFile {
     /// The broker's Fetch User Profile script; `{{userinfo_url}}` and
     /// `{{headers}}` are filled in as JavaScript literals.
     pub fetch_user_profile: Option<String>,
+}
+
+/// `oidc:` in the file: one bridge, an issuer of its own.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct OidcFile {
+    /// The issuer brokers are told (`https://gw.example.com/oidc/tiktok`):
+    /// its path is where this bridge's endpoints are served.
+    pub issuer: String,
+    /// The route (its `path`) the token leg runs through.
+    pub token_route: String,
+    /// The route (its `path`) that reads the provider's user.
+    pub userinfo_route: String,
+    /// ID-token signing keys: the first signs, all are published.
+    pub signing_keys: Vec<SigningKeyFile>,
+    /// AES-256 keys sealing what a login carries: the first seals, all open.
+    pub seal_keys: Vec<SealKey>,
+    /// The brokers' callback URLs users may be sent back to (exact match).
+    pub redirect_uris: Vec<String>,
+    /// Broker client ids (the provider's client ids) served; any when absent.
+    pub client_ids: Option<Vec<String>>,
+    pub id_token_lifetime: Option<DurationText>,
+    /// Overrides the token route preset's authorize URL (a mock, a region).
+    pub authorize_url: Option<String>,
+    /// Overrides the preset's scope map.
+    pub scope_map: Option<std::collections::BTreeMap<String, String>>,
+    /// Overrides the preset's claim paths, claim by claim.
+    pub claims: Option<std::collections::BTreeMap<String, Vec<String>>>,
+}
+
+/// `{ kid: 2026-11, key_file: /etc/quirkgate/oidc.pem, algorithm: ES256 }`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeyFile {
+    pub kid: String,
+    pub key_file: String,
+    pub algorithm: String,
+}
+
+/// A seal key's text: a secret, never printed.
+#[derive(Deserialize, Clone)]
+#[serde(transparent)]
+pub struct SealKey(pub String);
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// Paths of the edge certificate chain and its private key (PEM).

@@ -4,69 +4,20 @@
 //! rendered here). Keys are read from their files at each load, so SIGHUP
 //! picks up a rotation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::core::oidc::authorize::ProviderAuthorize;
 use crate::core::oidc::claims::ClaimPaths;
+use crate::core::oidc::redeemed::RedeemedCodes;
 use crate::core::oidc::seal::{parse_seal_key, Sealer};
 use crate::core::signed_jwt::{JwtAlgorithm, SigningKey};
-use crate::plan::file::{load_preset_with, BrokerFile, DurationText, GatewayFile, OidcPresetFile};
+use crate::plan::file::{load_preset_with, BrokerFile, GatewayFile, OidcFile, OidcPresetFile};
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::RouteMetrics;
 
 const DEFAULT_ID_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// `oidc:` in the file: one bridge, an issuer of its own.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct OidcFile {
-    /// The issuer brokers are told (`https://gw.example.com/oidc/tiktok`):
-    /// its path is where this bridge's endpoints are served.
-    pub issuer: String,
-    /// The route (its `path`) the token leg runs through.
-    pub token_route: String,
-    /// The route (its `path`) that reads the provider's user.
-    pub userinfo_route: String,
-    /// ID-token signing keys: the first signs, all are published.
-    pub signing_keys: Vec<SigningKeyFile>,
-    /// AES-256 keys sealing what a login carries: the first seals, all open.
-    pub seal_keys: Vec<SealKey>,
-    /// The brokers' callback URLs users may be sent back to (exact match).
-    pub redirect_uris: Vec<String>,
-    /// Broker client ids (the provider's client ids) served; any when absent.
-    pub client_ids: Option<Vec<String>>,
-    pub id_token_lifetime: Option<DurationText>,
-    /// Overrides the token route preset's authorize URL (a mock, a region).
-    pub authorize_url: Option<String>,
-    /// Overrides the preset's scope map.
-    pub scope_map: Option<BTreeMap<String, String>>,
-    /// Overrides the preset's claim paths, claim by claim.
-    pub claims: Option<BTreeMap<String, Vec<String>>>,
-}
-
-/// `{ kid: 2026-11, key_file: /etc/quirkgate/oidc.pem, algorithm: ES256 }`.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct SigningKeyFile {
-    pub kid: String,
-    pub key_file: String,
-    pub algorithm: String,
-}
-
-/// A seal key's text: a secret, never printed.
-#[derive(Deserialize, Clone)]
-#[serde(transparent)]
-pub struct SealKey(pub String);
-
-impl std::fmt::Debug for SealKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// The endpoints a bridge serves under its issuer's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -132,6 +83,8 @@ pub struct OidcBridge {
     pub id_token_lifetime: Duration,
     pub discovery: bytes::Bytes,
     pub jwks: bytes::Bytes,
+    /// Codes redeemed here, refused if replayed (kept across reloads).
+    pub redeemed: Arc<RedeemedCodes>,
     metrics: [RouteMetrics; 6],
 }
 
@@ -242,9 +195,9 @@ fn compile_bridge(
         .and_then(|r| r.broker.clone())
         .or_else(|| preset.as_ref().and_then(|p| p.broker.clone()))
         .unwrap_or_default();
-    let facts: OidcPresetFile = preset
-        .as_ref()
-        .and_then(|p| p.oidc.clone())
+    let facts: OidcPresetFile = route_file
+        .and_then(|r| r.oidc.clone())
+        .or_else(|| preset.as_ref().and_then(|p| p.oidc.clone()))
         .unwrap_or_default();
 
     let authorize_url = block
@@ -382,10 +335,24 @@ fn compile_bridge(
         id_token_lifetime,
         discovery: bytes::Bytes::new(),
         jwks: bytes::Bytes::new(),
+        redeemed: redeemed_codes(&block.issuer),
     };
     bridge.discovery = discovery_document(&bridge).into();
     bridge.jwks = jwks_document(&bridge).into();
     Ok(bridge)
+}
+
+/// One set per issuer for the life of the process, so a reload does not
+/// forget which codes were redeemed.
+fn redeemed_codes(issuer: &str) -> Arc<RedeemedCodes> {
+    static BY_ISSUER: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<RedeemedCodes>>>> =
+        std::sync::LazyLock::new(Default::default);
+    BY_ISSUER
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(issuer.to_owned())
+        .or_default()
+        .clone()
 }
 
 /// OpenID Connect Discovery 1.0 §3.
@@ -445,4 +412,199 @@ fn jwks_document(bridge: &OidcBridge) -> Vec<u8> {
         .map(|k| k.key.public_jwk(&k.kid))
         .collect();
     serde_json::to_vec(&serde_json::json!({ "keys": keys })).expect("a JSON value serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::file::parse_text;
+    use crate::plan::{compile_with_env, Resolution};
+
+    const SEAL: &str = "0707070707070707070707070707070707070707070707070707070707070707";
+
+    fn es256_pem(dir: &std::path::Path) -> String {
+        use base64::Engine;
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        let path = dir.join("k.pem");
+        std::fs::write(
+            &path,
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+            ),
+        )
+        .unwrap();
+        path.display().to_string()
+    }
+
+    /// A file with a TikTok token route, its user-info route and `oidc` (indented as a list item).
+    fn compile_oidc(oidc: &str) -> Result<crate::plan::GatewayPlan, Vec<String>> {
+        let text = format!(
+            "routes:\n  - path: /token/tiktok\n    preset: tiktok\n  - path: /userinfo/tiktok\n    preset: tiktok-userinfo\noidc:\n{oidc}"
+        );
+        let file = parse_text(&text, &|_| None).unwrap_or_else(|e| panic!("{e}"));
+        compile_with_env(&file, Resolution::Skip, &|_| None)
+    }
+
+    fn block(key_file: &str, issuer: &str, extra: &str) -> String {
+        format!(
+            "  - issuer: \"{issuer}\"\n    token_route: /token/tiktok\n    userinfo_route: /userinfo/tiktok\n    signing_keys: [{{ kid: k1, key_file: \"{key_file}\", algorithm: ES256 }}]\n    seal_keys: [\"{SEAL}\"]\n    redirect_uris: [\"https://broker.example/cb\"]\n{extra}"
+        )
+    }
+
+    fn errors_of(oidc: &str) -> String {
+        compile_oidc(oidc).err().expect("refused").join("\n")
+    }
+
+    #[test]
+    fn a_bridge_serves_its_endpoints_under_the_issuer_path_with_the_presets_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let plan = compile_oidc(&block(&key, "https://gw.example/oidc/tiktok", "")).unwrap();
+        let (bridge, endpoint) = plan.bridge("/oidc/tiktok/token").unwrap();
+        assert_eq!(*endpoint, BridgeEndpoint::Token);
+        assert_eq!(plan.bridges.len(), 6);
+        assert!(plan.bridge("/oidc/tiktok").is_none() && plan.bridge("/token").is_none());
+        assert_eq!(
+            bridge.callback_url,
+            "https://gw.example/oidc/tiktok/callback"
+        );
+        assert_eq!(
+            bridge.authorize.url,
+            "https://www.tiktok.com/v2/auth/authorize/"
+        );
+        assert_eq!(bridge.authorize.client_id_param, "client_key");
+        assert_eq!(bridge.authorize.scope_separator, ",");
+        assert_eq!(bridge.claims.subject, ["union_id", "open_id"]);
+        let discovery: serde_json::Value = serde_json::from_slice(&bridge.discovery).unwrap();
+        assert_eq!(discovery["issuer"], "https://gw.example/oidc/tiktok");
+        assert_eq!(discovery["jwks_uri"], "https://gw.example/oidc/tiktok/jwks");
+        assert_eq!(
+            discovery["id_token_signing_alg_values_supported"],
+            serde_json::json!(["ES256"])
+        );
+        let jwks: serde_json::Value = serde_json::from_slice(&bridge.jwks).unwrap();
+        assert_eq!(jwks["keys"][0]["kid"], "k1");
+        assert_eq!(jwks["keys"][0]["crv"], "P-256");
+        assert!(jwks["keys"][0].get("d").is_none(), "never the private part");
+        // At the root, the endpoints are at the root.
+        let root = compile_oidc(&block(&key, "https://gw.example", "")).unwrap();
+        assert!(root.bridge("/authorize").is_some());
+    }
+
+    #[test]
+    fn issuers_must_be_https_urls_without_trailing_slash_query_or_fragment() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        for issuer in [
+            "http://gw.example/oidc",
+            "https://gw.example/oidc/",
+            "https://gw.example/oidc?x=1",
+            "https://gw.example/oidc#f",
+            "ftp://gw.example",
+            "not a url",
+        ] {
+            assert!(
+                errors_of(&block(&key, issuer, "")).contains("issuer"),
+                "{issuer}"
+            );
+        }
+        assert!(compile_oidc(&block(&key, "http://127.0.0.1:8080/oidc", "")).is_ok());
+    }
+
+    #[test]
+    fn each_mistake_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let issuer = "https://gw.example/oidc/tiktok";
+        let cases = [
+            (
+                block(&key, issuer, "").replace("token_route: /token/tiktok", "token_route: /nope"),
+                "token_route: no route has path '/nope'",
+            ),
+            (
+                block("/no/such/key.pem", issuer, ""),
+                "signing_keys[0] (k1): /no/such/key.pem",
+            ),
+            (
+                block(&key, issuer, "").replace("ES256 }", "HS256 }"),
+                "HS256",
+            ),
+            (
+                block(&key, issuer, "").replace(SEAL, "c2hvcnQ="),
+                "seal_keys[0]",
+            ),
+            (
+                block(&key, issuer, "").replace("[\"https://broker.example/cb\"]", "[]"),
+                "redirect_uris",
+            ),
+            (block(&key, issuer, "    claims: { sub: [] }\n"), "'sub'"),
+            (
+                block(&key, issuer, "    claims: { nonce: [x] }\n"),
+                "'nonce' is set by the bridge",
+            ),
+            (block(&key, issuer, "    client_ids: []\n"), "client_ids"),
+            (
+                block(&key, issuer, "    id_token_lifetime: 30s\n"),
+                "id_token_lifetime",
+            ),
+        ];
+        for (oidc, expected) in cases {
+            let errors = errors_of(&oidc);
+            assert!(
+                errors.contains(expected) && errors.contains("oidc[0]"),
+                "{expected}: {errors}"
+            );
+        }
+        let two = format!("{}{}", block(&key, issuer, ""), block(&key, issuer, ""));
+        assert!(errors_of(&two).contains("served by another oidc block"));
+        let clash = block(&key, "https://gw.example/token", "")
+            .replace("/token/tiktok\n    userinfo", "/token/tiktok\n    userinfo");
+        let clash = clash.replace("https://gw.example/token", "https://gw.example");
+        let text = format!(
+            "routes:\n  - path: /token\n    preset: tiktok\n  - path: /token/tiktok\n    preset: tiktok\n  - path: /userinfo/tiktok\n    preset: tiktok-userinfo\noidc:\n{clash}"
+        );
+        let file = parse_text(&text, &|_| None).unwrap();
+        let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(errors.contains("/token is also a route's path"), "{errors}");
+    }
+
+    #[test]
+    fn a_route_without_an_authorize_url_needs_one_in_the_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let text = format!(
+            "routes:\n  - path: /token/tiktok\n    upstream: https://p.example/t\n  - path: /userinfo/tiktok\n    preset: tiktok-userinfo\noidc:\n{}",
+            block(&key, "https://gw.example/o", "    claims: { sub: [id] }\n")
+        );
+        let file = parse_text(&text, &|_| None).unwrap();
+        let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(errors.contains("authorize_url: missing"), "{errors}");
+        let with_url = text.replace(
+            "    claims:",
+            "    authorize_url: https://p.example/auth\n    claims:",
+        );
+        let file = parse_text(&with_url, &|_| None).unwrap();
+        let plan = compile_with_env(&file, Resolution::Skip, &|_| None).unwrap();
+        let (bridge, _) = plan.bridge("/o/authorize").unwrap();
+        assert_eq!(bridge.authorize.client_id_param, "client_id");
+        assert_eq!(bridge.claims.subject, ["id"]);
+    }
+
+    #[test]
+    fn seal_keys_never_print() {
+        let key = crate::plan::file::SealKey(SEAL.to_owned());
+        assert!(!format!("{key:?}").contains("0707"));
+    }
 }

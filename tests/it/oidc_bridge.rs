@@ -780,6 +780,17 @@ async fn tampered_expired_or_misused_seals_are_refused_and_never_reach_the_provi
     .await;
     assert_eq!(status, 200, "{body}");
     assert!(body["id_token"].is_string());
+    // A replay of the same code is refused here, before it can reach the provider.
+    let (status, body) = json_of(
+        exchange(code.clone(), BROKER_CALLBACK, CLIENT_ID)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let token_calls = mock
         .requests()
         .iter()
@@ -787,7 +798,7 @@ async fn tampered_expired_or_misused_seals_are_refused_and_never_reach_the_provi
         .count();
     assert_eq!(
         token_calls, 1,
-        "only the valid exchange reached the provider"
+        "only the first valid exchange reached the provider"
     );
 
     // Unsupported grants and methods, in the RFC 6749 shape.

@@ -5,4 +5,5 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod redeemed;
 pub mod seal;
