@@ -281,6 +281,10 @@ fn header_pairs(head: &mut ResponseHeader, answer: &BridgeAnswer) -> Result<()> 
         head.insert_header(http::header::CONTENT_TYPE, "application/json")?;
     }
     head.insert_header(http::header::CACHE_CONTROL, answer.cache_control)?;
+    if answer.cache_control.starts_with("public") {
+        // Discovery and JWKS are public documents browser-based relying parties fetch too.
+        head.insert_header(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")?;
+    }
     if answer.cache_control == "no-store" {
         head.insert_header(http::header::PRAGMA, "no-cache")?;
     }

@@ -23,8 +23,8 @@ use crate::common::*;
 
 const BROKER_CALLBACK: &str = "https://broker.example/oauth2/callback";
 const CLIENT_ID: &str = "ck_bridge_1";
-const CLIENT_SECRET: &str = "cs-BRIDGE-SECRET-7a6b5c";
-const SEAL_KEY: &str = "q3J9c0ZkTWFhUmtWbG5YcHNlYWxrZXlfdGVzdF8xMjM";
+pub(crate) const CLIENT_SECRET: &str = "cs-BRIDGE-SECRET-7a6b5c";
+pub(crate) const SEAL_KEY: &str = "q3J9c0ZkTWFhUmtWbG5YcHNlYWxrZXlfdGVzdF8xMjM";
 
 type Client = CoreClient<
     EndpointSet,
@@ -36,7 +36,7 @@ type Client = CoreClient<
 >;
 
 /// A signing key file: ES256 (P-256, PKCS#8) or RS256 (2048-bit RSA, PKCS#8).
-fn key_file(dir: &Path, name: &str, algorithm: &str) -> PathBuf {
+pub(crate) fn key_file(dir: &Path, name: &str, algorithm: &str) -> PathBuf {
     let pem = match algorithm {
         "ES256" => rcgen::KeyPair::generate().unwrap().serialize_pem(),
         "RS256" => {
@@ -54,7 +54,7 @@ fn key_file(dir: &Path, name: &str, algorithm: &str) -> PathBuf {
 }
 
 /// A provider behind the bridge: its presets, the mock's paths and what it says of the user.
-struct Provider {
+pub(crate) struct Provider {
     name: &'static str,
     kind: ProviderKind,
     token_preset: &'static str,
@@ -78,7 +78,7 @@ const TIKTOK: Provider = Provider {
     name_claim: "Mock User",
 };
 
-const WECHAT: Provider = Provider {
+pub(crate) const WECHAT: Provider = Provider {
     name: "wechat",
     kind: ProviderKind::WeChat,
     token_preset: "wechat",
@@ -103,7 +103,7 @@ const GITHUB: Provider = Provider {
 };
 
 /// The routes and the `oidc:` block of a bridge in front of `mock`.
-fn bridge_config(
+pub(crate) fn bridge_config(
     provider: &Provider,
     mock: &MockProvider,
     keys: &[(&str, &Path, &str)],
@@ -145,11 +145,11 @@ fn oidc_block(provider: &Provider, mock: &MockProvider, keys: &[(&str, &Path, &s
     )
 }
 
-fn issuer(gateway: &Gateway, provider: &Provider) -> String {
+pub(crate) fn issuer(gateway: &Gateway, provider: &Provider) -> String {
     gateway.url(&format!("/oidc/{}", provider.name))
 }
 
-fn rp_http() -> openidconnect::reqwest::Client {
+pub(crate) fn rp_http() -> openidconnect::reqwest::Client {
     openidconnect::reqwest::ClientBuilder::new()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
         .build()
@@ -157,7 +157,7 @@ fn rp_http() -> openidconnect::reqwest::Client {
 }
 
 /// The relying party, from the bridge's discovery document and JWKS.
-async fn discover(issuer: &str) -> Client {
+pub(crate) async fn discover(issuer: &str) -> Client {
     let metadata = CoreProviderMetadata::discover_async(
         IssuerUrl::new(issuer.to_owned()).unwrap(),
         &rp_http(),
@@ -191,13 +191,13 @@ fn get_param(params: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// What one login gave the relying party.
-struct Login {
-    tokens: openidconnect::core::CoreTokenResponse,
-    nonce: Nonce,
+pub(crate) struct Login {
+    pub(crate) tokens: openidconnect::core::CoreTokenResponse,
+    pub(crate) nonce: Nonce,
 }
 
 /// One login as a browser and a broker would run it; checks each redirect on the way.
-async fn login(
+pub(crate) async fn login(
     client: &Client,
     gateway: &Gateway,
     provider: &Provider,
@@ -303,7 +303,7 @@ async fn login(
 }
 
 /// The checks a relying party makes on the ID token; its claims as JSON.
-fn verified_claims(client: &Client, login: &Login) -> serde_json::Value {
+pub(crate) fn verified_claims(client: &Client, login: &Login) -> serde_json::Value {
     let id_token = login.tokens.id_token().expect("an id_token");
     let verifier = client.id_token_verifier();
     let claims = id_token
@@ -496,14 +496,10 @@ async fn keys_rotate_on_sighup_and_old_tokens_validate_while_their_key_is_publis
         1.0,
     )
     .await;
-    let jwks: serde_json::Value = http_client()
-        .get(&jwks_url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let response = http_client().get(&jwks_url).send().await.unwrap();
+    assert_eq!(response.headers()["cache-control"], "public, max-age=300");
+    assert_eq!(response.headers()["access-control-allow-origin"], "*");
+    let jwks: serde_json::Value = response.json().await.unwrap();
     assert_eq!(kids(&jwks), ["new", "old"]);
     let refreshed = discover(&issuer).await;
     verified_claims(&refreshed, &before);
@@ -928,52 +924,5 @@ GET /oidc/tiktok/jwks?x=%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     assert!(
         first < second && second < third,
         "answered in order:\n{answer}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bridge_secrets_never_reach_logs_or_metrics() {
-    let mock = mock(ProviderKind::WeChat).await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = key_file(dir.path(), "k.pem", "ES256");
-    let (routes, oidc) = bridge_config(&WECHAT, &mock, &[("k1", &key, "ES256")]);
-    let gateway = Gateway::start_with(&routes, &oidc, "trace");
-    let client = discover(&issuer(&gateway, &WECHAT)).await;
-    let login = login(&client, &gateway, &WECHAT, &mock).await;
-    verified_claims(&client, &login);
-    let _: CoreUserInfoClaims = client
-        .user_info(login.tokens.access_token().clone(), None)
-        .unwrap()
-        .request_async(&rp_http())
-        .await
-        .unwrap();
-    let key_pem = std::fs::read_to_string(&key).unwrap();
-    let key_body: String = key_pem
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let mut needles = vec![
-        CLIENT_SECRET.to_owned(),
-        SEAL_KEY.to_owned(),
-        "mockcode-1".to_owned(),
-        "wx.mockcode-1".to_owned(),
-        login.tokens.access_token().secret().clone(),
-        login.nonce.secret().clone(),
-    ];
-    needles.extend(
-        key_body
-            .as_bytes()
-            .chunks(24)
-            .map(|c| String::from_utf8(c.to_vec()).unwrap()),
-    );
-    if let Some(refresh) = login.tokens.refresh_token() {
-        needles.push(refresh.secret().clone());
-    }
-    let secrets: Vec<String> = needles.iter().flat_map(|n| secret_forms(n)).collect();
-    assert_no_secret(&gateway.log(), "the log", &secrets);
-    assert_no_secret(&gateway.metrics().await, "the metrics", &secrets);
-    assert!(
-        gateway.log().contains("route=/oidc/wechat/token"),
-        "the bridge logs its requests"
     );
 }

@@ -1,10 +1,16 @@
 //! Secrets never leak: every route type and error path at the most verbose log
 //! level, then the log, the metrics and every error body are searched for each
 //! client secret, code, refresh token, access token, Authorization value and
-//! shared secret that went through the gateway.
+//! shared secret that went through the gateway; and the OpenID Connect
+//! bridge's whole login, with its signing key, seal key, state and nonce.
 
 use crate::common::*;
+use crate::oidc_bridge::{
+    bridge_config, discover, issuer, key_file, login, rp_http, verified_claims, CLIENT_SECRET,
+    SEAL_KEY, WECHAT,
+};
 use base64::Engine;
+use openidconnect::OAuth2TokenResponse;
 use std::time::Duration;
 
 const SECRET: &str = "SECRET-9f8e7d6c5b";
@@ -403,4 +409,51 @@ async fn raw_exchange(gateway: &Gateway, request: &str) -> String {
         .expect("the gateway answers and closes")
         .unwrap();
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_bridge_secrets_never_reach_logs_or_metrics() {
+    let mock = mock(quirkgate::mocks::provider::ProviderKind::WeChat).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "k.pem", "ES256");
+    let (routes, oidc) = bridge_config(&WECHAT, &mock, &[("k1", &key, "ES256")]);
+    let gateway = Gateway::start_with(&routes, &oidc, "trace");
+    let client = discover(&issuer(&gateway, &WECHAT)).await;
+    let login = login(&client, &gateway, &WECHAT, &mock).await;
+    verified_claims(&client, &login);
+    let _: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(login.tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&rp_http())
+        .await
+        .unwrap();
+    let key_pem = std::fs::read_to_string(&key).unwrap();
+    let key_body: String = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let mut needles = vec![
+        CLIENT_SECRET.to_owned(),
+        SEAL_KEY.to_owned(),
+        "mockcode-1".to_owned(),
+        "wx.mockcode-1".to_owned(),
+        login.tokens.access_token().secret().clone(),
+        login.nonce.secret().clone(),
+    ];
+    needles.extend(
+        key_body
+            .as_bytes()
+            .chunks(24)
+            .map(|c| String::from_utf8(c.to_vec()).unwrap()),
+    );
+    if let Some(refresh) = login.tokens.refresh_token() {
+        needles.push(refresh.secret().clone());
+    }
+    let secrets: Vec<String> = needles.iter().flat_map(|n| secret_forms(n)).collect();
+    assert_no_secret(&gateway.log(), "the log", &secrets);
+    assert_no_secret(&gateway.metrics().await, "the metrics", &secrets);
+    assert!(
+        gateway.log().contains("route=/oidc/wechat/token"),
+        "the bridge logs its requests"
+    );
 }
