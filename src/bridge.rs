@@ -439,28 +439,18 @@ async fn token_leg(
             {
                 return Err(invalid_grant("the code has already been redeemed"));
             }
-            let mut form: Vec<(&str, &str)> = vec![
+            let form = [
                 ("grant_type", "authorization_code"),
                 ("code", &code.pc),
                 ("redirect_uri", &bridge.callback_url),
             ];
-            form.extend(credentials.iter().copied());
-            let body = serde_urlencoded::to_string(&form).expect("text pairs always encode");
-            let tokens = gateway
-                .run_route(
-                    &bridge.token_route,
-                    body.as_bytes(),
-                    None,
-                    report,
-                    timer.as_mut(),
-                )
-                .await?;
-            if tokens.status != 200 {
-                return Ok(BridgeAnswer::from_route(tokens));
-            }
-            let mut tokens = token_object(&tokens.body)?;
-            let provider_token = access_token_of(&tokens)?;
-            let fields = userinfo_fields(bridge, &tokens);
+            let (mut tokens, provider_token, fields) =
+                match provider_tokens(gateway, bridge, &form, &credentials, report, timer.as_mut())
+                    .await?
+                {
+                    Ok(tokens) => tokens,
+                    Err(refusal) => return Ok(refusal),
+                };
             let user = read_user(
                 gateway,
                 bridge,
@@ -490,26 +480,15 @@ async fn token_leg(
             let refresh = param(&params, "refresh_token").ok_or_else(|| {
                 OAuthError::invalid_request("refresh_token is missing", Reason::MissingParam)
             })?;
-            let mut form: Vec<(&str, &str)> =
-                vec![("grant_type", "refresh_token"), ("refresh_token", refresh)];
-            form.extend(credentials.iter().copied());
-            let body = serde_urlencoded::to_string(&form).expect("text pairs always encode");
-            let tokens = gateway
-                .run_route(
-                    &bridge.token_route,
-                    body.as_bytes(),
-                    None,
-                    report,
-                    timer.as_mut(),
-                )
-                .await?;
-            if tokens.status != 200 {
-                return Ok(BridgeAnswer::from_route(tokens));
-            }
+            let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+            let (mut tokens, provider_token, fields) =
+                match provider_tokens(gateway, bridge, &form, &credentials, report, timer.as_mut())
+                    .await?
+                {
+                    Ok(tokens) => tokens,
+                    Err(refusal) => return Ok(refusal),
+                };
             // OIDC Core §12.2: a refresh answer may leave the ID token out; this one does.
-            let mut tokens = token_object(&tokens.body)?;
-            let provider_token = access_token_of(&tokens)?;
-            let fields = userinfo_fields(bridge, &tokens);
             wrap_access_token(bridge, &mut tokens, provider_token, fields);
             Ok(BridgeAnswer::json(
                 200,
@@ -527,6 +506,33 @@ async fn token_leg(
             Reason::MissingParam,
         )),
     }
+}
+
+/// The provider's tokens, their access token and the fields `/userinfo`
+/// will need, or the provider's refusal as the token route shaped it.
+type ProviderTokens = (Map<String, Value>, String, Vec<(String, String)>);
+
+/// Runs the token route with the bridge's `form` and the broker's credentials.
+async fn provider_tokens(
+    gateway: &TokenGateway,
+    bridge: &OidcBridge,
+    form: &[(&str, &str)],
+    credentials: &[(&str, &str)],
+    report: &mut ExchangeReport,
+    timer: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> Result<Result<ProviderTokens, BridgeAnswer>, OAuthError> {
+    let body = serde_urlencoded::to_string([form, credentials].concat())
+        .expect("text pairs always encode");
+    let answer = gateway
+        .run_route(&bridge.token_route, body.as_bytes(), None, report, timer)
+        .await?;
+    if answer.status != 200 {
+        return Ok(Err(BridgeAnswer::from_route(answer)));
+    }
+    let tokens = token_object(&answer.body)?;
+    let access_token = access_token_of(&tokens)?;
+    let fields = userinfo_fields(bridge, &tokens);
+    Ok(Ok((tokens, access_token, fields)))
 }
 
 fn token_object(body: &[u8]) -> Result<Map<String, Value>, OAuthError> {

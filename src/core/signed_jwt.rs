@@ -285,26 +285,27 @@ fn mint(
     })
 }
 
+/// A fresh P-256 key as PKCS#8 PEM, and its public point: for tests that sign.
+#[cfg(test)]
+pub(crate) fn test_es256_key() -> (String, Vec<u8>) {
+    use ring::signature::KeyPair;
+    let rng = SystemRandom::new();
+    let algorithm = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(algorithm, &rng).unwrap();
+    let key = EcdsaKeyPair::from_pkcs8(algorithm, pkcs8.as_ref(), &rng).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
+    );
+    (pem, key.public_key().as_ref().to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn es256_key() -> (String, Vec<u8>) {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            pkcs8.as_ref(),
-            &rng,
-        )
-        .unwrap();
-        let pem = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
-        );
-        use ring::signature::KeyPair;
-        (pem, key.public_key().as_ref().to_vec())
+        test_es256_key()
     }
 
     fn apple_claims() -> JwtClaims {

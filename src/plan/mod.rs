@@ -454,21 +454,7 @@ mod tests {
         // A real key for the presets that sign (Apple).
         let dir = tempfile::tempdir().unwrap();
         let key_file = dir.path().join("AuthKey_TEST.p8");
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &rng,
-        )
-        .unwrap();
-        use base64::Engine;
-        std::fs::write(
-            &key_file,
-            format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
-            ),
-        )
-        .unwrap();
+        std::fs::write(&key_file, crate::core::signed_jwt::test_es256_key().0).unwrap();
         let key_path = key_file.to_str().unwrap().to_owned();
         let env = move |var: &str| {
             Some(if var.ends_with("_KEY_FILE") {

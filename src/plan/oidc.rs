@@ -423,22 +423,8 @@ mod tests {
     const SEAL: &str = "0707070707070707070707070707070707070707070707070707070707070707";
 
     fn es256_pem(dir: &std::path::Path) -> String {
-        use base64::Engine;
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &rng,
-        )
-        .unwrap();
         let path = dir.join("k.pem");
-        std::fs::write(
-            &path,
-            format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
-            ),
-        )
-        .unwrap();
+        std::fs::write(&path, crate::core::signed_jwt::test_es256_key().0).unwrap();
         path.display().to_string()
     }
 

@@ -1067,26 +1067,10 @@ mod tests {
 
     /// A fresh P-256 PKCS#8 key in a PEM file, and its public half.
     fn es256_key_file() -> (tempfile::TempDir, String, Vec<u8>) {
-        use base64::Engine;
-        use ring::signature::KeyPair;
-        let rng = ring::rand::SystemRandom::new();
-        let alg = &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING;
-        let pkcs8 = ring::signature::EcdsaKeyPair::generate_pkcs8(alg, &rng).unwrap();
-        let public = ring::signature::EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &rng)
-            .unwrap()
-            .public_key()
-            .as_ref()
-            .to_vec();
+        let (pem, public) = crate::core::signed_jwt::test_es256_key();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key.pem");
-        std::fs::write(
-            &path,
-            format!(
-                "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-                base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref())
-            ),
-        )
-        .unwrap();
+        std::fs::write(&path, pem).unwrap();
         let path = path.to_str().unwrap().to_owned();
         (dir, path, public)
     }
