@@ -20,7 +20,8 @@ command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 
 PURE=(src/core/form.rs src/core/rules/request.rs src/core/rules/response.rs
       src/plan/rule_specs.rs src/core/rewrite.rs src/core/oauth_error.rs
-      src/core/access.rs src/core/client_address.rs src/http1/*.rs)
+      src/core/access.rs src/core/client_address.rs src/http1/*.rs
+      src/core/oidc/*.rs src/plan/oidc.rs)
 BLACK_BOX=(src/gateway.rs src/front/front_door.rs src/front/pingora_front_end.rs
            src/upstream/exchange.rs src/server.rs src/telemetry/logging.rs)
 

@@ -13,10 +13,12 @@
 //! 5. [`upstream`]: the provider leg: retry policy, answer reading, idle
 //!    connections, peers.
 //! 6. [`gateway`]: one request's lifecycle, shared by both front ends.
-//! 7. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
+//! 7. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
+//!    and user-info legs through the gateway.
+//! 8. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
 //!    edge TLS.
-//! 8. [`server`]: the Pingora server a configuration describes.
-//! 9. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
+//! 9. [`server`]: the Pingora server a configuration describes.
+//! 10. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
 //!    the connection a route needs, the diff, the Auth0 Management API.
 //!
 //! [`mocks`] stands apart: mock providers and a mock Auth0 Management API
