@@ -159,14 +159,19 @@ fn run_gateway(config: String, opt: Opt) {
         }
     };
     if opt.test {
-        println!("{config}: ok ({} route(s))", plan.route_list.len());
+        println!(
+            "{config}: ok ({} route(s){})",
+            plan.route_list.len(),
+            bridges_note(&file)
+        );
         return;
     }
     log::info!(
-        "quirkgate {} listening on {} with {} route(s)",
+        "quirkgate {} listening on {} with {} route(s){}",
         env!("CARGO_PKG_VERSION"),
         file.listen,
-        plan.route_list.len()
+        plan.route_list.len(),
+        bridges_note(&file)
     );
     match build_server(opt, config, file, plan) {
         Ok(server) => server.run_forever(),
@@ -174,6 +179,14 @@ fn run_gateway(config: String, opt: Opt) {
             eprintln!("error: {error}");
             std::process::exit(1);
         }
+    }
+}
+
+/// `, 1 OpenID Connect bridge(s)` when the file has any.
+fn bridges_note(file: &quirkgate::plan::file::GatewayFile) -> String {
+    match file.oidc.len() {
+        0 => String::new(),
+        n => format!(", {n} OpenID Connect bridge(s)"),
     }
 }
 

@@ -279,18 +279,15 @@ fn compile_bridge(
             Err(e) => errors.push(format!("{where_}: {e}")),
         }
     }
-    let seal_keys: Vec<[u8; 32]> = block
+    let seal_keys: Result<Vec<[u8; 32]>, String> = block
         .seal_keys
         .iter()
         .enumerate()
-        .filter_map(|(i, key)| {
-            parse_seal_key(&key.0)
-                .map_err(|e| errors.push(format!("seal_keys[{i}]: {e}")))
-                .ok()
-        })
+        .map(|(i, key)| parse_seal_key(&key.0).map_err(|e| format!("seal_keys[{i}]: {e}")))
         .collect();
-    let sealer = Sealer::new(&seal_keys, &block.issuer)
-        .map_err(|e| errors.push(format!("seal_keys: {e}")))
+    let sealer = seal_keys
+        .and_then(|keys| Sealer::new(&keys, &block.issuer).map_err(|e| format!("seal_keys: {e}")))
+        .map_err(|e| errors.push(e))
         .ok();
     if block.redirect_uris.is_empty() {
         errors.push("redirect_uris: list the brokers' callback URLs".to_owned());
