@@ -317,6 +317,9 @@ impl TokenGateway {
 
     /// The route a record matched, for Pingora's error lines.
     pub fn route_name(record: &RequestRecord) -> &str {
+        if record.bridged {
+            return "oidc_bridge";
+        }
         record
             .route
             .as_ref()
