@@ -27,6 +27,7 @@ use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
+use super::edge_tls::EdgeTls;
 use super::pingora_front_end::PingoraFrontEnd;
 use super::prefixed_io::PrefixedIo;
 use crate::core::caller::CallerRequest;
@@ -50,13 +51,20 @@ thread_local! {
 pub struct FrontDoor {
     gateway: Arc<TokenGateway>,
     pingora: Arc<HttpProxy<PingoraFrontEnd>>,
+    /// TLS on `listen`, when configured.
+    edge_tls: Option<EdgeTls>,
 }
 
 impl FrontDoor {
-    pub fn new(gateway: Arc<TokenGateway>, pingora: HttpProxy<PingoraFrontEnd>) -> Self {
+    pub fn new(
+        gateway: Arc<TokenGateway>,
+        pingora: HttpProxy<PingoraFrontEnd>,
+        edge_tls: Option<EdgeTls>,
+    ) -> Self {
         FrontDoor {
             gateway,
             pingora: Arc::new(pingora),
+            edge_tls,
         }
     }
 }
@@ -98,6 +106,17 @@ struct TakenRequest {
 
 impl FrontDoor {
     async fn serve_connection(&self, stream: Stream, shutdown: &ShutdownWatch) {
+        let stream = match &self.edge_tls {
+            // A handshake gets as long as an idle connection's first byte.
+            Some(tls) => {
+                let within = Duration::from_secs(self.gateway.plan().client_idle_timeout_secs);
+                match tls.accept(stream, within).await {
+                    Some(stream) => stream,
+                    None => return,
+                }
+            }
+            None => stream,
+        };
         let mut handed_over = if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             Some(stream)
         } else {
