@@ -18,7 +18,7 @@
 #            reports them (its window opens with every connection's TLS
 #            handshake), and the steady rate after SETTLE seconds, counted at
 #            the provider, with each process's CPU per request in that window
-#            (contender, provider, wrk).
+#            (contender, provider, wrk); medians of ROUNDS alternating rounds.
 #   idle     RSS of a fresh quirkgate (TLS edge) holding IDLE_STEPS idle TLS
 #            keep-alive connections.
 #
@@ -311,7 +311,8 @@ drive_window() { # name connections file
   local line wrk_pid server provider a b
   server=$(server_pid "$1")
   provider=$(pgrep -P "$PID_provider" | head -1)
-  wrk -t"$WRK_THREADS" -c"$2" -d"$((SETTLE + DURATION))s" -s "$WORK/post.lua" "$(url_of "$1")" >"$WORK/wrk.out" &
+  # wrk runs a second past the window, so that it is still there to be sampled.
+  wrk -t"$WRK_THREADS" -c"$2" -d"$((SETTLE + DURATION + 1))s" -s "$WORK/post.lua" "$(url_of "$1")" >"$WORK/wrk.out" &
   wrk_pid=$!
   sleep "$SETTLE"
   a="$(provider_requests) $(date +%s.%N) $(cpu_ticks "$server") $(cpu_ticks "$provider") $(cpu_ticks "$wrk_pid")"
@@ -330,24 +331,28 @@ print(f"{n / (b[1] - a[1]):.1f}", *(f"{(b[i] - a[i]) / hz / n * 1e6:.1f}" for i 
 
 if wants scaling; then
   echo
-  echo "== how cost grows: TLS both legs at $SCALE_CONNS connections (${SETTLE}s to settle + ${DURATION}s window each, alternating)"
+  echo "== how cost grows: TLS both legs at $SCALE_CONNS connections (${SETTLE}s to settle + ${DURATION}s window each, $ROUNDS alternating rounds)"
   echo "   columns: wrk's req/s p50 p99 errors errors requests p99.9 | window req/s | CPU µs/request: contender provider wrk"
-  for conns in $SCALE_CONNS; do
-    for name in "${SHAPE_BOTH[@]}"; do
-      wrk -t"$WRK_THREADS" -c"$conns" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
-      drive_window "$name" "$conns" "$WORK/scale-$conns.txt"
+  for r in $(seq 1 "$ROUNDS"); do
+    for conns in $SCALE_CONNS; do
+      for name in "${SHAPE_BOTH[@]}"; do
+        wrk -t"$WRK_THREADS" -c"$conns" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+        drive_window "$name" "$conns" "$WORK/scale-$conns.txt"
+      done
     done
   done
   python3 - "$WORK" "$SCALE_CONNS" "${SHAPE_BOTH[@]}" <<'EOF'
-import sys
+import statistics, sys
 work, steps, names = sys.argv[1], [int(c) for c in sys.argv[2].split()], sys.argv[3:]
-table = {}
+runs = {}
 for c in steps:
     for line in open(f"{work}/scale-{c}.txt"):
         f = line.split()
-        table[(f[0], c)] = [float(x) for x in f[2:]]
+        runs.setdefault((f[0], c), []).append([float(x) for x in f[2:]])
+# Medians, column by column, over the rounds.
+table = {key: [statistics.median(col) for col in zip(*rows)] for key, rows in runs.items()}
 first, last = steps[0], steps[-1]
-print("wrk's figures (its window opens with every connection's TLS handshake):")
+print("medians; wrk's figures (its window opens with every connection's TLS handshake):")
 print(f"{'contender':<12}" + "".join(f"{f'c={c} req/s':>14}{'p99 µs':>9}" for c in steps) + f"{'last/first':>12}")
 for name in names:
     row = "".join(f"{table[(name, c)][0]:>14.0f}{table[(name, c)][2]:>9.0f}" for c in steps)
