@@ -14,17 +14,23 @@
 #            provider connections (TLS handshakes) are counted at the provider.
 #   latency  oha at a fixed rate (50 % and 80 % of nginx+njs's measured maximum
 #            in the "both" shape) with coordinated-omission correction: p50, p99, p99.9.
-#   scaling  "both" shape at SCALE_CONNS connections: throughput and p99.
+#   scaling  "both" shape at SCALE_CONNS connections: throughput and p99 as wrk
+#            reports them (its window opens with every connection's TLS
+#            handshake), and the steady rate after SETTLE seconds, counted at
+#            the provider, with each process's CPU per request in that window
+#            (contender, provider, wrk); medians of ROUNDS alternating rounds.
 #   idle     RSS of a fresh quirkgate (TLS edge) holding IDLE_STEPS idle TLS
 #            keep-alive connections.
 #
 # Environment knobs (defaults in brackets):
 #   WORKERS [1] ROUNDS [3] DURATION [8] CONNS [32] WRK_THREADS [1]
-#   LAT_DURATION [10] SCALE_CONNS ["32 256 2048"] IDLE_STEPS ["5000 19000"]
+#   LAT_DURATION [10] SCALE_CONNS ["32 256 2048"] SETTLE [4] IDLE_STEPS ["5000 19000"]
 #   POOL [2048]      idle provider connections kept (quirkgate's
 #                    upstream_keepalive_pool_size, nginx's upstream keepalive):
 #                    at least the largest connection count, so that no contender
 #                    closes provider connections and handshakes again under load
+#   QG_PROVIDER_CONCURRENCY [unset]  quirkgate's route `provider_concurrency`
+#                    (unset: no cap, the default); e.g. 64 at 2,048 connections
 #   BASE_PORT [27500] QUIRKGATE_BIN [target/release/quirkgate]
 # This container caps open files at 20,000 per process (no CAP_SYS_RESOURCE),
 # so one process cannot hold 20,000 connections: the idle part stops at 19,000
@@ -41,6 +47,8 @@ CONNS="${CONNS:-32}"
 WRK_THREADS="${WRK_THREADS:-1}"
 LAT_DURATION="${LAT_DURATION:-10}"
 SCALE_CONNS="${SCALE_CONNS:-32 256 2048}"
+SETTLE="${SETTLE:-4}"
+QG_PROVIDER_CONCURRENCY="${QG_PROVIDER_CONCURRENCY:-}"
 IDLE_STEPS="${IDLE_STEPS:-5000 19000}"
 POOL="${POOL:-2048}"
 BASE_PORT="${BASE_PORT:-27500}"
@@ -161,6 +169,7 @@ start_quirkgate() { # name edge-tls(0|1)
     echo "    preset: tiktok"
     echo "    upstream: \"https://127.0.0.1:$P_UPS/v2/oauth/token/\""
     echo "    ca_file: $CA"
+    [ -n "$QG_PROVIDER_CONCURRENCY" ] && echo "    provider_concurrency: $QG_PROVIDER_CONCURRENCY"
   } >"$WORK/$1.yaml"
   RUST_LOG=error "$QG" --config "$WORK/$1.yaml" >"$WORK/$1.log" 2>&1 &
   track_pid $!
@@ -284,30 +293,78 @@ EOF
   done
 fi
 
+# CPU ticks (user + system) a process has used so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Requests the provider has served so far (stub_status).
+provider_requests() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR == 3 {print $3}'; }
+# The process that serves a contender's connections: quirkgate itself, nginx's worker.
+server_pid() { # name
+  case "$1" in
+    qg_*) echo "${MAINPID[$1]}" ;;
+    *) pgrep -P "${MAINPID[$1]}" | head -1 ;;
+  esac
+}
+
+# One wrk run of SETTLE + DURATION seconds; appends "<name> RESULT ... <window
+# req/s> <contender, provider and wrk CPU µs per request in the window>" to a file.
+drive_window() { # name connections file
+  local line wrk_pid server provider a b
+  server=$(server_pid "$1")
+  provider=$(pgrep -P "$PID_provider" | head -1)
+  # wrk runs a second past the window, so that it is still there to be sampled.
+  wrk -t"$WRK_THREADS" -c"$2" -d"$((SETTLE + DURATION + 1))s" -s "$WORK/post.lua" "$(url_of "$1")" >"$WORK/wrk.out" &
+  wrk_pid=$!
+  sleep "$SETTLE"
+  a="$(provider_requests) $(date +%s.%N) $(cpu_ticks "$server") $(cpu_ticks "$provider") $(cpu_ticks "$wrk_pid")"
+  sleep "$DURATION"
+  b="$(provider_requests) $(date +%s.%N) $(cpu_ticks "$server") $(cpu_ticks "$provider") $(cpu_ticks "$wrk_pid")"
+  wait "$wrk_pid"
+  line="$(grep '^RESULT' "$WORK/wrk.out") $(python3 -c '
+import sys
+a, b, hz = [float(x) for x in sys.argv[1].split()], [float(x) for x in sys.argv[2].split()], float(sys.argv[3])
+n = b[0] - a[0]
+print(f"{n / (b[1] - a[1]):.1f}", *(f"{(b[i] - a[i]) / hz / n * 1e6:.1f}" for i in (2, 3, 4)))
+' "$a" "$b" "$(getconf CLK_TCK)")"
+  echo "$1 $line" >>"$3"
+  printf '  %-12s c=%-5s %s\n' "$1" "$2" "${line#RESULT }"
+}
+
 if wants scaling; then
   echo
-  echo "== how cost grows: TLS both legs at $SCALE_CONNS connections (${DURATION}s each, alternating)"
-  for conns in $SCALE_CONNS; do
-    for name in "${SHAPE_BOTH[@]}"; do
-      wrk -t"$WRK_THREADS" -c"$conns" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
-      drive "$name" "$conns" "${DURATION}s" "$WORK/scale-$conns.txt"
+  echo "== how cost grows: TLS both legs at $SCALE_CONNS connections (${SETTLE}s to settle + ${DURATION}s window each, $ROUNDS alternating rounds)"
+  echo "   columns: wrk's req/s p50 p99 errors errors requests p99.9 | window req/s | CPU µs/request: contender provider wrk"
+  for r in $(seq 1 "$ROUNDS"); do
+    for conns in $SCALE_CONNS; do
+      for name in "${SHAPE_BOTH[@]}"; do
+        wrk -t"$WRK_THREADS" -c"$conns" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+        drive_window "$name" "$conns" "$WORK/scale-$conns.txt"
+      done
     done
   done
   python3 - "$WORK" "$SCALE_CONNS" "${SHAPE_BOTH[@]}" <<'EOF'
-import sys
+import statistics, sys
 work, steps, names = sys.argv[1], [int(c) for c in sys.argv[2].split()], sys.argv[3:]
-table = {}
+runs = {}
 for c in steps:
     for line in open(f"{work}/scale-{c}.txt"):
         f = line.split()
-        table[(f[0], c)] = [float(x) for x in f[2:]]
+        runs.setdefault((f[0], c), []).append([float(x) for x in f[2:]])
+# Medians, column by column, over the rounds.
+table = {key: [statistics.median(col) for col in zip(*rows)] for key, rows in runs.items()}
+first, last = steps[0], steps[-1]
+print("medians; wrk's figures (its window opens with every connection's TLS handshake):")
 print(f"{'contender':<12}" + "".join(f"{f'c={c} req/s':>14}{'p99 µs':>9}" for c in steps) + f"{'last/first':>12}")
 for name in names:
     row = "".join(f"{table[(name, c)][0]:>14.0f}{table[(name, c)][2]:>9.0f}" for c in steps)
-    ratio = table[(name, steps[-1])][0] / table[(name, steps[0])][0]
-    print(f"{name:<12}{row}{ratio:>11.2f}x")
-ratio = table[("qg_both", steps[-1])][0] / table[("qg_both", steps[0])][0]
-print(f"target quirkgate at {steps[-1]} within 15 % of {steps[0]}: {ratio:.2f}x {'met' if ratio >= 0.85 else 'MISSED'}")
+    print(f"{name:<12}{row}{table[(name, last)][0] / table[(name, first)][0]:>11.2f}x")
+print("steady window, counted at the provider; CPU µs per request (contender/provider/wrk):")
+print(f"{'contender':<12}" + "".join(f"{f'c={c} req/s':>14}{'cpu':>18}" for c in steps) + f"{'last/first':>12}")
+for name in names:
+    row = "".join(f"{table[(name, c)][7]:>14.0f}{'/'.join(f'{x:.1f}' for x in table[(name, c)][8:11]):>18}" for c in steps)
+    print(f"{name:<12}{row}{table[(name, last)][7] / table[(name, first)][7]:>11.2f}x")
+q, f = table[("qg_both", last)], table[("qg_both", first)]
+print(f"target quirkgate at {last} within 15 % of {first}: wrk {q[0] / f[0]:.2f}x, steady window {q[7] / f[7]:.2f}x "
+      f"{'met' if q[7] >= 0.85 * f[7] else 'MISSED'}")
 EOF
   echo "  quirkgate's own counters after the scaling runs (provider connections, failed attempts, retries):"
   curl -s "http://127.0.0.1:$((PORT[qg_both] + 50))/metrics" |

@@ -17,7 +17,7 @@ use pingora::services::background::{background_service, BackgroundService};
 use pingora::services::listening::Service;
 
 use crate::core::oauth_error::{FailureKind, Reason};
-use crate::front::edge_tls::EdgeCertificate;
+use crate::front::edge_tls::{EdgeCertificate, EdgeTls};
 use crate::front::front_door::FrontDoor;
 use crate::front::pingora_front_end::PingoraFrontEnd;
 use crate::gateway::TokenGateway;
@@ -98,22 +98,17 @@ pub fn build_server(
             gateway: gateway.clone(),
         },
     );
+    // TLS, when configured, is terminated by the listener app (see `edge_tls`).
+    let edge_tls = edge_certificate.clone().map(EdgeTls::new);
     let mut proxy = Service::new(
         "quirkgate token gateway".to_owned(),
-        FrontDoor::new(gateway, pingora_stack),
+        FrontDoor::new(gateway, pingora_stack, edge_tls),
     );
     // No socket-level buffers: the fast path reads through a per-thread buffer
     // and writes each answer in one piece, so an idle keep-alive connection
     // owns no buffer at all (Pingora's default is 64 KiB for reads).
-    let mut listener =
+    let listener =
         ListenerConfig::tcp(file.listen.clone()).l4_buffer(L4BufferSettings::unbuffered());
-    if let Some(certificate) = &edge_certificate {
-        let mut settings = pingora::listeners::tls::TlsSettings::intermediate("", "")
-            .map_err(|e| e.to_string())?;
-        settings.set_cert_resolver(certificate.clone());
-        settings.enable_h2();
-        listener = listener.tls(settings);
-    }
     proxy.add_listener(listener);
     server.add_service(proxy);
 

@@ -27,6 +27,7 @@ use pingora::server::ShutdownWatch;
 use pingora_proxy::HttpProxy;
 use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 
+use super::edge_tls::EdgeTls;
 use super::pingora_front_end::PingoraFrontEnd;
 use super::prefixed_io::PrefixedIo;
 use crate::core::caller::CallerRequest;
@@ -50,13 +51,20 @@ thread_local! {
 pub struct FrontDoor {
     gateway: Arc<TokenGateway>,
     pingora: Arc<HttpProxy<PingoraFrontEnd>>,
+    /// TLS on `listen`, when configured.
+    edge_tls: Option<EdgeTls>,
 }
 
 impl FrontDoor {
-    pub fn new(gateway: Arc<TokenGateway>, pingora: HttpProxy<PingoraFrontEnd>) -> Self {
+    pub fn new(
+        gateway: Arc<TokenGateway>,
+        pingora: HttpProxy<PingoraFrontEnd>,
+        edge_tls: Option<EdgeTls>,
+    ) -> Self {
         FrontDoor {
             gateway,
             pingora: Arc::new(pingora),
+            edge_tls,
         }
     }
 }
@@ -98,6 +106,17 @@ struct TakenRequest {
 
 impl FrontDoor {
     async fn serve_connection(&self, stream: Stream, shutdown: &ShutdownWatch) {
+        let stream = match &self.edge_tls {
+            // A handshake gets as long as an idle connection's first byte.
+            Some(tls) => {
+                let within = Duration::from_secs(self.gateway.plan().client_idle_timeout_secs);
+                match tls.accept(stream, within).await {
+                    Some(stream) => stream,
+                    None => return,
+                }
+            }
+            None => stream,
+        };
         let mut handed_over = if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             Some(stream)
         } else {
@@ -150,50 +169,77 @@ impl FrontDoor {
                     _ => return None,
                 }
             };
-            let TakenRequest {
-                framing,
-                mut record,
-                admitted,
-                authorization,
-            } = taken;
-            let mut caller = FastPathCaller {
-                stream: &mut stream,
-                received: &mut received,
-                framing,
-                body: 0..0,
-                authorization,
-            };
-            let Some(answer) = self
-                .gateway
-                .respond(admitted, &mut caller, &mut record, timer.as_mut())
-                .await
-            else {
-                self.gateway.finish(&record, Some("ReadError"));
-                return None;
-            };
-            // A refusal before the body was read leaves unread bytes on the connection.
-            let close = !record.body_consumed || framing.close || *shutdown.borrow();
-            // A caller that does not read (pipelining without reading answers,
-            // say) gets as long as an idle one, then the connection is dropped.
-            let written = match timeout(idle, write_answer(&mut stream, &answer, close)).await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(_)) => Err("WriteError"),
-                Err(_) => Err("WriteTimedout"),
-            };
-            self.gateway.finish(&record, written.err());
-            if written.is_err() {
-                return None;
-            }
-            if close {
+            // The exchange (the provider leg, the answer) is boxed for the
+            // request's lifetime only: the connection's task, which an idle
+            // keep-alive connection holds, stays the size of the wait above.
+            let exchanged = Box::pin(self.exchange(
+                taken,
+                &mut stream,
+                &mut received,
+                timer.as_mut(),
+                idle,
+                shutdown,
+            ));
+            if exchanged.await? {
                 let _ = timeout(idle, stream.shutdown()).await;
                 return None;
             }
-            // Pipelined requests stay for the next turn; an idle connection keeps no buffer.
+        }
+    }
+
+    /// Answers one request the fast path took and accounts for it. `None`
+    /// when the connection is done for (the caller went away, or writing the
+    /// answer failed); otherwise whether the connection closes after it. The
+    /// request's bytes leave `received`; pipelined ones stay for the next turn.
+    async fn exchange(
+        &self,
+        taken: TakenRequest,
+        stream: &mut Stream,
+        received: &mut Vec<u8>,
+        timer: Pin<&mut tokio::time::Sleep>,
+        idle: Duration,
+        shutdown: &ShutdownWatch,
+    ) -> Option<bool> {
+        let TakenRequest {
+            framing,
+            mut record,
+            admitted,
+            authorization,
+        } = taken;
+        let mut caller = FastPathCaller {
+            stream,
+            received,
+            framing,
+            body: 0..0,
+            authorization,
+        };
+        let Some(answer) = self
+            .gateway
+            .respond(admitted, &mut caller, &mut record, timer)
+            .await
+        else {
+            self.gateway.finish(&record, Some("ReadError"));
+            return None;
+        };
+        // A refusal before the body was read leaves unread bytes on the connection.
+        let close = !record.body_consumed || framing.close || *shutdown.borrow();
+        // A caller that does not read (pipelining without reading answers,
+        // say) gets as long as an idle one, then the connection is dropped.
+        let written = match timeout(idle, write_answer(stream, &answer, close)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err("WriteError"),
+            Err(_) => Err("WriteTimedout"),
+        };
+        self.gateway.finish(&record, written.err());
+        written.ok()?;
+        if !close {
+            // An idle connection keeps no buffer.
             received.drain(..framing.head_len + framing.content_length);
             if received.is_empty() {
-                received = Vec::new();
+                *received = Vec::new();
             }
         }
+        Some(close)
     }
 
     /// Parses what has arrived and, when the fast path takes the request,

@@ -67,6 +67,9 @@ pub struct RouteFile {
     pub rate_limit: Option<RateLimitFile>,
     /// Upstream exchanges the route runs at once; no cap when absent.
     pub max_concurrent_exchanges: Option<usize>,
+    /// Exchanges the route has with its provider at once; the others wait
+    /// their turn, first come first served, within `timeout`. No cap when absent.
+    pub provider_concurrency: Option<usize>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub request: Vec<RequestRuleSpec>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]

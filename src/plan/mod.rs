@@ -41,6 +41,9 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Largest provider answer the gateway buffers; token answers are a few hundred bytes.
 pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
+/// The largest `provider_concurrency` a route may set.
+pub const MAX_PROVIDER_CONCURRENCY: usize = 1 << 20;
+
 /// One token route: what it accepts, how it rewrites, where it forwards.
 pub struct TokenRoute {
     /// The configured path: the `route` label of every metric and log line.
@@ -62,6 +65,8 @@ pub struct TokenRoute {
     pub response: ResponsePlan,
     /// Source, shared secret, rate and concurrency checks.
     pub access: RouteAccess,
+    /// `provider_concurrency`: turns at the provider, waited for in order.
+    pub provider_turns: Option<tokio::sync::Semaphore>,
     pub metrics: RouteMetrics,
 }
 
@@ -288,6 +293,15 @@ fn compile_route(
             ));
         }
     }
+    // Semaphore's own bound is far above any sensible figure.
+    if file
+        .provider_concurrency
+        .is_some_and(|n| !(1..=MAX_PROVIDER_CONCURRENCY).contains(&n))
+    {
+        errors.push(format!(
+            "provider_concurrency: must be from 1 to {MAX_PROVIDER_CONCURRENCY}"
+        ));
+    }
     let (Some(upstream), true) = (upstream, errors.is_empty()) else {
         return Err(errors);
     };
@@ -330,6 +344,7 @@ fn compile_route(
         request_rules,
         response,
         access,
+        provider_turns: file.provider_concurrency.map(tokio::sync::Semaphore::new),
     })
 }
 
@@ -540,7 +555,7 @@ mod tests {
         );
 
         let errors = compile_text(
-            "trusted_proxies: [nope]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: []\n    allow_sources: [10.0.0.1/8]\n    shared_secret: { header: Authorization, value: x }\n    rate_limit: { per_route_per_second: 0 }\n    max_concurrent_exchanges: 0\n",
+            "trusted_proxies: [nope]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: []\n    allow_sources: [10.0.0.1/8]\n    shared_secret: { header: Authorization, value: x }\n    rate_limit: { per_route_per_second: 0 }\n    max_concurrent_exchanges: 0\n    provider_concurrency: 0\n",
         )
         .err()
         .expect("the file must be refused");
@@ -551,6 +566,7 @@ mod tests {
             "shared_secret.header",
             "rate_limit.per_route_per_second",
             "max_concurrent_exchanges",
+            "provider_concurrency: must be from 1",
         ] {
             assert!(
                 errors.iter().any(|e| e.contains(needle)),

@@ -116,7 +116,15 @@ pub async fn exchange(
         .reset(tokio::time::Instant::from_std(started) + route.timeout);
     let result = tokio::select! {
         biased;
-        outcome = attempts(route, connector, request, grant_type, report) => Ok(outcome),
+        outcome = async {
+            // A turn at the provider (`provider_concurrency`): waiting counts
+            // against the timeout, and nothing is sent before it comes.
+            let _turn = match &route.provider_turns {
+                Some(turns) => Some(turns.acquire().await.expect("a route's turns are never closed")),
+                None => None,
+            };
+            attempts(route, connector, request, grant_type, report).await
+        } => Ok(outcome),
         () = deadline => Err(()),
     };
     report.upstream_elapsed = started.elapsed();

@@ -101,3 +101,140 @@ async fn serves_https_with_http2_and_reloads_the_certificate_on_sighup() {
         1.0
     );
 }
+
+/// A raw TLS connection to the gateway, HTTP/1.1 negotiated through ALPN.
+async fn tls_connect(
+    pki: &TestPki,
+    port: u16,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let mut roots = pingora::tls::RootCertStore::empty();
+    let ca = rustls_pemfile::certs(&mut pki.ca_pem.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    roots.add(ca).unwrap();
+    let mut config = pingora::tls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let name = pingora::tls::ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake with the gateway")
+}
+
+fn token_request(code: &str) -> Vec<u8> {
+    let body = format!("grant_type=authorization_code&code={code}&client_id=a&client_secret=b");
+    format!(
+        "POST /token/proxy HTTP/1.1\r\nHost: gw\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Reads one answer framed by its Content-Length off `stream` (with what is
+/// already in `buffer`); returns its status and body, leaving the rest.
+async fn read_one_answer<S: tokio::io::AsyncRead + Unpin>(
+    stream: &mut S,
+    buffer: &mut Vec<u8>,
+) -> (u16, serde_json::Value) {
+    use tokio::io::AsyncReadExt;
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .expect("a Content-Length");
+            if buffer.len() >= end + 4 + length {
+                let status = head[9..12].parse().unwrap();
+                let body = serde_json::from_slice(&buffer[end + 4..end + 4 + length]).unwrap();
+                buffer.drain(..end + 4 + length);
+                return (status, body);
+            }
+        }
+        let mut chunk = [0u8; 4096];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
+            .await
+            .expect("an answer within 5 s")
+            .unwrap();
+        assert!(read > 0, "the gateway closed before answering");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_pipelined_requests_are_answered_in_order_and_a_stalled_handshake_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = TestPki::new();
+    let tiktok = mock(ProviderKind::TikTok).await;
+    let gateway = Gateway::start_with(
+        &route(
+            "/token/proxy",
+            "tiktok",
+            &format!("http://{}/", tiktok.addr),
+            "",
+        ),
+        &format!(
+            "client_idle_timeout: 1s\ntls:\n  cert_file: {}\n  key_file: {}\n",
+            pki.leaf_cert_path.display(),
+            pki.leaf_key_path.display()
+        ),
+        "info",
+    );
+
+    // A caller that opens a connection and stalls in the handshake: the first
+    // bytes of a TLS record, then nothing.
+    let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", gateway.port))
+        .await
+        .unwrap();
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02]).await.unwrap();
+
+    // Meanwhile: two requests and the start of a third in one write, the
+    // third's rest after the first two answers.
+    let mut tls = tls_connect(&pki, gateway.port).await;
+    let third = token_request("three");
+    let mut first_write = token_request("one");
+    first_write.extend_from_slice(&token_request("two"));
+    first_write.extend_from_slice(&third[..20]);
+    tls.write_all(&first_write).await.unwrap();
+    let mut buffer = Vec::new();
+    for code in ["one", "two"] {
+        let (status, body) = read_one_answer(&mut tls, &mut buffer).await;
+        assert_eq!(status, 200, "{code}: {body}");
+        assert_eq!(body["access_token"], format!("act.{code}"));
+    }
+    tls.write_all(&third[20..]).await.unwrap();
+    let (status, body) = read_one_answer(&mut tls, &mut buffer).await;
+    assert_eq!(status, 200, "three: {body}");
+    assert_eq!(body["access_token"], "act.three");
+    assert!(buffer.is_empty(), "nothing past the third answer");
+    let codes: Vec<String> = tiktok
+        .requests()
+        .iter()
+        .map(|r| r.body_param("code").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        codes,
+        ["one", "two", "three"],
+        "each code sent once, in order"
+    );
+
+    // The stalled handshake is closed (at the idle timeout), with no answer.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut rest))
+        .await
+        .expect("a stalled handshake is closed");
+    assert!(
+        closed.is_err() || rest.is_empty() || rest[0] == 0x15,
+        "no answer but an alert to a stalled handshake: {rest:?}"
+    );
+}

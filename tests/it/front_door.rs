@@ -281,6 +281,53 @@ async fn keep_alive_serves_three_requests_then_closes_when_asked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_request_cut_across_an_answer_is_answered_once_whole_after_it() {
+    // The connection's exchange state lives only while a request is served,
+    // and an idle connection keeps no buffer: the start of a second request
+    // that came with the first must survive both, and its rest, dripped in
+    // after the first answer, must join it.
+    let tiktok = mock(ProviderKind::TikTok).await;
+    let gateway = gateway_on(&format!("http://{}/v2/oauth/token/", tiktok.addr), "");
+    let first = request("/token", &form("first"), "");
+    let second = request("/token", &form("second"), "");
+    let head_len = second.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    // "POST /tok" | "en HTTP/1.1 ... Content-Ty" | "pe: ...\r\n\r\n" | body
+    let cuts = [9, head_len - 30, head_len];
+
+    let mut stream = connect(&gateway).await;
+    let mut together = first.clone();
+    together.extend_from_slice(&second[..cuts[0]]);
+    stream.write_all(&together).await.unwrap();
+    let answer = read_answer(&mut stream).await;
+    assert_eq!(answer.status, 200, "first: {}", answer.text());
+    assert_eq!(answer.json()["access_token"], "act.first");
+
+    for piece in [&second[cuts[0]..cuts[1]], &second[cuts[1]..cuts[2]]] {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        stream.write_all(piece).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stream.write_all(&second[cuts[2]..]).await.unwrap();
+    let answer = read_answer(&mut stream).await;
+    assert_eq!(answer.status, 200, "second: {}", answer.text());
+    assert_eq!(answer.json()["access_token"], "act.second");
+
+    // Still in step: a third request on the same connection is answered too.
+    stream
+        .write_all(&request("/token", &form("third"), ""))
+        .await
+        .unwrap();
+    let answer = read_answer(&mut stream).await;
+    assert_eq!(answer.json()["access_token"], "act.third");
+    let codes: Vec<String> = tiktok.requests().iter().map(code_of).collect();
+    assert_eq!(
+        codes,
+        ["first", "second", "third"],
+        "each code reached the provider once, in order"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_short_of_its_content_length_gets_408_at_the_body_timeout() {
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = gateway_on(

@@ -1,6 +1,7 @@
 //! The provider leg's settings, black box: `retry_after_send` replays a listed
 //! grant after a full write, `connect_timeout` bounds a connect that hangs,
-//! and `upstream_keepalive_pool_size` bounds the idle connections kept.
+//! `upstream_keepalive_pool_size` bounds the idle connections kept, and
+//! `provider_concurrency` makes exchanges over its figure wait their turn.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -249,5 +250,49 @@ async fn upstream_keepalive_pool_size_bounds_the_idle_connections_kept() {
         &gateway.metrics().await,
         "quirkgate_upstream_connections_total",
         &[("reused", "true")],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn provider_concurrency_queues_exchanges_and_sends_each_code_once() {
+    // The provider notes how many exchanges it holds at once, and holds each a moment.
+    let (in_flight, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (now, peak, noted) = (in_flight.clone(), most.clone(), seen.clone());
+    let (upstream, _) = scripted_upstream(move |stream, request| {
+        let held = now.fetch_add(1, SeqCst) + 1;
+        peak.fetch_max(held, SeqCst);
+        let code = request.body_param("code").unwrap_or_default().to_owned();
+        noted.lock().unwrap().push(code.clone());
+        let now = now.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            now.fetch_sub(1, SeqCst);
+            let json = format!(
+                "{{\"access_token\":\"act.{code}\",\"expires_in\":86400,\"open_id\":\"o\",\"scope\":\"s\",\"token_type\":\"Bearer\"}}"
+            );
+            write_answer(stream, 200, "application/json", &json).await
+        }
+    })
+    .await;
+    let gateway = Gateway::start(&route(
+        "/token/proxy",
+        "tiktok",
+        &format!("http://{upstream}/"),
+        "provider_concurrency: 2",
+    ));
+    // Six callers at once: all answered, the provider never holding more than two.
+    concurrent(&gateway, 6, 0).await;
+    assert_eq!(
+        most.load(SeqCst),
+        2,
+        "at most two exchanges at the provider at once"
+    );
+    let mut codes = seen.lock().unwrap().clone();
+    codes.sort();
+    assert_eq!(
+        codes,
+        ["p0-0", "p0-1", "p0-2", "p0-3", "p0-4", "p0-5"],
+        "each code reached the provider once"
     );
 }
