@@ -56,14 +56,19 @@ mod tests {
     #[test]
     fn expired_entries_are_swept_as_the_set_grows() {
         let redeemed = RedeemedCodes::default();
-        for i in 0..SWEEP_AFTER {
+        assert!(redeemed.first_use("alive", 500, 1));
+        for i in 1..SWEEP_AFTER {
             assert!(redeemed.first_use(&format!("old-{i}"), 5, 1));
         }
         assert!(redeemed.first_use("new", 500, 10));
         assert_eq!(
             redeemed.seen.lock().unwrap().len(),
-            1,
+            2,
             "the expired were swept"
+        );
+        assert!(
+            !redeemed.first_use("alive", 500, 11),
+            "a live code survives the sweep"
         );
         assert!(!redeemed.first_use("new", 500, 11));
     }

@@ -251,6 +251,26 @@ mod tests {
     }
 
     #[test]
+    fn a_seal_opens_up_to_8_kib_of_text_and_no_further() {
+        let s = sealer(&[KEY]);
+        let large = s.seal(SealPurpose::State, &"x".repeat(4000), u64::MAX);
+        assert!(large.len() > 5000 && large.len() < 8192);
+        assert_eq!(
+            s.open::<String>(SealPurpose::State, &large, 0)
+                .unwrap()
+                .len(),
+            4000
+        );
+        let oversized = s.seal(SealPurpose::State, &"x".repeat(7000), u64::MAX);
+        assert!(oversized.len() > 8192);
+        assert_eq!(
+            s.open::<String>(SealPurpose::State, &oversized, 0),
+            Err(SealError::Invalid),
+            "never decoded: a flood costs no work"
+        );
+    }
+
+    #[test]
     fn an_older_key_still_opens_after_rotation_and_the_new_one_seals() {
         let old = sealer(&[KEY]);
         let rotated = sealer(&[OTHER, KEY]);
