@@ -471,6 +471,10 @@ mod tests {
             discovery["id_token_signing_alg_values_supported"],
             serde_json::json!(["ES256"])
         );
+        assert_eq!(
+            discovery["scopes_supported"],
+            serde_json::json!(["openid", "profile"])
+        );
         let jwks: serde_json::Value = serde_json::from_slice(&bridge.jwks).unwrap();
         assert_eq!(jwks["keys"][0]["kid"], "k1");
         assert_eq!(jwks["keys"][0]["crv"], "P-256");
@@ -583,6 +587,58 @@ mod tests {
         let (bridge, _) = plan.bridge("/o/authorize").unwrap();
         assert_eq!(bridge.authorize.client_id_param, "client_id");
         assert_eq!(bridge.claims.subject, ["id"]);
+    }
+
+    #[test]
+    fn each_endpoint_counts_under_its_own_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let plan = compile_oidc(&block(&key, "https://gw.example/oidc/tiktok", "")).unwrap();
+        for (path, (bridge, endpoint)) in &plan.bridges {
+            assert_eq!(bridge.metrics(*endpoint).label(), path);
+        }
+    }
+
+    #[test]
+    fn keys_need_distinct_kids_and_uris_must_be_plain_http_urls() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let issuer = "https://gw.example/oidc/tiktok";
+        let twice = block(&key, issuer, "").replace(
+            "algorithm: ES256 }]",
+            &format!("algorithm: ES256 }}, {{ kid: k1, key_file: \"{key}\", algorithm: ES256 }}]"),
+        );
+        assert!(errors_of(&twice).contains("signing_keys[1] (k1): each key needs a kid of its own"));
+        let unnamed = block(&key, issuer, "").replace("kid: k1", "kid: \"\"");
+        assert!(errors_of(&unnamed).contains("each key needs a kid of its own"));
+        for uri in [
+            "ftp://broker.example/cb",
+            "https://broker.example/cb#x",
+            "broker.example/cb",
+        ] {
+            let oidc = block(&key, issuer, "").replace("https://broker.example/cb", uri);
+            assert!(errors_of(&oidc).contains("is not an http(s) URL"), "{uri}");
+        }
+        let minute = block(&key, issuer, "    id_token_lifetime: 1m\n");
+        assert_eq!(
+            compile_oidc(&minute).unwrap().bridges["/oidc/tiktok/token"]
+                .0
+                .id_token_lifetime,
+            Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn a_reload_keeps_the_codes_already_redeemed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = es256_pem(dir.path());
+        let first = compile_oidc(&block(&key, "https://gw.example/oidc/reload", "")).unwrap();
+        let again = compile_oidc(&block(&key, "https://gw.example/oidc/reload", "")).unwrap();
+        let redeemed =
+            |plan: &crate::plan::GatewayPlan| plan.bridges["/oidc/reload/token"].0.redeemed.clone();
+        assert!(Arc::ptr_eq(&redeemed(&first), &redeemed(&again)));
+        assert!(redeemed(&first).first_use("code", 100, 1));
+        assert!(!redeemed(&again).first_use("code", 100, 2));
     }
 
     #[test]

@@ -141,6 +141,11 @@ impl RouteMetrics {
         }
     }
 
+    /// The `route` label of every series.
+    pub fn label(&self) -> &str {
+        &self.route
+    }
+
     /// The request metrics of a route the path matched no route of.
     pub fn unmatched() -> &'static RouteMetrics {
         static UNMATCHED: LazyLock<RouteMetrics> = LazyLock::new(|| RouteMetrics::new("unmatched"));

@@ -395,6 +395,26 @@ mod tests {
     }
 
     #[test]
+    fn state_and_nonce_are_carried_up_to_512_bytes() {
+        let at_limit = base()
+            .replace("state=s1", &format!("state={}", "s".repeat(512)))
+            .replace("nonce=n1", &format!("nonce={}", "n".repeat(512)));
+        let login = judge(&at_limit).unwrap();
+        assert_eq!(
+            (login.state.unwrap().len(), login.nonce.unwrap().len()),
+            (512, 512)
+        );
+        let long_state = base().replace("state=s1", &format!("state={}", "s".repeat(513)));
+        assert!(matches!(
+            judge(&long_state),
+            Err(AuthorizeRefusal::ToBroker {
+                error: "invalid_request",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn pkce_s256_is_carried_and_verified() {
         // RFC 7636 appendix B.
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -408,6 +428,21 @@ mod tests {
         assert!(pkce_verifies(challenge, verifier));
         assert!(!pkce_verifies(challenge, &verifier.replace('d', "e")));
         assert!(!pkce_verifies(challenge, "short"));
+        // A verifier outside RFC 7636's alphabet or length is refused even when its hash matches.
+        for bad in ["a+".repeat(22), "a".repeat(42), "a".repeat(129)] {
+            let matching = base64url(digest(&SHA256, bad.as_bytes()).as_ref());
+            assert!(!pkce_verifies(&matching, &bad), "{bad}");
+        }
+        let good = "a~b.c_d-".repeat(8);
+        assert!(pkce_verifies(
+            &base64url(digest(&SHA256, good.as_bytes()).as_ref()),
+            &good
+        ));
+        // Challenges are 43 base64url characters: '_' and '-' in, '+' and '=' out.
+        assert!(is_s256_challenge(&format!("{}_-", "A".repeat(41))));
+        assert!(!is_s256_challenge(&format!("{}+", "A".repeat(42))));
+        assert!(!is_s256_challenge(&format!("{}=", "A".repeat(42))));
+        assert!(!is_s256_challenge(&"A".repeat(44)));
     }
 
     #[test]
