@@ -85,12 +85,8 @@ impl BridgeAnswer {
         }
     }
 
-    /// A refusal before the bridge ran (an unreadable body).
-    pub fn refused(error: OAuthError) -> Self {
-        BridgeAnswer::error(error)
-    }
-
-    fn error(error: OAuthError) -> Self {
+    /// A refusal, in the RFC 6749 shape.
+    pub fn error(error: OAuthError) -> Self {
         BridgeAnswer {
             refusal: Some(error.reason),
             ..BridgeAnswer::json(error.status, error.to_json())

@@ -253,19 +253,17 @@ impl FrontDoor {
             HeadCheck::Partial => return Take::Partial,
             HeadCheck::HandOver => return Take::HandOver,
         };
-        let path = request.path.unwrap_or("/");
+        let target = request.path.unwrap_or("/");
+        let path = target.split_once('?').map_or(target, |(path, _)| path);
         // OpenID Connect bridge endpoints (logins, not the hot token path)
         // take redirects and queries: Pingora's stack serves them.
-        if plan
-            .bridge(path.split_once('?').map_or(path, |(path, _)| path))
-            .is_some()
-        {
+        if plan.bridge(path).is_some() {
             return Take::HandOver;
         }
         let mut record = self.gateway.begin();
         let caller = CallerRequest {
             method: request.method.unwrap_or(""),
-            path: path.split_once('?').map_or(path, |(path, _)| path),
+            path,
             headers: &*request.headers,
             peer,
         };

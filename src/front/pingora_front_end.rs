@@ -241,7 +241,7 @@ async fn serve_bridge(
             };
             bridge::serve(gateway, bridge, endpoint, &request).await
         }
-        Err(error) => BridgeAnswer::refused(error.clone()),
+        Err(error) => BridgeAnswer::error(error.clone()),
     };
     if body.is_err() {
         session.set_keepalive(None);
