@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::core::byte_scan::{equal_to, next_stop};
 use crate::core::oauth_error::{OAuthError, Reason};
 
 /// Most parameters a token request may carry; RFC 6749 requests have about six.
@@ -101,19 +102,20 @@ impl<'a> Param<'a> {
 /// Parses a form body (or query string), refusing what a lenient parser would
 /// silently mangle: bad percent-escapes, non-UTF-8, repeated parameters
 /// (RFC 6749 §3.2) and absurd parameter counts.
+///
+/// One pass over the bytes splits each pair and checks its escapes as it
+/// goes; only a component with an escape of a byte above 0x7F is decoded to
+/// check that the result is UTF-8 (the raw text already is, and ASCII
+/// escapes keep it so).
 pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
     let text = std::str::from_utf8(input)
         .map_err(|_| OAuthError::invalid_request("form body is not UTF-8", Reason::Malformed))?;
     let mut params: Vec<Param<'_>> = Vec::with_capacity(8);
     // Whether each kept name has escapes: names without any compare as bytes.
     let mut escaped_names = [false; MAX_PARAMS];
-    // `&` and `=` are ASCII, so their byte positions are char boundaries.
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
-        let pair = &rest[..end];
-        rest = rest.get(end + 1..).unwrap_or_default();
-        if pair.is_empty() {
+    let mut pairs = PairScanner { text, at: 0 };
+    while let Some(pair) = pairs.next_pair() {
+        if pair.name.is_empty() && pair.value.is_none() {
             continue;
         }
         if params.len() == MAX_PARAMS {
@@ -122,21 +124,18 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
                 Reason::Malformed,
             ));
         }
-        let (name, value) = match pair.bytes().position(|b| b == b'=') {
-            Some(at) => (&pair[..at], &pair[at + 1..]),
-            None => (pair, ""),
-        };
-        let name_escaped = has_escapes(name);
-        for (part, escaped) in [(name, name_escaped), (value, has_escapes(value))] {
-            if escaped && !is_valid_component(part) {
+        let (value, value_escapes) = pair.value.unwrap_or(("", Escapes::default()));
+        for (part, escapes) in [(pair.name, pair.name_escapes), (value, value_escapes)] {
+            if escapes.broken || (escapes.high && !is_valid_component(part)) {
                 return Err(OAuthError::invalid_request(
                     "form body has invalid percent-encoding or non-UTF-8 text",
                     Reason::Malformed,
                 ));
             }
         }
+        let name_escaped = pair.name_escapes.any;
         let param = Param {
-            name: FormText::Encoded(name),
+            name: FormText::Encoded(pair.name),
             value: FormText::Encoded(value),
         };
         let repeated = params
@@ -144,7 +143,7 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
             .zip(&escaped_names)
             .any(|(kept, &kept_escaped)| {
                 if !kept_escaped && !name_escaped {
-                    matches!(kept.name, FormText::Encoded(raw) if raw == name)
+                    matches!(kept.name, FormText::Encoded(raw) if raw == pair.name)
                 } else {
                     same_text(&kept.name, &param.name)
                 }
@@ -160,6 +159,94 @@ pub fn parse_form(input: &[u8]) -> Result<Vec<Param<'_>>, OAuthError> {
         params.push(param);
     }
     Ok(params)
+}
+
+/// What one pass saw of a component's escapes.
+#[derive(Clone, Copy, Default)]
+struct Escapes {
+    /// A `%` escape or a `+`: the raw text differs from the decoded.
+    any: bool,
+    /// A `%` not followed by two hex digits.
+    broken: bool,
+    /// A well-formed `%` escape of a byte above 0x7F.
+    high: bool,
+}
+
+/// One `name[=value]` between `&`s; `value` is `None` without an `=`.
+struct RawPair<'a> {
+    name: &'a str,
+    name_escapes: Escapes,
+    value: Option<(&'a str, Escapes)>,
+}
+
+/// Splits a form into pairs in one pass over its bytes.
+struct PairScanner<'a> {
+    text: &'a str,
+    /// Where the next pair starts; past the end when none is left.
+    at: usize,
+}
+
+impl<'a> PairScanner<'a> {
+    fn next_pair(&mut self) -> Option<RawPair<'a>> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        if start >= bytes.len() {
+            return None;
+        }
+        let mut i = start;
+        let mut equals = None;
+        let (mut name_escapes, mut value_escapes) = (Escapes::default(), Escapes::default());
+        loop {
+            i = next_stop(bytes, i, |word| {
+                equal_to(word, b'&')
+                    | equal_to(word, b'=')
+                    | equal_to(word, b'%')
+                    | equal_to(word, b'+')
+            });
+            if i == bytes.len() {
+                break;
+            }
+            let escapes = if equals.is_none() {
+                &mut name_escapes
+            } else {
+                &mut value_escapes
+            };
+            match bytes[i] {
+                b'&' => break,
+                b'=' if equals.is_none() => equals = Some(i),
+                b'+' => escapes.any = true,
+                b'%' => {
+                    escapes.any = true;
+                    let hi = bytes.get(i + 1).copied().and_then(hex_value);
+                    let lo = bytes.get(i + 2).copied().and_then(hex_value);
+                    match (hi, lo) {
+                        // Two hex digits: never `&` or `=`, so skip them.
+                        (Some(hi), Some(_)) => {
+                            escapes.high |= hi >= 8;
+                            i += 2;
+                        }
+                        _ => escapes.broken = true,
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        self.at = i + 1;
+        // `&`, `=` and hex digits are ASCII: every cut is a char boundary.
+        Some(match equals {
+            Some(at) => RawPair {
+                name: &self.text[start..at],
+                name_escapes,
+                value: Some((&self.text[at + 1..i], value_escapes)),
+            },
+            None => RawPair {
+                name: &self.text[start..i],
+                name_escapes,
+                value: None,
+            },
+        })
+    }
 }
 
 /// Each parameter's decoded name and value, in order: the form as plain
@@ -481,6 +568,106 @@ mod tests {
         let encoded = encode_form(&params);
         let back = parse_form(encoded.as_bytes()).unwrap();
         assert_eq!(back[0].value.decoded(), "a b&c=d/é");
+    }
+
+    /// The parser before the one-pass scanner: split on `&` then `=`, then
+    /// check each component's escapes and UTF-8 by decoding it. The
+    /// scanner must agree with it on every input, error for error.
+    fn reference_parse(input: &[u8]) -> Result<Vec<(String, String)>, String> {
+        let text = std::str::from_utf8(input).map_err(|_| "form body is not UTF-8".to_string())?;
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut out = Vec::new();
+        for pair in text.split('&').filter(|pair| !pair.is_empty()) {
+            if out.len() == MAX_PARAMS {
+                return Err(format!("more than {MAX_PARAMS} parameters"));
+            }
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |part: &str| -> Option<Vec<u8>> {
+                let bytes: Result<Vec<u8>, ()> = decoded_bytes(part).collect();
+                bytes.ok().filter(|b| std::str::from_utf8(b).is_ok())
+            };
+            let (Some(decoded_name), Some(_)) = (decode(name), decode(value)) else {
+                return Err("form body has invalid percent-encoding or non-UTF-8 text".into());
+            };
+            if seen.contains(&decoded_name) {
+                let shown = String::from_utf8(decoded_name).unwrap();
+                return Err(format!(
+                    "parameter '{}' is repeated",
+                    printable_name(&shown)
+                ));
+            }
+            seen.push(decoded_name);
+            out.push((name.to_string(), value.to_string()));
+        }
+        Ok(out)
+    }
+
+    fn raw_pairs(params: &[Param<'_>]) -> Vec<(String, String)> {
+        let raw = |text: &FormText<'_>| match text {
+            FormText::Encoded(raw) => raw.to_string(),
+            FormText::Plain(_) => panic!("parse_form keeps the wire form"),
+        };
+        params
+            .iter()
+            .map(|p| (raw(&p.name), raw(&p.value)))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+        #[test]
+        fn one_pass_scanner_agrees_with_the_reference_parser(
+            pieces in proptest::collection::vec(proptest::sample::select(vec![
+                &b"a"[..], b"b", b"=", b"&", b"%", b"2", b"F", b"f", b"C", b"3", b"8", b"0",
+                b"A", b"+", b"z", "é".as_bytes(), b"\xff", b"%C3", b"%A9", b"%2B", b"%5F", b"%80",
+                b"%ED", b"%A0", b"%E0", b"\x00",
+            ]), 0..48)
+        ) {
+            let body: Vec<u8> = pieces.concat();
+            let ours = parse_form(&body).map(|p| raw_pairs(&p)).map_err(|e| e.description.to_string());
+            proptest::prop_assert_eq!(ours, reference_parse(&body), "{:?}", String::from_utf8_lossy(&body));
+        }
+    }
+
+    #[test]
+    fn one_pass_scanner_splits_like_the_reference_at_the_edges() {
+        for body in [
+            "",
+            "&",
+            "&&",
+            "=",
+            "==",
+            "a==b",
+            "=b",
+            "a=",
+            "a",
+            "a&b",
+            "&a=1&",
+            "a=1&&b=2",
+            "a%3D=1",
+            "a=%26&b=%3d",
+            "%=1",
+            "a%=1",
+            "a=%",
+            "a=%2",
+            "a=%2&b=1",
+            "a=%%41",
+            "a=1&A=2",
+            "a+b=1&a%20b=2",
+            "a=%C3%A9&b=%C3",
+            "a=%C3&b=%A9",
+        ] {
+            let ours = parse_form(body.as_bytes())
+                .map(|p| raw_pairs(&p))
+                .map_err(|e| e.description.to_string());
+            assert_eq!(ours, reference_parse(body.as_bytes()), "{body:?}");
+        }
+        let many: String = (0..=MAX_PARAMS).map(|i| format!("p{i}=%zz&")).collect();
+        assert_eq!(
+            parse_form(many.as_bytes()).unwrap_err().description,
+            reference_parse(many.as_bytes()).unwrap_err(),
+            "the count is checked before the 65th pair's escapes"
+        );
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! Pingora types, unit-tested and fuzzed on its own.
 
 pub mod access;
+pub mod byte_scan;
 pub mod caller;
 pub mod client_address;
 pub mod form;
+pub mod json_object;
 pub mod oauth_error;
 pub mod oidc;
 pub mod rewrite;

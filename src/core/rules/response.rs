@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::core::json_object::object_fields;
 use crate::core::oauth_error::{FailureKind, OAuthError, Reason};
 use crate::http1::{CallerAnswer, ProviderAnswer};
 
@@ -67,7 +68,7 @@ impl ResponsePlan {
         {
             // Nothing to rewrite: the rules only look, so only the fields they
             // read are built; the provider's bytes go back as they came.
-            let mut document = parse_object_fields(&answer.body, |key| {
+            let mut document = object_fields(&answer.body, |key| {
                 self.rules.iter().any(|r| r.reads_field(key))
             })
             .ok_or_else(|| not_json(answer.status))?;
@@ -209,74 +210,6 @@ fn not_json(status: u16) -> OAuthError {
         format!("the provider answered HTTP {status} without a JSON object"),
         Reason::NotJson,
     )
-}
-
-/// A JSON object's top-level fields that `keep` selects, parsed; the others
-/// are only checked for syntax, never built. `None` unless `body` is exactly
-/// one JSON object.
-fn parse_object_fields(body: &[u8], keep: impl Fn(&str) -> bool) -> Option<Map<String, Value>> {
-    use serde::de::DeserializeSeed;
-    let mut input = serde_json::Deserializer::from_slice(body);
-    let fields = SelectedFields(keep).deserialize(&mut input).ok()?;
-    input.end().ok()?;
-    Some(fields)
-}
-
-struct SelectedFields<F>(F);
-
-impl<'de, F: Fn(&str) -> bool> serde::de::DeserializeSeed<'de> for SelectedFields<F> {
-    type Value = Map<String, Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
-        input.deserialize_map(self)
-    }
-}
-
-impl<'de, F: Fn(&str) -> bool> serde::de::Visitor<'de> for SelectedFields<F> {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = Map::new();
-        while let Some(key) = map.next_key_seed(FieldName)? {
-            if (self.0)(&key) {
-                fields.insert(key.into_owned(), map.next_value()?);
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(fields)
-    }
-}
-
-/// A field name, borrowed from the input unless it has escapes.
-struct FieldName;
-
-impl<'de> serde::de::DeserializeSeed<'de> for FieldName {
-    type Value = std::borrow::Cow<'de, str>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, input: D) -> Result<Self::Value, D::Error> {
-        input.deserialize_str(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for FieldName {
-    type Value = std::borrow::Cow<'de, str>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a field name")
-    }
-
-    fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Self::Value, E> {
-        Ok(std::borrow::Cow::Borrowed(name))
-    }
-
-    fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
-        Ok(std::borrow::Cow::Owned(name.to_owned()))
-    }
 }
 
 fn json_bytes(document: &Map<String, Value>) -> bytes::Bytes {
@@ -647,7 +580,7 @@ mod tests {
         let body = br#"{"access_token":"act.1","data":{"error_code":0,"x":[1,{"y":null}]},"er\u0072or":"e","n":1.5}"#;
         let full: Map<String, Value> = serde_json::from_slice(body).unwrap();
         let keep = ["data", "error", "missing"];
-        let selected = parse_object_fields(body, |k| keep.contains(&k)).unwrap();
+        let selected = object_fields(body, |k| keep.contains(&k)).unwrap();
         let expected: Map<String, Value> = full
             .into_iter()
             .filter(|(k, _)| keep.contains(&k.as_str()))
@@ -667,7 +600,7 @@ mod tests {
             b"<html>",
         ] {
             assert!(
-                parse_object_fields(not_one_object, |_| true).is_none(),
+                object_fields(not_one_object, |_| true).is_none(),
                 "{:?}",
                 String::from_utf8_lossy(not_one_object)
             );
