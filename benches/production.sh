@@ -25,6 +25,8 @@
 # Environment knobs (defaults in brackets):
 #   WORKERS [1] ROUNDS [3] DURATION [8] CONNS [32] WRK_THREADS [1]
 #   LAT_DURATION [10] SCALE_CONNS ["32 256 2048"] SETTLE [4] IDLE_STEPS ["5000 19000"]
+#   OHA_THREADS [2]  oha's runtime threads (its own default is the core count);
+#                    1 leaves more of a 2-core machine to the contender and the provider
 #   POOL [2048]      idle provider connections kept (quirkgate's
 #                    upstream_keepalive_pool_size, nginx's upstream keepalive):
 #                    at least the largest connection count, so that no contender
@@ -46,6 +48,7 @@ DURATION="${DURATION:-8}"
 CONNS="${CONNS:-32}"
 WRK_THREADS="${WRK_THREADS:-1}"
 LAT_DURATION="${LAT_DURATION:-10}"
+OHA_THREADS="${OHA_THREADS:-2}"
 SCALE_CONNS="${SCALE_CONNS:-32 256 2048}"
 SETTLE="${SETTLE:-4}"
 QG_PROVIDER_CONCURRENCY="${QG_PROVIDER_CONCURRENCY:-}"
@@ -280,6 +283,7 @@ if wants latency; then
       rate=$(python3 -c "print(int($njs_max * $share / 100))")
       for name in "${SHAPE_BOTH[@]}"; do
         oha -z "${LAT_DURATION}s" -q "$rate" -c "$CONNS" --latency-correction --no-tui --insecure \
+          --worker-threads "$OHA_THREADS" \
           -m POST -H 'Content-Type: application/x-www-form-urlencoded' -d "$BODY" \
           --output-format json "$(url_of "$name")" >"$WORK/oha-$r-$share-$name.json"
       done
