@@ -406,3 +406,68 @@ async fn a_caller_that_pipelines_and_never_reads_is_closed_within_the_idle_timeo
         200
     );
 }
+
+// ------------------------------------------- 5. token answers that only look like JSON
+
+/// A provider that answers 200 with `body` as `application/json`.
+async fn json_body_provider(body: Vec<u8>) -> SocketAddr {
+    let (addr, _) = scripted_upstream(move |mut stream, _| {
+        let body = body.clone();
+        async move {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await.ok()?;
+            stream.write_all(&body).await.ok()?;
+            Some(stream)
+        }
+    })
+    .await;
+    addr
+}
+
+#[tokio::test]
+async fn a_200_answer_is_read_as_one_utf8_json_object_or_refused() {
+    let depth = 100_000;
+    let deep = format!(
+        r#"{{"access_token":"act.1","x":{}1{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let cases: [(&str, Vec<u8>, u16); 5] = [
+        // Non-UTF-8 inside a string no rule reads: not JSON (RFC 8259 §8.1).
+        ("/latin1", b"{\"access_token\":\"act.\xe9\"}".to_vec(), 502),
+        ("/trailing", br#"{"access_token":"act.1"} {}"#.to_vec(), 502),
+        ("/control", b"{\"access_token\":\"act.\x01\"}".to_vec(), 502),
+        // An escaped name is the same field: TikTok's error in a 200 still maps.
+        (
+            "/escaped",
+            br#"{"er\u0072or":"invalid_grant","log_id":"1"}"#.to_vec(),
+            400,
+        ),
+        // Deep nesting in a skipped field is checked without recursion and passes.
+        ("/deep", deep.into_bytes(), 200),
+    ];
+    let mut routes = String::new();
+    for (path, body, _) in &cases {
+        routes += &token_route(path, json_body_provider(body.clone()).await, "");
+    }
+    let gateway = Gateway::start(&routes);
+    for (path, body, status) in &cases {
+        let answer = raw_exchange(&gateway, path, false).await;
+        assert_eq!(raw_status(&answer), *status, "{path}: {answer}");
+        match status {
+            502 => assert_eq!(
+                raw_json(&answer)["error"],
+                "temporarily_unavailable",
+                "{path}"
+            ),
+            400 => assert_eq!(raw_json(&answer)["error"], "invalid_grant", "{path}"),
+            _ => assert!(
+                answer.ends_with(std::str::from_utf8(body).unwrap()),
+                "{path}: the answer passes byte for byte"
+            ),
+        }
+    }
+}
