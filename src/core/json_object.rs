@@ -179,24 +179,17 @@ impl Scanner<'_> {
             // A value is expected here.
             self.skip_whitespace();
             match self.peek()? {
-                b'{' => {
+                bracket @ (b'{' | b'[') => {
+                    let close = if bracket == b'{' { b'}' } else { b']' };
                     self.at += 1;
                     self.skip_whitespace();
-                    if self.peek() == Some(b'}') {
+                    if self.peek() == Some(close) {
                         self.at += 1;
                     } else {
-                        open.push(b'}');
-                        self.member_name()?;
-                        continue;
-                    }
-                }
-                b'[' => {
-                    self.at += 1;
-                    self.skip_whitespace();
-                    if self.peek() == Some(b']') {
-                        self.at += 1;
-                    } else {
-                        open.push(b']');
+                        open.push(close);
+                        if close == b'}' {
+                            self.member_name()?;
+                        }
                         continue;
                     }
                 }
