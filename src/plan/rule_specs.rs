@@ -759,7 +759,7 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
         let label = |e: String| format!("response rule {number} ({word}): {e}");
         compile_response_rule(spec, &mut plan).map_err(label)?;
     }
-    Ok(plan)
+    Ok(plan.with_fields_read())
 }
 
 fn field_path(text: &str) -> Result<FieldPath, String> {
@@ -1022,6 +1022,38 @@ mod tests {
 
     fn response_rules(yaml: &str) -> Result<ResponsePlan, String> {
         compile_response_rules(&parse::<Vec<ResponseRuleSpec>>(yaml).unwrap())
+    }
+
+    #[test]
+    fn the_fields_rules_read_are_listed_at_load_unless_a_rule_may_read_any() {
+        let looks = response_rules(
+            "- error_from: { when: { present: error, absent: access_token }, error: error, description: error_description }\n\
+             - error_from: { when: { nonzero: data.error_code }, error: data.error_code }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            looks.fields_read.as_deref(),
+            Some(&["access_token", "data", "error", "error_description"].map(String::from)[..])
+        );
+        let edits = response_rules(
+            "- error_from: { when: { present: error }, error: error }\n- unwrap: data\n",
+        )
+        .unwrap();
+        assert_eq!(edits.fields_read, None, "unwrap may read any field");
+        // The listed fields are the ones a 200 is checked for: an error is still found.
+        let answer = |body: &str| crate::http1::ProviderAnswer {
+            status: 200,
+            content_type: Some(bytes::Bytes::from_static(b"application/json")),
+            body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+        };
+        let err = looks
+            .shape(&answer(
+                r#"{"log_id":"1","data":{"error_code":7},"access_token":"x"}"#,
+            ))
+            .unwrap_err();
+        assert_eq!(err.code, "7");
+        let ok = r#"{"access_token":"act.1","data":{"error_code":0},"scope":"a"}"#;
+        assert_eq!(&looks.shape(&answer(ok)).unwrap().body[..], ok.as_bytes());
     }
 
     #[test]

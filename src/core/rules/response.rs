@@ -20,10 +20,10 @@ pub trait ResponseRule: Send + Sync + std::fmt::Debug {
     fn maps_errors(&self) -> bool {
         false
     }
-    /// Whether the rule may read the top-level field `key`; rules that only
-    /// read are run on a document holding just the fields they read.
-    fn reads_field(&self, _key: &str) -> bool {
-        true
+    /// The top-level fields the rule may read, or `None` for any field.
+    /// Rules that only read are run on a document holding just these.
+    fn fields_read(&self) -> Option<Vec<String>> {
+        None
     }
 }
 
@@ -38,9 +38,32 @@ pub struct ResponsePlan {
     /// Unwrap `callback( {...} );` (JSONP) before anything else reads the answer.
     pub jsonp: bool,
     pub rules: Vec<Box<dyn ResponseRule>>,
+    /// The top-level fields the rules read, when every rule names them
+    /// (`None`: any field); see [`ResponsePlan::with_fields_read`].
+    pub fields_read: Option<Vec<String>>,
 }
 
 impl ResponsePlan {
+    /// Lists, once at load, the top-level fields the rules read, so that a
+    /// 2xx answer the rules only look at is checked against this list
+    /// instead of asking each rule about each field.
+    pub fn with_fields_read(mut self) -> Self {
+        let mut fields = Vec::new();
+        for rule in &self.rules {
+            match rule.fields_read() {
+                Some(names) => fields.extend(names),
+                None => {
+                    self.fields_read = None;
+                    return self;
+                }
+            }
+        }
+        fields.sort_unstable();
+        fields.dedup();
+        self.fields_read = Some(fields);
+        self
+    }
+
     /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
     /// non-2xx JSON answers pass through; 2xx answers go through the rules.
     pub fn shape(&self, answer: &ProviderAnswer) -> Result<CallerAnswer, OAuthError> {
@@ -69,7 +92,9 @@ impl ResponsePlan {
             // Nothing to rewrite: the rules only look, so only the fields they
             // read are built; the provider's bytes go back as they came.
             let mut document = object_fields(&answer.body, |key| {
-                self.rules.iter().any(|r| r.reads_field(key))
+                self.fields_read
+                    .as_ref()
+                    .is_none_or(|fields| fields.iter().any(|field| field == key))
             })
             .ok_or_else(|| not_json(answer.status))?;
             for rule in &self.rules {
@@ -429,16 +454,18 @@ impl ResponseRule for ErrorFrom {
         true
     }
 
-    fn reads_field(&self, key: &str) -> bool {
+    fn fields_read(&self) -> Option<Vec<String>> {
         let when = &self.when;
-        let starts = |path: &FieldPath| path.0.first().is_some_and(|first| first == key);
-        when.present.iter().any(starts)
-            || when.absent.iter().any(starts)
-            || when.nonzero.iter().any(starts)
-            || when.equals.iter().any(|(path, _)| starts(path))
-            || when.not_equals.iter().any(|(path, _)| starts(path))
-            || self.error.as_ref().is_some_and(starts)
-            || self.description.as_ref().is_some_and(starts)
+        let paths = when
+            .present
+            .iter()
+            .chain(&when.absent)
+            .chain(&when.nonzero)
+            .chain(when.equals.iter().map(|(path, _)| path))
+            .chain(when.not_equals.iter().map(|(path, _)| path))
+            .chain(&self.error)
+            .chain(&self.description);
+        Some(paths.filter_map(|path| path.0.first().cloned()).collect())
     }
 }
 
@@ -610,6 +637,7 @@ mod tests {
             jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(tiktok_errors())],
+            ..Default::default()
         };
         // Unsorted keys, spaces and an escape: a re-serialized answer would differ.
         let body =
@@ -625,6 +653,7 @@ mod tests {
             jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(tiktok_errors())],
+            ..Default::default()
         };
         let err = shape(&plan, 200, "application/json",
             r#"{"error":"invalid_grant","error_description":"Authorization code is expired.","log_id":"x"}"#)
@@ -641,6 +670,7 @@ mod tests {
             jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(UnwrapObject(FieldPath::parse("data")))],
+            ..Default::default()
         };
         let body = r#"{"error":"invalid_grant","error_description":"expired"}"#;
         let answer = shape(&plan, 400, "application/json", body).unwrap();
@@ -703,6 +733,7 @@ mod tests {
             jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(rule)],
+            ..Default::default()
         };
         let err = shape(
             &plan,
@@ -747,6 +778,7 @@ mod tests {
             jsonp: false,
             form_to_json: false,
             rules: vec![Box::new(rule)],
+            ..Default::default()
         };
         let err = shape(
             &plan,
@@ -790,6 +822,7 @@ mod tests {
                 ])),
                 Box::new(AddFields(vec![("token_type".into(), json!("Bearer"))])),
             ],
+            ..Default::default()
         };
         let answer = shape(&plan, 200, "application/json",
             r#"{"data":{"access_token":"a","open_id":"o","error_code":0,"description":""},"message":"success"}"#)
@@ -811,6 +844,7 @@ mod tests {
                 "scope".into(),
                 "granted".into(),
             )]))],
+            ..Default::default()
         };
         let answer = shape(
             &plan,
@@ -955,12 +989,9 @@ mod tests {
             default: None,
             status: None,
         };
-        for key in ["p", "a", "n", "e", "ne", "err", "desc"] {
-            assert!(rule.reads_field(key), "{key}");
-        }
-        for key in ["x", "code", "access_token", ""] {
-            assert!(!rule.reads_field(key), "{key}");
-        }
+        let mut read = rule.fields_read().unwrap();
+        read.sort();
+        assert_eq!(read, ["a", "desc", "e", "err", "n", "ne", "p"]);
         // Without paths there is nothing to read.
         let alone = ErrorFrom {
             when: ErrorCondition::default(),
@@ -968,7 +999,7 @@ mod tests {
             description: None,
             ..rule
         };
-        assert!(!alone.reads_field("err"));
+        assert_eq!(alone.fields_read(), Some(vec![]));
         assert!(!alone.edits(), "error_from only looks");
         assert!(alone.maps_errors());
     }
@@ -1059,6 +1090,7 @@ mod tests {
                 default: None,
                 status: None,
             })],
+            fields_read: None,
         };
         let err = shape(
             &plan,
