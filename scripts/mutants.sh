@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 
-PURE=(src/core/form.rs src/core/rules/request.rs src/core/rules/response.rs
+PURE=(src/core/form.rs src/core/json_object.rs src/core/byte_scan.rs src/core/rules/request.rs src/core/rules/response.rs
       src/plan/rule_specs.rs src/core/rewrite.rs src/core/oauth_error.rs
       src/core/access.rs src/core/client_address.rs src/http1/*.rs
       src/core/oidc/*.rs src/plan/oidc.rs)
