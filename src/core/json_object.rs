@@ -5,7 +5,7 @@
 //!
 //! The check is RFC 8259's grammar, in one pass and without recursion, and
 //! it agrees with `serde_json` on what a JSON text is (the tests and the
-//! `provider_answer` fuzz target compare the two), with one deliberate
+//! `json_object` fuzz target compare the two), with one deliberate
 //! difference: the whole body must be UTF-8 (RFC 8259 §8.1), where
 //! `serde_json` lets invalid UTF-8 through inside strings it skips.
 //! Selected values and escaped names are handed to `serde_json` itself.
@@ -125,7 +125,7 @@ impl Scanner<'_> {
         }
     }
 
-    /// Skips string bytes that need no look: all but `"`, `\\` and control characters.
+    /// Skips string bytes that need no look: all but `"`, `\` and control characters.
     fn skip_plain_string_bytes(&mut self) {
         self.at = next_stop(self.bytes, self.at, |word| {
             equal_to(word, b'"') | equal_to(word, b'\\') | below(word, 0x20)
