@@ -105,12 +105,17 @@ echo "== PKI: a CA made for this run, and a P-256 leaf for 127.0.0.1 / localhost
 CA="$WORK/ca.pem" CERT="$WORK/leaf.pem" KEY="$WORK/leaf.key"
 
 # ---------------------------------------------------------------- processes
+# Every TLS leg offers TLS 1.3, as TikTok's endpoint and quirkgate's rustls do:
+# nginx before 1.23.4 (Debian 12 ships 1.22) leaves it out of its defaults, and
+# the nginx contenders would otherwise speak TLS 1.2 where quirkgate speaks 1.3.
+TLS_PROTOCOLS="TLSv1.2 TLSv1.3"
 write_njs_module
 start_nginx provider "$(nginx_common 1)
   server {
     listen 127.0.0.1:$P_UPS ssl backlog=4096;
     ssl_certificate $CERT;
     ssl_certificate_key $KEY;
+    ssl_protocols $TLS_PROTOCOLS;
     ssl_session_cache shared:provider:10m;
     location / {
       default_type application/json;
@@ -129,7 +134,7 @@ nginx_front() { # port edge-tls(0|1) rewrite(0|1)
   local listen="listen 127.0.0.1:$1 backlog=4096;" edge="" rewrite="" module=""
   if [ "$2" = 1 ]; then
     listen="listen 127.0.0.1:$1 ssl backlog=4096;"
-    edge="ssl_certificate $CERT; ssl_certificate_key $KEY; ssl_session_cache shared:edge:10m;"
+    edge="ssl_certificate $CERT; ssl_certificate_key $KEY; ssl_protocols $TLS_PROTOCOLS; ssl_session_cache shared:edge:10m;"
   fi
   if [ "$3" = 1 ]; then
     module="load_module $NJS_MODULE;"
@@ -154,6 +159,7 @@ $(nginx_common "$WORKERS")
       proxy_set_header Connection "";
       proxy_pass https://provider/v2/oauth/token/;
       proxy_ssl_verify on;
+      proxy_ssl_protocols $TLS_PROTOCOLS;
       proxy_ssl_trusted_certificate $CA;
       proxy_ssl_name localhost;
       proxy_ssl_server_name on;
@@ -212,6 +218,13 @@ for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do
   [ "$code" = 200 ] || { echo "  $name answered $code" >&2; exit 1; }
   echo "  $name: 200"
 done
+# What a TLS 1.3 client gets from each TLS listener (the contenders' own
+# provider legs offer the same versions to the same provider).
+tls_version() { # port
+  openssl s_client -connect "127.0.0.1:$1" -servername localhost -CAfile "$CA" </dev/null 2>/dev/null |
+    awk -F', ' '/^New, / {print $2; exit}'
+}
+echo "== TLS versions: provider $(tls_version "$P_UPS"), edges:$(for name in "${SHAPE_BOTH[@]}"; do printf ' %s %s' "$name" "$(tls_version "${PORT[$name]}")"; done)"
 
 write_wrk_script
 accepted() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR == 3 {print $1}'; }
