@@ -19,7 +19,7 @@
 //!    edge TLS.
 //! 9. [`server`]: the Pingora server a configuration describes.
 //! 10. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
-//!    the connection a route needs, the diff, the Auth0 Management API.
+//!     the connection a route needs, the diff, the Auth0 Management API.
 //!
 //! [`mocks`] stands apart: mock providers and a mock Auth0 Management API
 //! for trying the gateway, tests and benchmarks; it imports nothing from the

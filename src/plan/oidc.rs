@@ -550,9 +550,9 @@ mod tests {
         }
         let two = format!("{}{}", block(&key, issuer, ""), block(&key, issuer, ""));
         assert!(errors_of(&two).contains("served by another oidc block"));
+        // The issuer's own /token endpoint lands on the route `/token`.
         let clash = block(&key, "https://gw.example/token", "")
-            .replace("/token/tiktok\n    userinfo", "/token/tiktok\n    userinfo");
-        let clash = clash.replace("https://gw.example/token", "https://gw.example");
+            .replace("https://gw.example/token", "https://gw.example");
         let text = format!(
             "routes:\n  - path: /token\n    preset: tiktok\n  - path: /token/tiktok\n    preset: tiktok\n  - path: /userinfo/tiktok\n    preset: tiktok-userinfo\noidc:\n{clash}"
         );

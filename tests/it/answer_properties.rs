@@ -19,8 +19,14 @@ struct Answer {
     fields: Vec<(String, String)>,
     body: Vec<u8>,
     /// `Some(chunk sizes, extensions, trailers)` for chunked, else Content-Length.
-    chunked: Option<(Vec<usize>, Vec<String>, Vec<(String, String)>)>,
+    chunked: Option<Chunking>,
 }
+
+/// Chunk sizes, chunk extensions and trailer fields of a chunked body.
+type Chunking = (Vec<usize>, Vec<String>, Vec<(String, String)>);
+
+/// Status, content type, keep-alive, body and the bytes the answer took.
+type Decoded = (u16, Option<String>, bool, Vec<u8>, usize);
 
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z][A-Za-z0-9-]{0,15}".prop_filter("owned names", |name| {
@@ -116,10 +122,7 @@ fn encode(answer: &Answer) -> Vec<u8> {
 
 /// What the reader makes of `wire` arriving in pieces: status, content type,
 /// keep-alive, body, and the bytes the answer took.
-fn decode_in_pieces(
-    wire: &[u8],
-    cuts: &[usize],
-) -> Option<(u16, Option<String>, bool, Vec<u8>, usize)> {
+fn decode_in_pieces(wire: &[u8], cuts: &[usize]) -> Option<Decoded> {
     let mut ends: Vec<usize> = cuts.iter().map(|&cut| cut % (wire.len() + 1)).collect();
     ends.sort_unstable();
     ends.push(wire.len());
