@@ -6,6 +6,9 @@
 #   benches/load.sh                 # main comparison + correctness + 5,000-idle-connection memory check
 #   benches/load.sh --variants      # also quirkgate threads 1/2 x work_stealing false/true
 #   benches/load.sh --build         # force `cargo build --release` first (else only if the binary is missing)
+#   benches/load.sh --production [tls latency scaling idle]
+#                                   # the production shape (TLS on both legs, fixed-rate latency,
+#                                   # 32-2,048 connections, idle TLS memory): runs benches/production.sh
 #
 # Environment knobs (defaults in brackets):
 #   WORKERS [1]      quirkgate `threads` and nginx `worker_processes` for the contenders
@@ -34,13 +37,17 @@ WRK_THREADS="${WRK_THREADS:-1}"
 IDLE_CONNS="${IDLE_CONNS:-5000}"
 BASE_PORT="${BASE_PORT:-27100}"
 QG="${QUIRKGATE_BIN:-$ROOT/target/release/quirkgate}"
+if [ "${1:-}" = --production ]; then
+  shift
+  exec "$ROOT/benches/production.sh" "$@"
+fi
 VARIANTS=0
 BUILD=0
 for arg in "$@"; do
   case "$arg" in
     --variants) VARIANTS=1 ;;
     --build) BUILD=1 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
