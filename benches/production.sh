@@ -319,6 +319,8 @@ def percentile(values, p):
 def figures(requests):
     """p50, p99, p99.9 in µs of (start s, corrected latency s) pairs."""
     latencies = sorted(latency for _, latency in requests)
+    if not latencies:  # e.g. LAT_SKIP at or past LAT_DURATION
+        return [float("nan")] * 3
     return [percentile(latencies, p) * 1e6 for p in (0.5, 0.99, 0.999)]
 
 def judge(label, q, plain):
