@@ -12,7 +12,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin quirkgate \
+# Only the gateway: the mocks (crates/quirkgate-mocks) never enter the image.
+RUN cargo build --release --locked -p quirkgate --bin quirkgate \
  && strip target/release/quirkgate \
  && cp target/release/quirkgate /quirkgate
 

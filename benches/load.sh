@@ -21,7 +21,7 @@
 #
 # Upstream: a fixed-answer nginx (`return 200 '{"access_token":...}'`, 1 worker,
 # keep-alive) so the upstream is never the bottleneck. The quirkgate
-# mock-provider (which rejects a body without client_key) is used only for the
+# quirkgate-mocks provider (which rejects a body without client_key) is used only for the
 # one-off correctness check of quirkgate and nginx+njs.
 #
 # Requires: cargo, nginx with /usr/lib/nginx/modules/ngx_http_js_module.so, wrk,
@@ -37,6 +37,7 @@ WRK_THREADS="${WRK_THREADS:-1}"
 IDLE_CONNS="${IDLE_CONNS:-5000}"
 BASE_PORT="${BASE_PORT:-27100}"
 QG="${QUIRKGATE_BIN:-$ROOT/target/release/quirkgate}"
+MOCKS="${QUIRKGATE_MOCKS_BIN:-$ROOT/target/release/quirkgate-mocks}"
 if [ "${1:-}" = --production ]; then
   shift
   exec "$ROOT/benches/production.sh" "$@"
@@ -53,7 +54,7 @@ for arg in "$@"; do
 done
 
 P_UP=$BASE_PORT             # fixed-answer upstream nginx
-P_MOCK=$((BASE_PORT + 1))   # quirkgate mock-provider (correctness only)
+P_MOCK=$((BASE_PORT + 1))   # quirkgate-mocks provider (correctness only)
 P_NJS=$((BASE_PORT + 10))   # nginx + njs rewrite
 P_PLAIN=$((BASE_PORT + 11)) # nginx plain proxy_pass
 P_QG=$((BASE_PORT + 20))    # quirkgate, threads=WORKERS, work_stealing=false
@@ -63,9 +64,9 @@ P_MEM=$((BASE_PORT + 30))   # quirkgate for the idle-connection memory check
 source "$ROOT/benches/lib.sh"
 require_tools nginx wrk curl python3
 
-if [ "$BUILD" = 1 ] || [ ! -x "$QG" ]; then
-  echo "== building release binary"
-  (cd "$ROOT" && cargo build --release)
+if [ "$BUILD" = 1 ] || [ ! -x "$QG" ] || [ ! -x "$MOCKS" ]; then
+  echo "== building release binaries"
+  (cd "$ROOT" && cargo build --release --workspace)
 fi
 
 bench_init load
@@ -138,7 +139,7 @@ EOF
 
 echo "== starting processes (work dir $WORK)"
 start_nginx up "$UP_CONF"
-"$QG" mock-provider --provider tiktok --listen "127.0.0.1:$P_MOCK" >"$WORK/mock.log" 2>&1 &
+"$MOCKS" provider --provider tiktok --listen "127.0.0.1:$P_MOCK" >"$WORK/mock.log" 2>&1 &
 track_pid $!
 start_nginx njs "$NJS_CONF"
 start_nginx plain "$PLAIN_CONF"
@@ -167,7 +168,7 @@ for name in "${ORDER[@]}"; do wait_port "${PORT[$name]}"; done
 wait_port "$P_MOCK"
 
 # ------------------------------------------------------------ correctness check
-echo "== correctness check (upstream: quirkgate mock-provider, which needs client_key)"
+echo "== correctness check (upstream: quirkgate-mocks provider, which needs client_key)"
 check() { # label url
   local out
   out="$(curl -s -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "$2")"

@@ -2,7 +2,7 @@
 //!
 //! Run: `cargo bench --bench rewrite -- --measurement-time 3`
 //!
-//! Measures `quirkgate::core::rewrite::rewrite` on a typical Auth0 token request with
+//! Measures `quirkgate_core::rewrite::rewrite` on a typical Auth0 token request with
 //! the compiled `tiktok` preset rules (`client_id` -> `client_key`), and a naive
 //! baseline (serde_urlencoded decode into `Vec<(String, String)>`, rename,
 //! re-encode). A counting global allocator reports heap allocations per call.
@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use quirkgate::core::rules::request::RequestRule;
 use quirkgate::plan::preset_request_rules;
+use quirkgate_core::rules::request::RequestRule;
 
 /// Counts every allocation and reallocation made through it.
 struct Counting;
@@ -55,7 +55,7 @@ fn tiktok_rules() -> Vec<Box<dyn RequestRule>> {
 }
 
 fn quirkgate_rewrite(rules: &[Box<dyn RequestRule>], body: &[u8]) -> usize {
-    let out = quirkgate::core::rewrite::rewrite(rules, body, None).expect("rewrite");
+    let out = quirkgate_core::rewrite::rewrite(rules, body, None).expect("rewrite");
     out.body.len()
 }
 
@@ -102,7 +102,7 @@ fn bench(c: &mut Criterion) {
     let body = AUTH0_BODY.as_bytes();
 
     // Correctness guard: the benchmark must measure the real rename.
-    let out = quirkgate::core::rewrite::rewrite(&rules, body, None).expect("rewrite");
+    let out = quirkgate_core::rewrite::rewrite(&rules, body, None).expect("rewrite");
     assert_eq!(out.body, AUTH0_BODY.replace("client_id=", "client_key="));
     drop(out);
 

@@ -15,16 +15,16 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::core::oauth_error::{OAuthError, Reason};
-use crate::core::oidc::authorize::{
-    at_hash, judge_authorize, pkce_verifies, with_query, AuthorizePolicy, AuthorizeRefusal,
-};
-use crate::core::oidc::seal::{SealError, SealPurpose};
-use crate::core::rules::request::parse_basic;
 use crate::gateway::TokenGateway;
-use crate::http1::CallerAnswer;
 use crate::plan::oidc::{BridgeEndpoint, OidcBridge};
 use crate::upstream::exchange::ExchangeReport;
+use quirkgate_core::http1::CallerAnswer;
+use quirkgate_core::oauth_error::{OAuthError, Reason};
+use quirkgate_core::oidc::authorize::{
+    at_hash, judge_authorize, pkce_verifies, with_query, AuthorizePolicy, AuthorizeRefusal,
+};
+use quirkgate_core::oidc::seal::{SealError, SealPurpose};
+use quirkgate_core::rules::request::parse_basic;
 
 /// How long a user may take on the provider's authorize page.
 const LOGIN_LIFETIME: u64 = 600;
@@ -187,7 +187,7 @@ fn form_params<'r>(request: &BridgeRequest<'r>) -> Result<&'r str, OAuthError> {
         return Ok(request.query);
     }
     if !request.content_type.is_some_and(|ct| {
-        crate::core::rules::response::mime_is(ct, "application/x-www-form-urlencoded")
+        quirkgate_core::rules::response::mime_is(ct, "application/x-www-form-urlencoded")
     }) {
         return Err(OAuthError::unsupported_media_type());
     }

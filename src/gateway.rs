@@ -12,16 +12,16 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use tokio::time::Sleep;
 
-use crate::core::caller::{caller_address, CallerHeaders, CallerRequest};
-use crate::core::oauth_error::{OAuthError, Reason};
-use crate::core::rewrite::{rewrite, RewrittenRequest};
-use crate::core::rules::response::mime_is;
-use crate::http1::encode::{encode_request, ProviderRequest};
-use crate::http1::fields::header_text;
-use crate::http1::{CallerAnswer, Challenge};
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::telemetry::metrics::{method_label, RouteMetrics, METRICS};
 use crate::upstream::exchange::{exchange, ExchangeReport, ProviderConnector};
+use quirkgate_core::caller::{caller_address, CallerHeaders, CallerRequest};
+use quirkgate_core::http1::encode::{encode_request, ProviderRequest};
+use quirkgate_core::http1::fields::header_text;
+use quirkgate_core::http1::{CallerAnswer, Challenge};
+use quirkgate_core::oauth_error::{OAuthError, Reason};
+use quirkgate_core::rewrite::{rewrite, RewrittenRequest};
+use quirkgate_core::rules::response::mime_is;
 
 const USER_AGENT: &str = concat!("quirkgate/", env!("CARGO_PKG_VERSION"));
 
@@ -134,12 +134,11 @@ impl TokenGateway {
         if request.headers.wire_bytes() > MAX_HEADER_BYTES {
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
-        let client = route
-            .access
-            .needs_client_address()
+        let client = (route.access.checks_sources() || route.rate_limits.counts_per_client())
             .then(|| caller_address(request.peer, request.headers, &plan.trusted_proxies))
             .flatten();
         route.access.admit(client, request.headers)?;
+        route.rate_limits.admit(client)?;
         if !route.methods.iter().any(|m| m.as_str() == request.method) {
             return Err(OAuthError::method_not_allowed());
         }

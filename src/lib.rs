@@ -1,38 +1,36 @@
 //! quirkgate: an OAuth 2.0 token gateway that rewrites provider quirks.
 //!
-//! The modules are layers; each imports only from the layers listed before it:
+//! The layers are crates and modules. The bottom one is the crate
+//! `quirkgate-core` (pure: the form codec, rules, rewrite, RFC 6749 errors,
+//! the HTTP/1.1 codec of both legs, the bridge's pure parts); Cargo refuses an
+//! import from it into anything above. Within this crate, each module imports
+//! only from the modules listed before it (`tests/it/architecture.rs` reads
+//! this list):
 //!
-//! 1. [`core`]: the pure core (form codec, rules, rewrite, RFC 6749 errors,
-//!    the caller's request as the core reads it, access control). No network,
-//!    no Pingora.
-//! 2. [`http1`]: the hand-written HTTP/1.1 codec of both legs, as pure
-//!    functions (caller heads, provider answers, chunked bodies, encoding).
-//! 3. [`telemetry`]: Prometheus metrics and capped logging.
-//! 4. [`plan`]: the file operators edit, and the plan compiled from it once
+//! 1. [`telemetry`]: Prometheus metrics and capped logging.
+//! 2. [`rate_limit`]: this replica's request-rate budgets.
+//! 3. [`plan`]: the file operators edit, and the plan compiled from it once
 //!    per load; the request path only reads it.
-//! 5. [`upstream`]: the provider leg: retry policy, answer reading, idle
+//! 4. [`upstream`]: the provider leg: retry policy, answer reading, idle
 //!    connections, peers.
-//! 6. [`gateway`]: one request's lifecycle, shared by both front ends.
-//! 7. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
+//! 5. [`gateway`]: one request's lifecycle, shared by both front ends.
+//! 6. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
 //!    and user-info legs through the gateway.
-//! 8. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
+//! 7. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
 //!    edge TLS.
-//! 9. [`server`]: the Pingora server a configuration describes.
-//! 10. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
-//!     the connection a route needs, the diff, the Auth0 Management API.
+//! 8. [`server`]: the Pingora server a configuration describes.
+//! 9. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
+//!    the connection a route needs, the diff, the Auth0 Management API.
 //!
-//! [`mocks`] stands apart: mock providers and a mock Auth0 Management API
-//! for trying the gateway, tests and benchmarks; it imports nothing from the
-//! layers.
+//! The mock providers and the mock Auth0 live in the crate `quirkgate-mocks`,
+//! which only tests and benchmarks depend on: they are not in this binary.
 
 pub mod bridge;
 pub mod broker;
-pub mod core;
 pub mod front;
 pub mod gateway;
-pub mod http1;
-pub mod mocks;
 pub mod plan;
+pub mod rate_limit;
 pub mod server;
 pub mod telemetry;
 pub mod upstream;

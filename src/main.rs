@@ -1,7 +1,8 @@
 //! `quirkgate --config FILE` runs the gateway; `--test` checks the file;
-//! `presets [NAME]` prints the shipped presets; `mock-provider` runs a mock;
-//! `auth0 connection` sets up the broker's side of a route; `healthcheck`
-//! probes a running gateway (for images without a shell).
+//! `presets [NAME]` prints the shipped presets; `auth0 connection` sets up
+//! the broker's side of a route; `healthcheck` probes a running gateway (for
+//! images without a shell). The mocks are a binary of their own
+//! (`quirkgate-mocks`), not part of this one.
 
 use clap::{Parser, Subcommand};
 
@@ -13,7 +14,6 @@ use pingora::server::configuration::Opt;
 use quirkgate::broker::apply::apply_connection;
 use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
 use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
-use quirkgate::mocks::provider::{MockProvider, ProviderKind, PROVIDER_NAMES};
 use quirkgate::plan::file::{load_file, preset_description, preset_text, PRESETS};
 use quirkgate::plan::{compile, Resolution};
 use quirkgate::server::{build_server, load_plan};
@@ -26,11 +26,27 @@ use quirkgate::server::{build_server, load_plan};
 )]
 struct Cli {
     /// The gateway's YAML configuration.
-    #[arg(long, default_value = "conf/quirkgate.yaml", global = true)]
+    #[arg(
+        short = 'c',
+        long,
+        default_value = "conf/quirkgate.yaml",
+        global = true
+    )]
     config: String,
-    /// Pingora's own options: --daemon, --upgrade, --test, --conf.
-    #[command(flatten)]
-    pingora: Opt,
+    /// Check the configuration and exit: 0 when it would start, 1 with every error.
+    #[arg(short, long)]
+    test: bool,
+    /// Run in the background (Pingora's daemon mode; set `pid_file` in --conf).
+    #[arg(short, long)]
+    daemon: bool,
+    /// Take the listening sockets over from a running gateway (graceful
+    /// upgrade through --conf's `upgrade_sock`), then serve.
+    #[arg(short, long)]
+    upgrade: bool,
+    /// A Pingora server configuration (YAML) to start from: `upgrade_sock`,
+    /// `pid_file`, `error_log`, grace periods.
+    #[arg(long, value_name = "PINGORA_CONF")]
+    conf: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -38,20 +54,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// List the shipped presets, or print one as YAML to paste into a route.
-    Presets { name: Option<String> },
-    /// Run a mock provider on loopback to try the gateway without a provider app.
-    MockProvider {
-        #[arg(long, default_value = "tiktok")]
-        provider: String,
-        #[arg(long, default_value = "127.0.0.1:9000")]
-        listen: String,
-    },
-    /// Run a mock Auth0 Management API on loopback to try `auth0 connection --apply`.
-    MockAuth0 {
-        #[arg(long, default_value = "127.0.0.1:9001")]
-        listen: String,
-        #[arg(long, default_value = "tenant.example.auth0.com")]
-        domain: String,
+    Presets {
+        /// A preset's name; without it, every preset with a line about it.
+        name: Option<String>,
     },
     /// Set up the identity broker's side of a route (Auth0).
     Auth0 {
@@ -60,6 +65,7 @@ enum Command {
     },
     /// Exit 0 when URL answers 200 (a container HEALTHCHECK without a shell or curl).
     Healthcheck {
+        /// The URL to probe (plain HTTP).
         #[arg(default_value = "http://127.0.0.1:9091/healthz")]
         url: String,
     },
@@ -110,18 +116,16 @@ fn main() {
                     .next()
                     .unwrap_or("")
                     .trim_end_matches('.');
-                println!("{name:<18} {summary}");
+                print_out(&format!("{name:<18} {summary}\n"));
             }
         }
         Some(Command::Presets { name: Some(name) }) => match preset_text(&name) {
-            Some(text) => print!("{text}"),
+            Some(text) => print_out(text),
             None => {
                 eprintln!("unknown preset '{name}'; `quirkgate presets` lists them");
                 std::process::exit(1);
             }
         },
-        Some(Command::MockProvider { provider, listen }) => run_mock(&provider, &listen),
-        Some(Command::MockAuth0 { listen, domain }) => run_mock_auth0(&listen, &domain),
         Some(Command::Auth0 {
             command: Auth0Command::Connection(args),
         }) => {
@@ -137,7 +141,30 @@ fn main() {
                 std::process::exit(1);
             }
         },
-        None => run_gateway(cli.config, cli.pingora),
+        None => run_gateway(
+            cli.config,
+            Opt {
+                upgrade: cli.upgrade,
+                daemon: cli.daemon,
+                nocapture: false,
+                test: cli.test,
+                conf: cli.conf,
+            },
+        ),
+    }
+}
+
+/// Writes to standard output; a reader that closed the pipe (`| head`) ends
+/// the process quietly with status 0, as `grep` and `rg` do.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: standard output: {error}");
+        std::process::exit(1);
     }
 }
 
@@ -190,62 +217,6 @@ fn bridges_note(file: &quirkgate::plan::file::GatewayFile) -> String {
     }
 }
 
-fn run_mock(provider: &str, listen: &str) {
-    let Some(kind) = ProviderKind::parse(provider) else {
-        let known: Vec<&str> = PROVIDER_NAMES.iter().map(|(name, _)| *name).collect();
-        eprintln!("unknown provider '{provider}' ({})", known.join(", "));
-        std::process::exit(1);
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mock = MockProvider::start(kind, listen, None)
-            .await
-            .unwrap_or_else(|e| {
-                eprintln!("cannot listen on {listen}: {e}");
-                std::process::exit(1);
-            });
-        println!("mock {provider} provider on http://{}", mock.addr);
-        // The providers whose whole login the mock plays (for the OpenID Connect bridge).
-        let login = match kind {
-            ProviderKind::TikTok => Some(("/v2/auth/authorize/", "/v2/oauth/token/", "/v2/user/info/")),
-            ProviderKind::WeChat => Some(("/connect/qrconnect", "/sns/oauth2/access_token", "/sns/userinfo")),
-            ProviderKind::GitHub => Some(("/login/oauth/authorize", "/login/oauth/access_token", "/user")),
-            _ => None,
-        };
-        if let Some((authorize, token, user)) = login {
-            println!(
-                "  authorize page (consents at once; a scope with mock.deny declines): {authorize}\n  token: {token}\n  user: {user}"
-            );
-        }
-        std::future::pending::<()>().await;
-    });
-}
-
-fn run_mock_auth0(listen: &str, domain: &str) {
-    use quirkgate::mocks::auth0::MockManagementApi;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    runtime.block_on(async {
-        let mock = MockManagementApi::start(listen, domain, "mock-m2m-client", "mock-m2m-secret")
-            .await
-            .unwrap_or_else(|e| {
-                eprintln!("cannot listen on {listen}: {e}");
-                std::process::exit(1);
-            });
-        println!(
-            "mock Auth0 Management API for {domain} on {}\n  AUTH0_DOMAIN={domain} AUTH0_MANAGEMENT_URL={} AUTH0_CLIENT_ID=mock-m2m-client AUTH0_CLIENT_SECRET=mock-m2m-secret",
-            mock.base_url(),
-            mock.base_url()
-        );
-        std::future::pending::<()>().await;
-    });
-}
-
 fn run_auth0_connection(config: &str, args: ConnectionArgs) -> Result<(), String> {
     let file = load_file(config)?;
     compile(&file, Resolution::Skip).map_err(|errors| {
@@ -287,7 +258,7 @@ fn run_auth0_connection(config: &str, args: ConnectionArgs) -> Result<(), String
     }
     if !args.apply {
         let printed = serde_json::to_string_pretty(&connection.printable()).expect("JSON");
-        println!("{printed}");
+        print_out(&format!("{printed}\n"));
         return Ok(());
     }
     let settings = ManagementSettings::from_env(&|name| std::env::var(name).ok())?;
@@ -298,7 +269,7 @@ fn run_auth0_connection(config: &str, args: ConnectionArgs) -> Result<(), String
     runtime.block_on(async {
         let api = ManagementApi::connect(&settings).await?;
         apply_connection(&api, &connection, &args.enable_client, &mut |line| {
-            println!("{line}")
+            print_out(&format!("{line}\n"))
         })
         .await
     })

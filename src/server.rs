@@ -16,7 +16,6 @@ use pingora::server::{Server, ShutdownWatch};
 use pingora::services::background::{background_service, BackgroundService};
 use pingora::services::listening::Service;
 
-use crate::core::oauth_error::{FailureKind, Reason};
 use crate::front::edge_tls::{EdgeCertificate, EdgeTls};
 use crate::front::front_door::FrontDoor;
 use crate::front::pingora_front_end::PingoraFrontEnd;
@@ -26,6 +25,7 @@ use crate::plan::upstream::resolve;
 use crate::plan::{compile, GatewayPlan, Resolution};
 use crate::telemetry::metrics::{render, METRICS};
 use crate::upstream::exchange::{ProviderConnector, RetryReason};
+use quirkgate_core::oauth_error::{FailureKind, Reason};
 
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
 pub const DEFAULT_DNS_REFRESH: Duration = Duration::from_secs(30);

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quirkgate::http1::caller_head::{parse_caller_head, HeadCheck, MAX_FIELDS};
+use quirkgate_core::http1::caller_head::{parse_caller_head, HeadCheck, MAX_FIELDS};
 
 fn judge(data: &[u8]) -> HeadCheck {
     let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];

@@ -6,9 +6,9 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use quirkgate::plan::file::load_preset;
-use quirkgate::core::form::{encode_form, parse_form};
-use quirkgate::core::rewrite::rewrite;
-use quirkgate::core::rules::request::RequestRule;
+use quirkgate_core::form::{encode_form, parse_form};
+use quirkgate_core::rewrite::rewrite;
+use quirkgate_core::rules::request::RequestRule;
 use quirkgate::plan::rule_specs::compile_request_rules;
 
 static TIKTOK_RULES: LazyLock<Vec<Box<dyn RequestRule>>> = LazyLock::new(|| {

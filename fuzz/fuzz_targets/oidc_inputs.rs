@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quirkgate::core::oidc::authorize::{judge_authorize, AuthorizePolicy, AuthorizeRefusal};
-use quirkgate::core::oidc::seal::{SealPurpose, Sealer};
+use quirkgate_core::oidc::authorize::{judge_authorize, AuthorizePolicy, AuthorizeRefusal};
+use quirkgate_core::oidc::seal::{SealPurpose, Sealer};
 
 const ALLOWED: &str = "https://broker.example/cb";
 

@@ -7,8 +7,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quirkgate::http1::chunked::{decode_chunked, ChunkedDecoder, Chunks};
-use quirkgate::http1::provider_answer::{parse_answer_head, status_kind, BodyFraming};
+use quirkgate_core::http1::chunked::{decode_chunked, ChunkedDecoder, Chunks};
+use quirkgate_core::http1::provider_answer::{parse_answer_head, status_kind, BodyFraming};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&n, rest)) = data.split_first() else {

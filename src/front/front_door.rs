@@ -30,14 +30,14 @@ use tokio::io::{AsyncRead, AsyncWriteExt, ReadBuf};
 use super::edge_tls::EdgeTls;
 use super::pingora_front_end::PingoraFrontEnd;
 use super::prefixed_io::PrefixedIo;
-use crate::core::caller::CallerRequest;
-use crate::core::oauth_error::OAuthError;
 use crate::gateway::{Admitted, BodyError, CallerBody, RequestRecord, TokenGateway};
-use crate::http1::caller_head::{parse_caller_head, Framing, HeadCheck, MAX_FIELDS};
-use crate::http1::encode::encode_answer;
-use crate::http1::fields::offset_in;
-use crate::http1::CallerAnswer;
 use crate::plan::GatewayPlan;
+use quirkgate_core::caller::CallerRequest;
+use quirkgate_core::http1::caller_head::{parse_caller_head, Framing, HeadCheck, MAX_FIELDS};
+use quirkgate_core::http1::encode::encode_answer;
+use quirkgate_core::http1::fields::offset_in;
+use quirkgate_core::http1::CallerAnswer;
+use quirkgate_core::oauth_error::OAuthError;
 
 /// Per-thread read buffer: idle connections own no buffer of their own.
 const SCRATCH_BYTES: usize = 16 * 1024;

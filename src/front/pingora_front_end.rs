@@ -13,14 +13,14 @@ use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
 use crate::bridge::{self, BridgeAnswer, BridgeRequest};
-use crate::core::caller::CallerRequest;
-use crate::core::oauth_error::{OAuthError, Reason};
 use crate::gateway::{Admitted, BodyError, CallerBody, RequestRecord, TokenGateway};
-use crate::http1::encode::ANSWER_HEADERS;
-use crate::http1::CallerAnswer;
 use crate::plan::oidc::{BridgeEndpoint, OidcBridge};
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::{method_label, METRICS};
+use quirkgate_core::caller::CallerRequest;
+use quirkgate_core::http1::encode::ANSWER_HEADERS;
+use quirkgate_core::http1::CallerAnswer;
+use quirkgate_core::oauth_error::{OAuthError, Reason};
 
 pub struct PingoraFrontEnd {
     pub gateway: Arc<TokenGateway>,

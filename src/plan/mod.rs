@@ -13,10 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::access::{ExchangeSlots, RateLimits, RequireClientId, RouteAccess, SharedSecret};
-use crate::core::client_address::{parse_list, Cidr};
-use crate::core::rules::request::{RequestRule, TokenMethod};
-use crate::core::rules::response::ResponsePlan;
+use quirkgate_core::access::{ExchangeSlots, RequireClientId, RouteAccess, SharedSecret};
+
 use crate::plan::file::{load_preset, load_preset_with, GatewayFile, RouteFile};
 use crate::plan::rule_specs::{
     compile_request_rules, compile_response_rules, compile_route_request_rules,
@@ -25,7 +23,11 @@ use crate::plan::upstream::{
     pool_identity, resolve_blocking, trust_anchors_with, PeerSettings, UpstreamAddresses,
     UpstreamTarget,
 };
+use crate::rate_limit::RateLimits;
 use crate::telemetry::metrics::RouteMetrics;
+use quirkgate_core::client_address::{parse_list, Cidr};
+use quirkgate_core::rules::request::{RequestRule, TokenMethod};
+use quirkgate_core::rules::response::ResponsePlan;
 
 pub const DEFAULT_CLIENT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -63,8 +65,10 @@ pub struct TokenRoute {
     /// Runs first when `allowed_client_ids` is set (see `RequireClientId`).
     pub request_rules: Vec<Box<dyn RequestRule>>,
     pub response: ResponsePlan,
-    /// Source, shared secret, rate and concurrency checks.
+    /// Source, shared secret and concurrency checks.
     pub access: RouteAccess,
+    /// `rate_limit`: checked after `access` admits the caller.
+    pub rate_limits: RateLimits,
     /// `provider_concurrency`: turns at the provider, waited for in order.
     pub provider_turns: Option<tokio::sync::Semaphore>,
     pub metrics: RouteMetrics,
@@ -225,7 +229,7 @@ fn compile_route(
             }),
         );
     }
-    let access = compile_access(file)
+    let (access, rate_limits) = compile_access(file)
         .map_err(|e| errors.extend(e))
         .unwrap_or_default();
     let response = compile_response_rules(&response_specs)
@@ -344,12 +348,13 @@ fn compile_route(
         request_rules,
         response,
         access,
+        rate_limits,
         provider_turns: file.provider_concurrency.map(tokio::sync::Semaphore::new),
     })
 }
 
 /// The route's `allow_sources`, `shared_secret`, `rate_limit` and `max_concurrent_exchanges`.
-fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
+fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<String>> {
     let mut errors = Vec::new();
     let allow_sources = match file.allow_sources.as_deref() {
         Some([]) => {
@@ -390,15 +395,16 @@ fn compile_access(file: &RouteFile) -> Result<RouteAccess, Vec<String>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(RouteAccess {
+    let access = RouteAccess {
         allow_sources,
         shared_secret,
-        rate_limits: RateLimits::new(
-            rate.per_client_address_per_second,
-            rate.per_route_per_second,
-        ),
         exchange_slots: file.max_concurrent_exchanges.map(ExchangeSlots::new),
-    })
+    };
+    let rate_limits = RateLimits::new(
+        rate.per_client_address_per_second,
+        rate.per_route_per_second,
+    );
+    Ok((access, rate_limits))
 }
 
 /// A shipped preset's request rules, compiled: what a route naming only that
@@ -469,7 +475,7 @@ mod tests {
         // A real key for the presets that sign (Apple).
         let dir = tempfile::tempdir().unwrap();
         let key_file = dir.path().join("AuthKey_TEST.p8");
-        std::fs::write(&key_file, crate::core::signed_jwt::test_es256_key().0).unwrap();
+        std::fs::write(&key_file, quirkgate_core::signed_jwt::test_es256_key().0).unwrap();
         let key_path = key_file.to_str().unwrap().to_owned();
         let env = move |var: &str| {
             Some(if var.ends_with("_KEY_FILE") {

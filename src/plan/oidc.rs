@@ -8,14 +8,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::core::oidc::authorize::ProviderAuthorize;
-use crate::core::oidc::claims::ClaimPaths;
-use crate::core::oidc::redeemed::RedeemedCodes;
-use crate::core::oidc::seal::{parse_seal_key, Sealer};
-use crate::core::signed_jwt::{JwtAlgorithm, SigningKey};
 use crate::plan::file::{load_preset_with, BrokerFile, GatewayFile, OidcFile, OidcPresetFile};
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::RouteMetrics;
+use quirkgate_core::oidc::authorize::ProviderAuthorize;
+use quirkgate_core::oidc::claims::ClaimPaths;
+use quirkgate_core::oidc::redeemed::RedeemedCodes;
+use quirkgate_core::oidc::seal::{parse_seal_key, Sealer};
+use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
 
 const DEFAULT_ID_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
@@ -421,7 +421,7 @@ mod tests {
 
     fn es256_pem(dir: &std::path::Path) -> String {
         let path = dir.join("k.pem");
-        std::fs::write(&path, crate::core::signed_jwt::test_es256_key().0).unwrap();
+        std::fs::write(&path, quirkgate_core::signed_jwt::test_es256_key().0).unwrap();
         path.display().to_string()
     }
 

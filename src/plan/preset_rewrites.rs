@@ -3,10 +3,10 @@
 
 use base64::Engine;
 
-use crate::core::form::{owned_pairs, parse_form};
-use crate::core::rewrite::rewrite;
-use crate::core::rules::request::TokenMethod;
 use crate::plan::preset_request_rules;
+use quirkgate_core::form::{owned_pairs, parse_form};
+use quirkgate_core::rewrite::rewrite;
+use quirkgate_core::rules::request::TokenMethod;
 
 fn decoded(body: &str) -> Vec<(String, String)> {
     owned_pairs(&parse_form(body.as_bytes()).unwrap())

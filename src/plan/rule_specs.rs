@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::core::rules::request::*;
-use crate::core::rules::response::*;
-use crate::core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
-use crate::http1::fields::{owned_header, Owned};
 use crate::plan::duration::DurationText;
+use quirkgate_core::http1::fields::{owned_header, Owned};
+use quirkgate_core::rules::request::*;
+use quirkgate_core::rules::response::*;
+use quirkgate_core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 
 /// One request rule, written as a single-key map: `- rename: { body: { client_id: client_key } }`.
 #[derive(Debug, Deserialize, Clone)]
@@ -908,7 +908,7 @@ mod tests {
     /// Compiles `yaml` and rewrites `body` (with an optional Authorization).
     fn rewritten(yaml: &str, body: &str, authorization: Option<&str>) -> Result<String, String> {
         let rules = compile_request_rules(&request_specs(yaml))?;
-        crate::core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
+        quirkgate_core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
             .map(|out| out.body)
             .map_err(|e| format!("{} {}", e.status, e.code))
     }
@@ -1041,7 +1041,7 @@ mod tests {
         .unwrap();
         assert_eq!(edits.fields_read, None, "unwrap may read any field");
         // The listed fields are the ones a 200 is checked for: an error is still found.
-        let answer = |body: &str| crate::http1::ProviderAnswer {
+        let answer = |body: &str| quirkgate_core::http1::ProviderAnswer {
             status: 200,
             content_type: Some(bytes::Bytes::from_static(b"application/json")),
             body: bytes::Bytes::copy_from_slice(body.as_bytes()),
@@ -1099,7 +1099,7 @@ mod tests {
 
     /// A fresh P-256 PKCS#8 key in a PEM file, and its public half.
     fn es256_key_file() -> (tempfile::TempDir, String, Vec<u8>) {
-        let (pem, public) = crate::core::signed_jwt::test_es256_key();
+        let (pem, public) = quirkgate_core::signed_jwt::test_es256_key();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key.pem");
         std::fs::write(&path, pem).unwrap();
@@ -1116,7 +1116,7 @@ mod tests {
         );
         let rules = compile_request_rules(&request_specs(&yaml)).unwrap();
         let body = b"grant_type=authorization_code&code=c&client_secret=placeholder";
-        let out = crate::core::rewrite::rewrite(&rules, body, None).unwrap();
+        let out = quirkgate_core::rewrite::rewrite(&rules, body, None).unwrap();
         let pairs: BTreeMap<String, String> = serde_urlencoded::from_str(&out.body).unwrap();
         assert_eq!(pairs.get("client_secret"), None);
         assert_eq!(pairs["client_id"], "app-1");
@@ -1148,7 +1148,7 @@ mod tests {
             .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
             .unwrap();
         // Another client id is refused, not signed for.
-        let err = crate::core::rewrite::rewrite(&rules, b"grant_type=x&client_id=other", None)
+        let err = quirkgate_core::rewrite::rewrite(&rules, b"grant_type=x&client_id=other", None)
             .err()
             .unwrap();
         assert_eq!(err.status, 401);

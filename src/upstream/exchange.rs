@@ -13,13 +13,13 @@ use pingora::{Error, ErrorType};
 use tokio::io::AsyncWriteExt;
 use tokio::time::Sleep;
 
-use crate::core::oauth_error::{FailureKind, OAuthError};
-use crate::http1::ProviderAnswer;
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::METRICS;
 use crate::upstream::idle_connections::{self, PoolKey};
 use crate::upstream::peers::build_peer;
 use crate::upstream::provider_wire::read_answer;
+use quirkgate_core::http1::ProviderAnswer;
+use quirkgate_core::oauth_error::{FailureKind, OAuthError};
 
 /// How exchanges reach providers: Pingora's connector for new connections
 /// (TCP, TLS with the route's trust anchors), and per-thread idle pools.

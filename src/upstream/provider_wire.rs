@@ -6,12 +6,12 @@ use pingora::protocols::Stream;
 use pingora::{Error, ErrorType};
 use tokio::io::AsyncReadExt;
 
-use crate::http1::chunked::{ChunkedDecoder, Chunks};
-use crate::http1::provider_answer::{
+use quirkgate_core::http1::chunked::{ChunkedDecoder, Chunks};
+use quirkgate_core::http1::provider_answer::{
     parse_answer_head, status_kind, AnswerError, BodyFraming, StatusKind, MAX_ANSWER_BYTES,
     MAX_ANSWER_HEAD_BYTES, MAX_ANSWER_WIRE_BYTES, MAX_INTERIM_ANSWERS,
 };
-use crate::http1::ProviderAnswer;
+use quirkgate_core::http1::ProviderAnswer;
 
 /// Reads more of the answer; `Ok(0)` is end of stream.
 async fn read_more(stream: &mut Stream, received: &mut Vec<u8>) -> Result<usize, Box<Error>> {

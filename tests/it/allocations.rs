@@ -58,12 +58,12 @@ fn tiktok_rewrite_of_an_auth0_body_makes_at_most_two_allocations() {
     let rules = preset_request_rules("tiktok").unwrap();
     let body = AUTH0_BODY.as_bytes();
     // The real rename is what is measured.
-    let out = quirkgate::core::rewrite::rewrite(&rules, body, None).unwrap();
+    let out = quirkgate_core::rewrite::rewrite(&rules, body, None).unwrap();
     assert_eq!(out.body, AUTH0_BODY.replace("client_id=", "client_key="));
     drop(out);
     for _ in 0..3 {
         let allocations = allocations_in(|| {
-            let out = quirkgate::core::rewrite::rewrite(&rules, black_box(body), None).unwrap();
+            let out = quirkgate_core::rewrite::rewrite(&rules, black_box(body), None).unwrap();
             black_box(out);
         });
         assert!(

@@ -6,8 +6,8 @@
 
 use proptest::prelude::*;
 
-use quirkgate::http1::chunked::{ChunkedDecoder, Chunks};
-use quirkgate::http1::provider_answer::{parse_answer_head, BodyFraming};
+use quirkgate_core::http1::chunked::{ChunkedDecoder, Chunks};
+use quirkgate_core::http1::provider_answer::{parse_answer_head, BodyFraming};
 
 /// One answer, as the test encodes it.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use quirkgate::mocks::auth0::MockManagementApi;
+use quirkgate_mocks::auth0::MockManagementApi;
 use serde_json::{json, Value};
 
 const DOMAIN: &str = "tenant.example.auth0.com";
@@ -378,7 +378,7 @@ async fn auth0_refusals_become_one_line_that_says_what_to_do() {
         one_line(&scope),
         "error: auth0: POST /api/v2/connections: 403 insufficient scope: grant the Machine-to-Machine application create:connections on the Auth0 Management API"
     );
-    api.tenant.lock().unwrap().granted_scopes = quirkgate::mocks::auth0::CONNECTION_SCOPES
+    api.tenant.lock().unwrap().granted_scopes = quirkgate_mocks::auth0::CONNECTION_SCOPES
         .iter()
         .map(|s| s.to_string())
         .collect();

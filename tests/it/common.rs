@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use quirkgate::mocks::provider::{MockProvider, ProviderKind, SeenRequest};
+pub use quirkgate_mocks::provider::{MockProvider, ProviderKind, SeenRequest};
 
 /// A free loopback port (bound, then released for the gateway to take).
 /// Never the same port twice in one run: Pingora's listeners set
@@ -479,7 +479,7 @@ where
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 while let Some(request) =
-                    quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+                    quirkgate_mocks::provider::read_request(&mut stream, &mut buf).await
                 {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     match behaviour(stream, request).await {
@@ -516,7 +516,7 @@ pub async fn slow_tiktok_upstream(
     scripted_upstream(move |stream, request| async move {
         tokio::time::sleep(delay).await;
         let (status, content_type, body) =
-            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+            quirkgate_mocks::provider::answer(ProviderKind::TikTok, &request);
         write_answer(stream, status, content_type, &body).await
     })
     .await

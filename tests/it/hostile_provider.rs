@@ -256,7 +256,7 @@ async fn dead_and_expired_idle_connections_are_closed_without_new_traffic() {
     // Answers, then closes its end a second later.
     let (closing, _) = scripted_upstream(|stream, request| async move {
         let (status, content_type, body) =
-            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+            quirkgate_mocks::provider::answer(ProviderKind::TikTok, &request);
         let stream = write_answer(stream, status, content_type, &body).await?;
         tokio::time::sleep(Duration::from_secs(1)).await;
         drop(stream);

@@ -392,7 +392,7 @@ async fn dingtalk_userinfo_preset_puts_the_token_in_dingtalks_header() {
 
 #[tokio::test]
 async fn facebook_userinfo_preset_adds_the_appsecret_proof() {
-    use quirkgate::mocks::long_tail::{facebook_proof, MOCK_FACEBOOK_APP_SECRET};
+    use quirkgate_mocks::long_tail::{facebook_proof, MOCK_FACEBOOK_APP_SECRET};
     let facebook = mock(ProviderKind::FacebookUserInfo).await;
     let upstream = format!("http://{}/v19.0/me", facebook.addr);
     let gateway = Gateway::start_with_env(
@@ -609,7 +609,7 @@ pub(crate) fn verify_apple_secret(
         .unwrap()
         .as_secs();
     let claims =
-        quirkgate::mocks::long_tail::check_apple_client_secret(secret, APPLE_CLIENT_ID, now)
+        quirkgate_mocks::long_tail::check_apple_client_secret(secret, APPLE_CLIENT_ID, now)
             .unwrap_or_else(|why| panic!("Apple would refuse the secret: {why}"));
     let (signed, signature) = secret.rsplit_once('.').unwrap();
     let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD

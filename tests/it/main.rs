@@ -7,6 +7,7 @@ mod allocations;
 mod answer_properties;
 mod architecture;
 mod auth0_cli;
+mod command_line;
 mod deploy;
 mod edge_tls;
 mod front_door;

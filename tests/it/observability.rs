@@ -1133,12 +1133,12 @@ async fn one_shot_upstream() -> (SocketAddr, tokio::task::JoinHandle<usize>) {
         let (mut stream, _) = listener.accept().await.unwrap();
         drop(listener);
         let mut buf = Vec::new();
-        let Some(request) = quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+        let Some(request) = quirkgate_mocks::provider::read_request(&mut stream, &mut buf).await
         else {
             return 0;
         };
         let (status, content_type, body) =
-            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+            quirkgate_mocks::provider::answer(ProviderKind::TikTok, &request);
         let answer = format!(
             "HTTP/1.1 {status} OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n{body}",
             body.len()
@@ -1241,12 +1241,12 @@ async fn resetting_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let Some(request) =
-                    quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+                    quirkgate_mocks::provider::read_request(&mut stream, &mut buf).await
                 else {
                     return;
                 };
                 let (status, content_type, body) =
-                    quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+                    quirkgate_mocks::provider::answer(ProviderKind::TikTok, &request);
                 let mut stream = write_answer(stream, status, content_type, &body)
                     .await
                     .unwrap();
@@ -1262,10 +1262,10 @@ async fn resetting_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
                 } else {
                     let mut buf = Vec::new();
                     while let Some(request) =
-                        quirkgate::mocks::provider::read_request(&mut stream, &mut buf).await
+                        quirkgate_mocks::provider::read_request(&mut stream, &mut buf).await
                     {
                         let (status, content_type, body) =
-                            quirkgate::mocks::provider::answer(ProviderKind::TikTok, &request);
+                            quirkgate_mocks::provider::answer(ProviderKind::TikTok, &request);
                         stream = write_answer(stream, status, content_type, &body)
                             .await
                             .unwrap();

@@ -17,7 +17,7 @@ use openidconnect::{
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
     RedirectUrl, Scope, TokenResponse,
 };
-use quirkgate::mocks::provider::{MockProvider, ProviderKind};
+use quirkgate_mocks::provider::{MockProvider, ProviderKind};
 
 use crate::common::*;
 

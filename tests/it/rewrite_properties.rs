@@ -3,10 +3,10 @@
 
 use proptest::prelude::*;
 
-use quirkgate::core::form::{encode_component, encode_form, owned_pairs, parse_form};
-use quirkgate::core::rewrite::rewrite;
-use quirkgate::core::rules::request::RequestRule;
 use quirkgate::plan::preset_request_rules;
+use quirkgate_core::form::{encode_component, encode_form, owned_pairs, parse_form};
+use quirkgate_core::rewrite::rewrite;
+use quirkgate_core::rules::request::RequestRule;
 
 /// Names the TikTok rules read or write; every other name must pass untouched.
 const CREDENTIAL_NAMES: &[&str] = &["client_id", "client_secret", "client_key"];

@@ -413,7 +413,7 @@ async fn raw_exchange(gateway: &Gateway, request: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oidc_bridge_secrets_never_reach_logs_or_metrics() {
-    let mock = mock(quirkgate::mocks::provider::ProviderKind::WeChat).await;
+    let mock = mock(quirkgate_mocks::provider::ProviderKind::WeChat).await;
     let dir = tempfile::tempdir().unwrap();
     let key = key_file(dir.path(), "k.pem", "ES256");
     let (routes, oidc) = bridge_config(&WECHAT, &mock, &[("k1", &key, "ES256")]);

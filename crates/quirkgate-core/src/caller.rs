@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::core::client_address::{client_address, Cidr};
+use crate::client_address::{client_address, Cidr};
 use crate::http1::fields::header_text;
 
 /// The caller's request head, as either front end parsed it.
@@ -108,7 +108,7 @@ mod tests {
         let mut fields = [httparse::EMPTY_HEADER; 8];
         let headers = parsed(raw, &mut fields);
         let proxy: IpAddr = "10.1.1.1".parse().unwrap();
-        let trusted = crate::core::client_address::parse_list(&["10.0.0.0/8".to_owned()]).unwrap();
+        let trusted = crate::client_address::parse_list(&["10.0.0.0/8".to_owned()]).unwrap();
         assert_eq!(
             caller_address(Some(proxy), headers, &trusted),
             Some("203.0.113.9".parse().unwrap())

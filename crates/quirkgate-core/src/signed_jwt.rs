@@ -12,7 +12,7 @@ use base64::Engine;
 use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{self, EcdsaKeyPair, RsaKeyPair};
 
-use crate::core::oauth_error::{FailureKind, OAuthError};
+use crate::oauth_error::{FailureKind, OAuthError};
 
 /// The JWS algorithms offered (RFC 7518 §3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -285,9 +285,10 @@ fn mint(
     })
 }
 
-/// A fresh P-256 key as PKCS#8 PEM, and its public point: for tests that sign.
-#[cfg(test)]
-pub(crate) fn test_es256_key() -> (String, Vec<u8>) {
+/// A fresh P-256 key as PKCS#8 PEM, and its public point: for tests that
+/// sign (here, and in crates that enable the `test-util` feature).
+#[cfg(any(test, feature = "test-util"))]
+pub fn test_es256_key() -> (String, Vec<u8>) {
     use ring::signature::KeyPair;
     let rng = SystemRandom::new();
     let algorithm = &signature::ECDSA_P256_SHA256_FIXED_SIGNING;

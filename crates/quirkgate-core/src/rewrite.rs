@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use crate::core::form::{append_form, parse_form, FormText, Param};
-use crate::core::oauth_error::OAuthError;
-use crate::core::rules::request::{BodyFormat, Place, RequestRule, TokenMethod, TokenRequest};
+use crate::form::{append_form, parse_form, FormText, Param};
+use crate::oauth_error::OAuthError;
+use crate::rules::request::{BodyFormat, Place, RequestRule, TokenMethod, TokenRequest};
 
 /// The request the provider gets, before any HTTP framing.
 pub struct RewrittenRequest<'a> {
@@ -42,7 +42,7 @@ pub fn rewrite<'a>(
     let mut query = String::new();
     append_form(&request.query, &mut query);
     let body = match (request.method, request.body_format) {
-        (TokenMethod::Post, BodyFormat::Form) => crate::core::form::encode_form(&request.body),
+        (TokenMethod::Post, BodyFormat::Form) => crate::form::encode_form(&request.body),
         (TokenMethod::Post, BodyFormat::Json) => json_object(&request.body),
         (TokenMethod::Get, _) => String::new(),
     };
@@ -58,7 +58,7 @@ pub fn rewrite<'a>(
 
 /// The body parameters as one JSON object of decoded string values; a name
 /// given twice (by `append`) keeps its last value.
-fn json_object(params: &[crate::core::form::Param<'_>]) -> String {
+fn json_object(params: &[crate::form::Param<'_>]) -> String {
     let object: serde_json::Map<String, serde_json::Value> = params
         .iter()
         .map(|p| {
@@ -74,7 +74,7 @@ fn json_object(params: &[crate::core::form::Param<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::rules::request::{JsonBody, RenameParams};
+    use crate::rules::request::{JsonBody, RenameParams};
 
     #[test]
     fn json_body_carries_decoded_values_under_renamed_names() {

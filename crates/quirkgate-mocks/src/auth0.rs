@@ -5,7 +5,7 @@
 //! a duplicate name, and `PATCH /api/v2/connections/{id}` **replacing the
 //! whole `options` object**, so a client that sends only what it changes
 //! visibly loses the rest. Plain HTTP on loopback, for `quirkgate auth0`'s
-//! tests and for trying it (`quirkgate mock-auth0`).
+//! tests and for trying it (`quirkgate-mocks auth0`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use base64::Engine;
 
-use crate::core::form::{decode_component, encode_component, printable_name, FormText, Param};
-use crate::core::oauth_error::{OAuthError, Reason};
+use crate::form::{decode_component, encode_component, printable_name, FormText, Param};
+use crate::oauth_error::{OAuthError, Reason};
 
 /// Where a parameter lives. Header names are matched case-insensitively
 /// (stored lowercase); header values are plain text, never form-encoded.
@@ -525,7 +525,7 @@ fn claim_client_id<'a>(
 /// so the broker holds nothing that expires.
 #[derive(Debug)]
 pub struct SignedClientSecret {
-    pub minter: crate::core::signed_jwt::JwtMinter,
+    pub minter: crate::signed_jwt::JwtMinter,
     /// The `sub` of the token: the only client id the route serves.
     pub client_id: String,
 }
@@ -549,7 +549,7 @@ pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-t
 /// place of a client secret (which is dropped if the caller sent one).
 #[derive(Debug)]
 pub struct ClientAssertion {
-    pub minter: crate::core::signed_jwt::JwtMinter,
+    pub minter: crate::signed_jwt::JwtMinter,
     pub client_id: String,
 }
 
@@ -595,7 +595,7 @@ pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::form::{encode_form, parse_form};
+    use crate::form::{encode_form, parse_form};
 
     #[test]
     fn places_and_methods_have_the_words_of_the_config_and_of_http() {

@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::byte_scan::{below, equal_to, next_stop};
+use crate::byte_scan::{below, equal_to, next_stop};
 
 /// The top-level fields of `body` whose (decoded) names `keep` selects.
 /// `None` unless `body` is exactly one JSON object, with only whitespace

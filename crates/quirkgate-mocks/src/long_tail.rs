@@ -9,7 +9,7 @@ use super::kinds::{ProviderKind, SeenRequest};
 const JSON: &str = "application/json";
 
 /// The app secret the Facebook mock checks `appsecret_proof` against
-/// (`quirkgate mock-provider --provider facebook-userinfo`).
+/// (`quirkgate-mocks provider --provider facebook-userinfo`).
 pub const MOCK_FACEBOOK_APP_SECRET: &str = "mock-facebook-app-secret";
 
 /// Longest lifetime Apple accepts for a client secret: six months (15777000 s).

@@ -1,5 +1,5 @@
 //! Mock OAuth providers that answer as `../shared/oauth-quirks.md` documents
-//! the real ones do. Used by `quirkgate mock-provider` (to try the gateway
+//! the real ones do. Used by `quirkgate-mocks provider` (to try the gateway
 //! with curl, no provider app needed), the black-box tests and the load
 //! benchmark. Plain HTTP/1.1 with keep-alive, optionally over TLS.
 
@@ -30,7 +30,7 @@ impl MockProvider {
     pub async fn start(
         kind: ProviderKind,
         listen: &str,
-        tls: Option<pingora::tls::TlsAcceptor>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;

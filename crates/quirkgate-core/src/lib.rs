@@ -1,12 +1,14 @@
 //! The pure core: decoding a form body, applying the rules, encoding the
-//! result, and judging who may call. Plain Rust with no network and no
-//! Pingora types, unit-tested and fuzzed on its own.
+//! result, and judging who may call; the hand-written HTTP/1.1 codec of both
+//! legs ([`http1`]). Plain Rust with no network, no Pingora and no tokio
+//! (this crate's dependencies say so), unit-tested and fuzzed on its own.
 
 pub mod access;
 pub mod byte_scan;
 pub mod caller;
 pub mod client_address;
 pub mod form;
+pub mod http1;
 pub mod json_object;
 pub mod oauth_error;
 pub mod oidc;

@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use crate::core::byte_scan::{equal_to, next_stop};
-use crate::core::oauth_error::{OAuthError, Reason};
+use crate::byte_scan::{equal_to, next_stop};
+use crate::oauth_error::{OAuthError, Reason};
 
 /// Most parameters a token request may carry; RFC 6749 requests have about six.
 pub const MAX_PARAMS: usize = 64;

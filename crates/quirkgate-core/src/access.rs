@@ -1,20 +1,18 @@
 //! Who may use a route, and how much: the caller's address, a shared secret
-//! header, the OAuth client id, a request rate and a cap on exchanges in
-//! flight. Compiled once into the route's plan; the request path only reads it
+//! header, the OAuth client id and a cap on exchanges in flight (the request
+//! rate is the product's: it may count across replicas). Compiled once into the route's plan; the request path only reads it
 //! (and bumps counters). No Pingora types here.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use pingora_limits::rate::Rate;
 use subtle::ConstantTimeEq;
 
-use crate::core::caller::CallerHeaders;
-use crate::core::client_address::{any_contains, Cidr};
-use crate::core::oauth_error::{OAuthError, Reason};
-use crate::core::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
+use crate::caller::CallerHeaders;
+use crate::client_address::{any_contains, Cidr};
 use crate::http1::fields::owned_header;
+use crate::oauth_error::{OAuthError, Reason};
+use crate::rules::request::{parse_basic, Place, RequestRule, TokenRequest};
 
 /// Everything a route checks before it reads a body, in the order it checks.
 #[derive(Default)]
@@ -22,19 +20,19 @@ pub struct RouteAccess {
     /// Caller addresses the route serves; empty: any.
     pub allow_sources: Vec<Cidr>,
     pub shared_secret: Option<SharedSecret>,
-    pub rate_limits: RateLimits,
     /// Cap on upstream exchanges in flight; `None`: no cap.
     pub exchange_slots: Option<ExchangeSlots>,
 }
 
 impl RouteAccess {
-    /// Whether any check needs the caller's address (worth working out only then).
-    pub fn needs_client_address(&self) -> bool {
-        !self.allow_sources.is_empty() || self.rate_limits.per_client.is_some()
+    /// Whether the source check needs the caller's address (worth working out only then).
+    pub fn checks_sources(&self) -> bool {
+        !self.allow_sources.is_empty()
     }
 
-    /// Source, then secret, then rate: a refused source or secret never spends
-    /// the route's rate budget, so strangers cannot starve the real callers.
+    /// Source, then secret. Callers check the rate budget after this, so a
+    /// refused source or secret never spends it and strangers cannot starve
+    /// the real callers.
     pub fn admit(
         &self,
         client: Option<IpAddr>,
@@ -48,7 +46,7 @@ impl RouteAccess {
         if let Some(secret) = &self.shared_secret {
             secret.check(headers)?;
         }
-        self.rate_limits.admit(client)
+        Ok(())
     }
 }
 
@@ -165,49 +163,6 @@ fn is_basic(header: &str) -> bool {
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic "))
 }
 
-/// Requests per second, per caller address and for the whole route, counted
-/// in one-second windows by Pingora's `Rate` estimator. The estimator is a
-/// count-min sketch: collisions can only over-count, never let a flood through.
-#[derive(Default)]
-pub struct RateLimits {
-    per_client: Option<(Rate, isize)>,
-    per_route: Option<(Rate, isize)>,
-}
-
-const RATE_WINDOW: Duration = Duration::from_secs(1);
-
-impl RateLimits {
-    pub fn new(per_client_per_second: Option<u32>, per_route_per_second: Option<u32>) -> Self {
-        RateLimits {
-            per_client: per_client_per_second.map(|n| (Rate::new(RATE_WINDOW), n as isize)),
-            // One key only: the smallest sketch holds it exactly.
-            per_route: per_route_per_second.map(|n| {
-                (
-                    Rate::new_with_estimator_config(RATE_WINDOW, 1, 1),
-                    n as isize,
-                )
-            }),
-        }
-    }
-
-    /// Counts the request and refuses it when this window's budget is spent.
-    /// A caller over its own limit is not counted against the route's.
-    /// Callers whose address is unknown share one budget.
-    pub fn admit(&self, client: Option<IpAddr>) -> Result<(), OAuthError> {
-        if let Some((rate, limit)) = &self.per_client {
-            if rate.observe(&client, 1) > *limit {
-                return Err(OAuthError::rate_limited());
-            }
-        }
-        if let Some((rate, limit)) = &self.per_route {
-            if rate.observe(&(), 1) > *limit {
-                return Err(OAuthError::rate_limited());
-            }
-        }
-        Ok(())
-    }
-}
-
 /// `max_concurrent_exchanges`: a counter held for the whole upstream exchange.
 pub struct ExchangeSlots {
     limit: usize,
@@ -248,9 +203,9 @@ impl ExchangeSlots {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::form::parse_form;
-    use crate::core::form::{FormText, Param};
-    use crate::core::rules::request::TokenMethod;
+    use crate::form::parse_form;
+    use crate::form::{FormText, Param};
+    use crate::rules::request::TokenMethod;
     use base64::Engine;
     use std::borrow::Cow;
 
@@ -417,33 +372,8 @@ mod tests {
                 .as_str(),
             "shared_secret"
         );
-        assert!(access.needs_client_address());
-        assert!(!RouteAccess::default().needs_client_address());
-    }
-
-    #[test]
-    fn rate_limits_count_per_client_and_per_route() {
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "192.0.2.2".parse().unwrap();
-        let per_client = RateLimits::new(Some(2), None);
-        assert!(per_client.admit(Some(a)).is_ok());
-        assert!(per_client.admit(Some(a)).is_ok());
-        let err = per_client.admit(Some(a)).unwrap_err();
-        assert_eq!(
-            (err.status, err.code.as_ref(), err.reason.as_str()),
-            (429, "temporarily_unavailable", "rate_limited")
-        );
-        assert_eq!(err.retry_after_seconds, Some(1));
-        assert!(
-            per_client.admit(Some(b)).is_ok(),
-            "another caller has its own budget"
-        );
-
-        let per_route = RateLimits::new(None, Some(3));
-        for address in [a, b, a] {
-            assert!(per_route.admit(Some(address)).is_ok());
-        }
-        assert!(per_route.admit(Some(b)).is_err());
+        assert!(access.checks_sources());
+        assert!(!RouteAccess::default().checks_sources());
     }
 
     #[test]

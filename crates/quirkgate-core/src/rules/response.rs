@@ -4,9 +4,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::core::json_object::object_fields;
-use crate::core::oauth_error::{FailureKind, OAuthError, Reason};
 use crate::http1::{CallerAnswer, ProviderAnswer};
+use crate::json_object::object_fields;
+use crate::oauth_error::{FailureKind, OAuthError, Reason};
 
 /// One compiled response edit on the parsed JSON document of a 2xx answer.
 pub trait ResponseRule: Send + Sync + std::fmt::Debug {

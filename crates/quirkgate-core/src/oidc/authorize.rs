@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use ring::digest::{digest, SHA256};
 use subtle::ConstantTimeEq;
 
-use crate::core::oauth_error::{OAuthError, Reason};
-use crate::core::signed_jwt::base64url;
+use crate::oauth_error::{OAuthError, Reason};
+use crate::signed_jwt::base64url;
 
 /// Longest `state` or `nonce` a broker may send: they ride inside the
 /// sealed provider `state`, which providers cap.
