@@ -10,6 +10,8 @@
 # Usage:
 #   benches/callgrind.sh                       # target/release/quirkgate vs nginx+njs vs plain nginx
 #   benches/callgrind.sh OLD_BIN NEW_BIN ...   # several quirkgate builds side by side (e.g. before/after a change)
+#   TLS=1 benches/callgrind.sh [BIN ...]       # TLS on both legs: edge certificate and a verified HTTPS provider
+#                                              # (quirkgate only; a CA made for the run)
 #
 # Environment knobs: N [2000], WARMUP [200], BASE_PORT [27300], WITH_NGINX [1] (0 skips both nginx contenders),
 # KEEP [unset]: a directory to keep each dump in, for `callgrind_annotate KEEP/<n>.callgrind`
@@ -22,6 +24,8 @@ N="${N:-2000}"
 WARMUP="${WARMUP:-200}"
 BASE_PORT="${BASE_PORT:-27300}"
 WITH_NGINX="${WITH_NGINX:-1}"
+TLS="${TLS:-0}"
+[ "$TLS" = 1 ] && WITH_NGINX=0
 NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
 BINS=("$@")
 [ ${#BINS[@]} -gt 0 ] || BINS=("$ROOT/target/release/quirkgate")
@@ -46,16 +50,35 @@ trap cleanup EXIT INT TERM
 
 BODY='grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt'
 
+if [ "$TLS" = 1 ]; then
+  command -v openssl >/dev/null || { echo "missing tool: openssl" >&2; exit 1; }
+  (
+    cd "$WORK"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+      -keyout ca.key -out ca.pem -subj "/CN=quirkgate callgrind CA" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+      -keyout leaf.key -out leaf.csr -subj "/CN=localhost" 2>/dev/null
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+      "extendedKeyUsage=serverAuth" >leaf.ext
+    openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile leaf.ext -out leaf.pem 2>/dev/null
+  )
+fi
+
 # Sends COUNT token requests over one keep-alive connection; every answer must be 200.
 drive() { # port count
-  python3 - "$1" "$2" "$BODY" <<'EOF'
-import http.client, sys, time
-port, count, body = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+  python3 - "$1" "$2" "$BODY" "$TLS" "$WORK/ca.pem" <<'EOF'
+import http.client, ssl, sys, time
+port, count, body, tls, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", sys.argv[5]
 headers = {"Content-Type": "application/x-www-form-urlencoded"}
 deadline = time.time() + 120
 while True:
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        if tls:
+            context = ssl.create_default_context(cafile=ca)
+            conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60, context=context)
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("POST", "/token/proxy", body, headers)
         answer = conn.getresponse()
         answer.read()
@@ -131,6 +154,7 @@ http {
   keepalive_requests 10000000;
   server {
     listen 127.0.0.1:$P_UP;
+    $([ "$TLS" = 1 ] && printf 'listen 127.0.0.1:%s ssl;\n    ssl_certificate %s;\n    ssl_certificate_key %s;\n    ssl_protocols TLSv1.2 TLSv1.3;' "$((P_UP + 100))" "$WORK/leaf.pem" "$WORK/leaf.key")
     location / {
       default_type application/json;
       return 200 '{"access_token":"act.x","token_type":"Bearer","expires_in":86400,"open_id":"o.1","refresh_token":"rft.x","refresh_expires_in":31536000,"scope":"user.info.basic"}';
@@ -169,19 +193,27 @@ measure() { # label port command...
   printf '%-50s %10s Ir/request\n' "$label" "$((total / N))"
 }
 
-echo "== instructions per token request (N=$N after WARMUP=$WARMUP; lower is better)"
+shape="plain HTTP"
+[ "$TLS" = 1 ] && shape="TLS on both legs"
+echo "== instructions per token request, $shape (N=$N after WARMUP=$WARMUP; lower is better)"
 port=$((BASE_PORT + 1))
 for bin in "${BINS[@]}"; do
-  cat >"$WORK/qg-$port.yaml" <<EOF
-threads: 1
-work_stealing: false
-listen: "127.0.0.1:$port"
-metrics_listen: "127.0.0.1:$((port + 50))"
-routes:
-  - path: /token/proxy
-    preset: tiktok
-    upstream: "http://127.0.0.1:$P_UP/v2/oauth/token/"
-EOF
+  {
+    echo "threads: 1"
+    echo "work_stealing: false"
+    echo "listen: \"127.0.0.1:$port\""
+    echo "metrics_listen: \"127.0.0.1:$((port + 50))\""
+    [ "$TLS" = 1 ] && printf 'tls:\n  cert_file: %s\n  key_file: %s\n' "$WORK/leaf.pem" "$WORK/leaf.key"
+    echo "routes:"
+    echo "  - path: /token/proxy"
+    echo "    preset: tiktok"
+    if [ "$TLS" = 1 ]; then
+      echo "    upstream: \"https://127.0.0.1:$((P_UP + 100))/v2/oauth/token/\""
+      echo "    ca_file: $WORK/ca.pem"
+    else
+      echo "    upstream: \"http://127.0.0.1:$P_UP/v2/oauth/token/\""
+    fi
+  } >"$WORK/qg-$port.yaml"
   label="quirkgate"
   [ ${#BINS[@]} -gt 1 ] && label="quirkgate ($bin)"
   RUST_LOG=error measure "$label" "$port" "$bin" --config "$WORK/qg-$port.yaml"
