@@ -8,6 +8,7 @@ mod answer_properties;
 mod architecture;
 mod auth0_cli;
 mod deploy;
+mod docs;
 mod edge_tls;
 mod front_door;
 mod hostile_provider;
