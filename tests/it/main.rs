@@ -9,6 +9,7 @@ mod architecture;
 mod auth0_cli;
 mod command_line;
 mod deploy;
+mod docs;
 mod edge_tls;
 mod front_door;
 mod hostile_provider;
