@@ -6,7 +6,7 @@
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc measured faster than glibc malloc on the request path (README, Performance).
+/// mimalloc measured faster than glibc malloc on the request path (benches/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use pingora::server::configuration::Opt;

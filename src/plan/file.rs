@@ -1,4 +1,4 @@
-//! The file operators edit: YAML, every key documented in the README, unknown
+//! The file operators edit: YAML, every key documented in docs/configuration.md, unknown
 //! keys refused, `${VAR}` / `${VAR:-default}` expanded in string values.
 //! Nothing here is read on the request path: `plan` compiles it once.
 
