@@ -16,6 +16,7 @@ use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
 use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
 use quirkgate::plan::file::{load_file, preset_description, preset_text, PRESETS};
 use quirkgate::plan::{compile, Resolution};
+use quirkgate::front::edge_tls::EdgeCertificate;
 use quirkgate::server::{build_server, load_plan};
 
 #[derive(Parser)]
@@ -175,7 +176,16 @@ fn run_gateway(config: String, opt: Opt) {
     } else {
         Resolution::Now
     };
-    let (file, plan) = match load_plan(&config, resolution) {
+    let loaded = load_plan(&config, resolution).and_then(|(file, plan)| {
+        // `--test` promises what a start would find: the edge certificate too.
+        match (&file.tls, opt.test) {
+            (Some(files), true) => EdgeCertificate::load(files)
+                .map(|_| (file, plan))
+                .map_err(|e| vec![format!("tls: {e}")]),
+            _ => Ok((file, plan)),
+        }
+    });
+    let (file, plan) = match loaded {
         Ok(loaded) => loaded,
         Err(errors) => {
             for error in &errors {

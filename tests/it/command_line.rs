@@ -68,3 +68,41 @@ fn a_closed_pipe_ends_the_listing_quietly_with_status_0() {
         assert!(stderr.is_empty(), "{args:?} wrote to stderr: {stderr}");
     }
 }
+
+#[test]
+fn config_test_reads_the_edge_certificate_as_a_start_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = |cert: &std::path::Path, key: &std::path::Path| {
+        let path = dir.path().join("quirkgate.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "listen: \"127.0.0.1:0\"\ntls:\n  cert_file: {}\n  key_file: {}\nroutes:\n  - path: /token\n    preset: tiktok\n    upstream: \"http://127.0.0.1:9/v2/oauth/token/\"\n",
+                cert.display(),
+                key.display()
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let missing = dir.path().join("missing.pem");
+    let out = quirkgate()
+        .args(["--test", "--config"])
+        .arg(config(&missing, &missing))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: tls: ") && stderr.contains("missing.pem"), "{stderr}");
+
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("edge.crt"), dir.path().join("edge.key"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let out = quirkgate()
+        .args(["--test", "--config"])
+        .arg(config(&cert, &key))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
