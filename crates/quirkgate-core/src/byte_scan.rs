@@ -10,7 +10,7 @@ const ONES: u64 = u64::from_le_bytes([1; 8]);
 const TOPS: u64 = ONES << 7;
 
 /// Flags the bytes of `word` equal to `byte`.
-pub fn equal_to(word: u64, byte: u8) -> u64 {
+pub(crate) fn equal_to(word: u64, byte: u8) -> u64 {
     let x = word ^ (ONES * u64::from(byte));
     x.wrapping_sub(ONES) & !x
 }
@@ -22,7 +22,7 @@ pub fn below(word: u64, bound: u8) -> u64 {
 
 /// The index of the first byte at or after `at` that `stops` flags, or
 /// `bytes.len()`. `stops` combines `equal_to` and `below`.
-pub fn next_stop(bytes: &[u8], mut at: usize, stops: impl Fn(u64) -> u64) -> usize {
+pub(crate) fn next_stop(bytes: &[u8], mut at: usize, stops: impl Fn(u64) -> u64) -> usize {
     while let Some(chunk) = bytes.get(at..at + 8) {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
         let flagged = stops(word) & TOPS;

@@ -81,7 +81,7 @@ pub fn parse_list(texts: &[String]) -> Result<Vec<Cidr>, Vec<String>> {
     }
 }
 
-pub fn any_contains(blocks: &[Cidr], address: IpAddr) -> bool {
+pub(crate) fn any_contains(blocks: &[Cidr], address: IpAddr) -> bool {
     blocks.iter().any(|b| b.contains(address))
 }
 

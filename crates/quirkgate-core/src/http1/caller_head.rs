@@ -8,7 +8,7 @@ use super::fields::list_items;
 /// Header fields the fast path parses; a head with more goes to Pingora.
 pub const MAX_FIELDS: usize = 48;
 /// Head bytes the fast path waits for; a longer head goes to Pingora.
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
 
 /// How a request the fast path takes is framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::provider_answer::{AnswerError, MAX_ANSWER_BYTES};
 
 /// Longest chunk-size line (size and extensions) or trailer line. The bytes
 /// of every line also count against the reader's bound on the whole answer.
-pub const MAX_CHUNK_LINE_BYTES: usize = 4096;
+pub(crate) const MAX_CHUNK_LINE_BYTES: usize = 4096;
 /// Most hex digits in a chunk size (`MAX_ANSWER_BYTES` needs 5).
 const MAX_SIZE_DIGITS: usize = 8;
 
@@ -99,8 +99,9 @@ impl ChunkedDecoder {
         Ok(Chunks::Partial)
     }
 
-    /// The body ended.
-    pub fn is_done(&self) -> bool {
+    /// The body ended (the tests' view; the reader goes by `Chunks::Complete`).
+    #[cfg(test)]
+    fn is_done(&self) -> bool {
         self.state == State::Done
     }
 

@@ -13,7 +13,7 @@ pub enum Owned {
 }
 
 /// The one list of headers the gateway owns (lower case).
-pub const OWNED_HEADERS: [(&str, Owned); 7] = [
+pub(crate) const OWNED_HEADERS: [(&str, Owned); 7] = [
     ("host", Owned::Written),
     ("content-length", Owned::Written),
     ("transfer-encoding", Owned::Written),
@@ -32,7 +32,7 @@ pub fn owned_header(lower_case_name: &str) -> Option<Owned> {
 }
 
 /// A header name: an HTTP token.
-pub fn is_field_name(name: &[u8]) -> bool {
+pub(crate) fn is_field_name(name: &[u8]) -> bool {
     !name.is_empty()
         && name
             .iter()
@@ -41,7 +41,7 @@ pub fn is_field_name(name: &[u8]) -> bool {
 
 /// A header value HTTP allows on the wire: no control bytes but tab (bytes
 /// of 0x80 and above are obs-text, allowed but opaque).
-pub fn is_field_value(value: &[u8]) -> bool {
+pub(crate) fn is_field_value(value: &[u8]) -> bool {
     value
         .iter()
         .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
@@ -60,7 +60,7 @@ pub fn header_text(value: &[u8]) -> Option<&str> {
 
 /// Appends one `name: value` line; `false` (nothing appended) when either
 /// would break the message.
-pub fn push_field(wire: &mut Vec<u8>, name: &[u8], value: &[u8]) -> bool {
+pub(crate) fn push_field(wire: &mut Vec<u8>, name: &[u8], value: &[u8]) -> bool {
     if !is_field_name(name) || !is_field_value(value) {
         return false;
     }
@@ -72,7 +72,7 @@ pub fn push_field(wire: &mut Vec<u8>, name: &[u8], value: &[u8]) -> bool {
 }
 
 /// The items of a comma-separated header value, trimmed.
-pub fn list_items(value: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
+pub(crate) fn list_items(value: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
     value.split(|&b| b == b',').map(<[u8]>::trim_ascii)
 }
 

@@ -85,7 +85,7 @@ pub struct ProviderAnswer {
 
 impl ProviderAnswer {
     /// The Content-Type value, when it is text.
-    pub fn content_type_text(&self) -> Option<&str> {
+    pub(crate) fn content_type_text(&self) -> Option<&str> {
         self.content_type
             .as_deref()
             .and_then(|value| std::str::from_utf8(value).ok())
