@@ -237,15 +237,6 @@ pub fn method_label(method: &str) -> &'static str {
     METHOD_LABELS[method_index(method)]
 }
 
-/// Status label: the three digits, from a bounded set, else the class.
-pub fn status_label(status: u16) -> &'static str {
-    STATUS_LABELS[status_index(status)]
-}
-
-pub fn status_class(status: u16) -> &'static str {
-    STATUS_CLASSES[class_index(status)]
-}
-
 /// The text exposition of every registered metric.
 pub fn render() -> Vec<u8> {
     LazyLock::force(&METRICS);
