@@ -297,6 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn each_value_opens_only_under_its_own_purpose() {
+        let s = sealer();
+        let code = SealedCode::for_login(login(None), "pc", NOW);
+        let code_as_state = s.seal(SealPurpose::State, &code, NOW + 100);
+        assert_eq!(
+            refusal(redeem(&code_as_state, |_| {})).2,
+            "the code is not one this bridge issued"
+        );
+        let login_as_code = s.seal(SealPurpose::Code, &login(None), NOW + 100);
+        assert!(SealedLogin::open(&s, Some(&login_as_code), NOW).is_err());
+        let access = SealedAccess {
+            provider_token: "act.1".into(),
+            userinfo_fields: vec![],
+        };
+        let access_as_code = s.seal(SealPurpose::Code, &access, NOW + 100);
+        assert!(
+            SealedAccess::unwrap(&s, &format!("{WRAPPED_PREFIX}{access_as_code}"), true, NOW)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn a_code_carries_the_login_and_when_it_was_granted() {
         let code = redeem(&issued(Some(CHALLENGE)), |_| {}).unwrap();
         assert_eq!(code.provider_code, "provider-code");
