@@ -2,7 +2,9 @@
 //! fast path in `front::front_door` and Pingora's HTTP stack in
 //! `front::pingora_front_end`): `begin` a record, `admit` the head, `respond`
 //! (read the body, rewrite the form with the pure core, exchange with the
-//! provider, shape the answer, or refuse), then `finish` the books.
+//! provider, shape the answer, or refuse), then `finish` the books. The
+//! OpenID Connect bridge's endpoints keep the same books: `admit_endpoint`,
+//! then the bridge serves, then `finish`.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +14,7 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use tokio::time::Sleep;
 
+use crate::plan::oidc::{BridgeEndpoint, OidcBridge};
 use crate::plan::{GatewayPlan, TokenRoute, MAX_HEADER_BYTES};
 use crate::telemetry::metrics::{method_label, RouteMetrics, METRICS};
 use crate::upstream::exchange::{exchange, ExchangeReport, ProviderConnector};
@@ -37,7 +40,7 @@ pub struct TokenGateway {
 /// whichever way it ends (a connection task dropped mid-exchange included).
 pub struct RequestRecord {
     started: Instant,
-    route: Option<Arc<TokenRoute>>,
+    served: Served,
     method: &'static str,
     status: u16,
     refusal: Option<Reason>,
@@ -46,9 +49,64 @@ pub struct RequestRecord {
     bytes_out: usize,
     /// The caller's body was read in full, so its connection can carry another request.
     pub body_consumed: bool,
-    /// Served by the OpenID Connect bridge, which keeps its own books.
-    bridged: bool,
     _in_flight: InFlight,
+}
+
+/// What served a request: whose metrics count it, and its `route` label.
+enum Served {
+    Unmatched,
+    Route(Arc<TokenRoute>),
+    /// An OpenID Connect bridge endpoint, counted under its path.
+    Endpoint(Arc<OidcBridge>, BridgeEndpoint),
+}
+
+impl Served {
+    fn metrics(&self) -> &RouteMetrics {
+        match self {
+            Served::Unmatched => RouteMetrics::unmatched(),
+            Served::Route(route) => &route.metrics,
+            Served::Endpoint(bridge, endpoint) => bridge.metrics(*endpoint),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Served::Unmatched => "unmatched",
+            Served::Route(route) => route.name.as_str(),
+            Served::Endpoint(..) => self.metrics().label(),
+        }
+    }
+}
+
+impl RequestRecord {
+    /// The upstream attempts of every leg the request runs.
+    pub fn report(&mut self) -> &mut ExchangeReport {
+        &mut self.report
+    }
+
+    /// Notes a refusal: counted in `quirkgate_refused_total` (and logged)
+    /// when no upstream attempt was made.
+    pub fn refused(&mut self, reason: Reason) {
+        if self.report.attempts == 0 {
+            self.refusal = Some(reason);
+            METRICS
+                .refused
+                .with_label_values(&[self.served.name(), reason.as_str()])
+                .inc();
+        }
+    }
+
+    /// Notes the answer the caller gets.
+    pub fn answered(&mut self, answer: &CallerAnswer) {
+        self.status = answer.status;
+        self.bytes_out = answer.body.len();
+    }
+
+    /// Notes a body read in full, `bytes` long.
+    pub fn body_read(&mut self, bytes: usize) {
+        self.body_consumed = true;
+        self.bytes_in = bytes;
+    }
 }
 
 /// `quirkgate_requests_in_flight`, up while this lives.
@@ -105,7 +163,7 @@ impl TokenGateway {
     pub fn begin(&self) -> RequestRecord {
         RequestRecord {
             started: Instant::now(),
-            route: None,
+            served: Served::Unmatched,
             method: "other",
             status: 0,
             refusal: None,
@@ -113,7 +171,6 @@ impl TokenGateway {
             bytes_in: 0,
             bytes_out: 0,
             body_consumed: false,
-            bridged: false,
             _in_flight: InFlight::enter(),
         }
     }
@@ -130,7 +187,7 @@ impl TokenGateway {
         let Some(route) = plan.route(request.path) else {
             return Err(OAuthError::not_found());
         };
-        record.route = Some(route.clone());
+        record.served = Served::Route(route.clone());
         if request.headers.wire_bytes() > MAX_HEADER_BYTES {
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
@@ -189,8 +246,7 @@ impl TokenGateway {
             // RFC 6749 §5.2: challenge with the scheme the caller authenticated with.
             answer.challenge = caller.parts().1.and_then(Challenge::for_authorization);
         }
-        record.status = answer.status;
-        record.bytes_out = answer.body.len();
+        record.answered(&answer);
         Some(answer)
     }
 
@@ -247,46 +303,40 @@ impl TokenGateway {
         route.response.shape(&answer)
     }
 
+    /// Notes a request for an OpenID Connect bridge endpoint: its books are
+    /// kept as a route's are, under the endpoint's path.
+    pub fn admit_endpoint(
+        &self,
+        record: &mut RequestRecord,
+        bridge: Arc<OidcBridge>,
+        endpoint: BridgeEndpoint,
+        method: &str,
+    ) {
+        record.method = method_label(method);
+        record.served = Served::Endpoint(bridge, endpoint);
+    }
+
     /// The answer to a refused request; refusals before any upstream attempt are counted.
     fn refuse(&self, error: OAuthError, record: &mut RequestRecord) -> CallerAnswer {
-        if record.report.attempts == 0 {
-            record.refusal = Some(error.reason);
-            let route = record
-                .route
-                .as_ref()
-                .map_or("unmatched", |r| r.name.as_str());
-            METRICS
-                .refused
-                .with_label_values(&[route, error.reason.as_str()])
-                .inc();
+        record.refused(error.reason);
+        let mut answer = CallerAnswer::refusal(&error);
+        if error.status == 405 {
+            if let Served::Route(route) = &record.served {
+                answer.allow = Some(route.allow.clone());
+            }
         }
-        CallerAnswer {
-            status: error.status,
-            body: error.to_json().into(),
-            allow: (error.status == 405)
-                .then(|| record.route.as_ref().map(|r| r.allow.clone()))
-                .flatten(),
-            retry_after_seconds: error.retry_after_seconds,
-            challenge: None,
-        }
+        answer
     }
 
     /// One access-log line and the request metrics; no parameter or header
     /// value is ever logged. `error` names a failure writing the answer.
     pub fn finish(&self, record: &RequestRecord, error: Option<&str>) {
-        if record.bridged {
-            return;
-        }
-        let route = record
-            .route
-            .as_ref()
-            .map_or("unmatched", |r| r.name.as_str());
+        let route = record.served.name();
         let method = record.method;
         let elapsed = record.started.elapsed();
         record
-            .route
-            .as_ref()
-            .map_or(RouteMetrics::unmatched(), |r| &r.metrics)
+            .served
+            .metrics()
             .answered(method, record.status, elapsed);
         if !log::log_enabled!(target: "quirkgate::access", log::Level::Info) {
             return;
@@ -308,21 +358,9 @@ impl TokenGateway {
         );
     }
 
-    /// Marks a request the OpenID Connect bridge serves: it logs and counts
-    /// it itself, so `finish` leaves it alone.
-    pub fn hand_to_bridge(record: &mut RequestRecord) {
-        record.bridged = true;
-    }
-
     /// The route a record matched, for Pingora's error lines.
     pub fn route_name(record: &RequestRecord) -> &str {
-        if record.bridged {
-            return "oidc_bridge";
-        }
-        record
-            .route
-            .as_ref()
-            .map_or("unmatched", |r| r.name.as_str())
+        record.served.name()
     }
 }
 

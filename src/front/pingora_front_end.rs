@@ -12,13 +12,13 @@ use pingora::upstreams::peer::HttpPeer;
 use pingora::{Error, ErrorType, Result};
 use pingora_proxy::{ProxyHttp, Session};
 
-use crate::bridge::{self, BridgeAnswer, BridgeRequest};
+use crate::bridge::{self, BridgeRequest};
 use crate::gateway::{Admitted, BodyError, CallerBody, RequestRecord, TokenGateway};
 use crate::plan::oidc::{BridgeEndpoint, OidcBridge};
 use crate::plan::TokenRoute;
-use crate::telemetry::metrics::{method_label, METRICS};
+use crate::telemetry::metrics::method_label;
 use quirkgate_core::caller::CallerRequest;
-use quirkgate_core::http1::encode::ANSWER_HEADERS;
+use quirkgate_core::http1::encode::{has_content_type, CONTENT_TYPE};
 use quirkgate_core::http1::CallerAnswer;
 use quirkgate_core::oauth_error::{OAuthError, Reason};
 
@@ -50,8 +50,8 @@ impl ProxyHttp for PingoraFrontEnd {
             session.set_keepalive(Some(plan.client_idle_timeout_secs));
         }
         if let Some((bridge, endpoint)) = plan.bridge(session.req_header().uri.path()).cloned() {
-            TokenGateway::hand_to_bridge(record);
-            serve_bridge(&self.gateway, session, &bridge, endpoint).await?;
+            let answer = serve_bridge(&self.gateway, session, record, bridge, endpoint).await;
+            write_answer(session, answer).await?;
             return Ok(true);
         }
         let header = session.req_header();
@@ -186,12 +186,22 @@ async fn read_body_within(
     }
 }
 
+/// Writes an answer, every field of it (as `encode_answer` does on the fast path).
 async fn write_answer(session: &mut Session, answer: CallerAnswer) -> Result<()> {
     let mut header = ResponseHeader::build(answer.status, Some(6))?;
-    for (name, value) in ANSWER_HEADERS {
+    if has_content_type(&answer) {
+        header.insert_header(CONTENT_TYPE.0, CONTENT_TYPE.1)?;
+    }
+    for &(name, value) in answer.cache.fields() {
         header.insert_header(name, value)?;
     }
     header.insert_header(http::header::CONTENT_LENGTH, answer.body.len())?;
+    if answer.no_referrer {
+        header.insert_header(http::header::REFERRER_POLICY, "no-referrer")?;
+    }
+    if let Some(location) = answer.location {
+        header.insert_header(http::header::LOCATION, location)?;
+    }
     if let Some(allow) = answer.allow {
         header.insert_header(http::header::ALLOW, allow)?;
     }
@@ -199,7 +209,7 @@ async fn write_answer(session: &mut Session, answer: CallerAnswer) -> Result<()>
         header.insert_header(http::header::RETRY_AFTER, seconds)?;
     }
     if let Some(challenge) = answer.challenge {
-        header.insert_header(http::header::WWW_AUTHENTICATE, challenge.header_value())?;
+        header.insert_header(http::header::WWW_AUTHENTICATE, &*challenge.header_value())?;
     }
     session
         .write_response_header(Box::new(header), false)
@@ -207,96 +217,39 @@ async fn write_answer(session: &mut Session, answer: CallerAnswer) -> Result<()>
     session.write_response_body(Some(answer.body), true).await
 }
 
-/// Largest form a bridge endpoint reads: token and authorize forms are small.
-const BRIDGE_MAX_BODY_BYTES: usize = 16 * 1024;
-const BRIDGE_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Serves an OpenID Connect bridge endpoint, counts it under the endpoint's
-/// path and writes its access-log line (never its query or body: they carry
-/// codes, states and tokens).
+/// Serves an OpenID Connect bridge endpoint, its form read within the
+/// plan's limits, in the books of `record` (counted under the endpoint's
+/// path; never its query or body in a log: they carry codes, states and tokens).
 async fn serve_bridge(
     gateway: &TokenGateway,
     session: &mut Session,
-    bridge: &OidcBridge,
+    record: &mut RequestRecord,
+    bridge: Arc<OidcBridge>,
     endpoint: BridgeEndpoint,
-) -> Result<()> {
-    let started = std::time::Instant::now();
+) -> CallerAnswer {
     let method = method_label(session.req_header().method.as_str());
+    gateway.admit_endpoint(record, bridge.clone(), endpoint, method);
     let body = if method == "POST" {
-        read_body_within(session, BRIDGE_MAX_BODY_BYTES, BRIDGE_BODY_TIMEOUT).await
+        match read_body_within(session, bridge.max_body_bytes, bridge.body_timeout).await {
+            Ok(body) => body,
+            Err(error) => {
+                session.set_keepalive(None);
+                return bridge::refuse(error, record);
+            }
+        }
     } else {
-        Ok(BytesMut::new())
+        BytesMut::new()
     };
+    record.body_read(body.len());
     let header = session.req_header();
     let text =
         |name: http::header::HeaderName| header.headers.get(name).and_then(|v| v.to_str().ok());
-    let answer = match &body {
-        Ok(body) => {
-            let request = BridgeRequest {
-                method,
-                query: header.uri.query().unwrap_or(""),
-                body,
-                content_type: text(http::header::CONTENT_TYPE),
-                authorization: text(http::header::AUTHORIZATION),
-            };
-            bridge::serve(gateway, bridge, endpoint, &request).await
-        }
-        Err(error) => BridgeAnswer::error(error.clone()),
+    let request = BridgeRequest {
+        method,
+        query: header.uri.query().unwrap_or(""),
+        body: &body,
+        content_type: text(http::header::CONTENT_TYPE),
+        authorization: text(http::header::AUTHORIZATION),
     };
-    if body.is_err() {
-        session.set_keepalive(None);
-    }
-    let path = bridge.endpoint_path(endpoint);
-    if let (Some(reason), 0) = (answer.refusal, answer.attempts) {
-        METRICS
-            .refused
-            .with_label_values(&[&path, reason.as_str()])
-            .inc();
-    }
-    let mut head = ResponseHeader::build(answer.status, Some(6))?;
-    header_pairs(&mut head, &answer)?;
-    session.write_response_header(Box::new(head), false).await?;
-    let written = session
-        .write_response_body(Some(answer.body.clone()), true)
-        .await;
-    let elapsed = started.elapsed();
-    bridge
-        .metrics(endpoint)
-        .answered(method, answer.status, elapsed);
-    log::info!(
-        target: "quirkgate::access",
-        "route={path} method={method} status={} duration_ms={:.2} attempts={} refused={}{}",
-        answer.status,
-        elapsed.as_secs_f64() * 1000.0,
-        answer.attempts,
-        answer.refusal.map_or("-", |r| r.as_str()),
-        if written.is_err() { " error=WriteError" } else { "" },
-    );
-    written
-}
-
-fn header_pairs(head: &mut ResponseHeader, answer: &BridgeAnswer) -> Result<()> {
-    head.insert_header(http::header::CONTENT_LENGTH, answer.body.len())?;
-    if !answer.body.is_empty() || answer.location.is_none() {
-        head.insert_header(http::header::CONTENT_TYPE, "application/json")?;
-    }
-    head.insert_header(http::header::CACHE_CONTROL, answer.cache_control)?;
-    if answer.cache_control.starts_with("public") {
-        // Discovery and JWKS are public documents browser-based relying parties fetch too.
-        head.insert_header(http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")?;
-    }
-    if answer.cache_control == "no-store" {
-        head.insert_header(http::header::PRAGMA, "no-cache")?;
-    }
-    head.insert_header("referrer-policy", "no-referrer")?;
-    if let Some(location) = &answer.location {
-        head.insert_header(http::header::LOCATION, location.as_str())?;
-    }
-    if let Some(challenge) = &answer.challenge {
-        head.insert_header(http::header::WWW_AUTHENTICATE, challenge.as_str())?;
-    }
-    if let Some(allow) = answer.allow {
-        head.insert_header(http::header::ALLOW, allow)?;
-    }
-    Ok(())
+    bridge::serve(gateway, &bridge, endpoint, &request, record).await
 }

@@ -18,6 +18,9 @@ use quirkgate_core::oidc::seal::{parse_seal_key, Sealer};
 use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
 
 const DEFAULT_ID_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+/// Largest form a bridge endpoint reads: token and authorize forms are small.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The endpoints a bridge serves under its issuer's path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +88,9 @@ pub struct OidcBridge {
     pub jwks: bytes::Bytes,
     /// Codes redeemed here, refused if replayed (kept across reloads).
     pub redeemed: Arc<RedeemedCodes>,
+    /// The body limits of every endpoint that reads a form.
+    pub max_body_bytes: usize,
+    pub body_timeout: Duration,
     metrics: [RouteMetrics; 6],
 }
 
@@ -333,6 +339,8 @@ fn compile_bridge(
         discovery: bytes::Bytes::new(),
         jwks: bytes::Bytes::new(),
         redeemed: redeemed_codes(&block.issuer),
+        max_body_bytes: MAX_BODY_BYTES,
+        body_timeout: BODY_TIMEOUT,
     };
     bridge.discovery = discovery_document(&bridge).into();
     bridge.jwks = jwks_document(&bridge).into();

@@ -6,13 +6,13 @@ use std::borrow::Cow;
 use super::fields::push_field;
 use super::CallerAnswer;
 
-/// Headers every answer to a caller carries, whichever front end writes it.
-/// RFC 6749 §5.1: token answers must never be cached.
-pub const ANSWER_HEADERS: [(&str, &str); 3] = [
-    ("Content-Type", "application/json;charset=UTF-8"),
-    ("Cache-Control", "no-store"),
-    ("Pragma", "no-cache"),
-];
+/// The media type of every answer with a body, whichever front end writes it.
+pub const CONTENT_TYPE: (&str, &str) = ("Content-Type", "application/json;charset=UTF-8");
+
+/// Whether an answer says what its body is: all do but an empty redirect.
+pub fn has_content_type(answer: &CallerAnswer) -> bool {
+    !(answer.body.is_empty() && answer.location.is_some())
+}
 
 /// What the provider's request is made of.
 pub struct ProviderRequest<'a> {
@@ -92,9 +92,9 @@ pub fn encode_request(request: &ProviderRequest<'_>) -> Result<Vec<u8>, &'static
     Ok(wire)
 }
 
-/// HTTP/1.1 bytes for an answer to a caller: the status line,
-/// [`ANSWER_HEADERS`] with the length after the content type, the date, the answer's own headers, and
-/// `Connection: close` when the connection ends after it.
+/// HTTP/1.1 bytes for an answer to a caller: the status line, the
+/// [`CONTENT_TYPE`] and length, its cache policy's fields, the date, the
+/// answer's own headers, and `Connection: close` when the connection ends after it.
 pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut Vec<u8>) {
     let reason = http::StatusCode::from_u16(answer.status)
         .ok()
@@ -106,15 +106,22 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
     wire.push(b' ');
     wire.extend_from_slice(reason.as_bytes());
     wire.extend_from_slice(b"\r\n");
-    let [content_type, no_store @ ..] = ANSWER_HEADERS;
-    push_own_field(wire, content_type);
+    if has_content_type(answer) {
+        push_own_field(wire, CONTENT_TYPE);
+    }
     push_number_field(wire, b"Content-Length", answer.body.len());
-    for field in no_store {
+    for &field in answer.cache.fields() {
         push_own_field(wire, field);
     }
     wire.extend_from_slice(b"Date: ");
     wire.extend_from_slice(date);
     wire.extend_from_slice(b"\r\n");
+    if answer.no_referrer {
+        push_own_field(wire, ("Referrer-Policy", "no-referrer"));
+    }
+    if let Some(location) = &answer.location {
+        push_own_field(wire, ("Location", location));
+    }
     if let Some(allow) = &answer.allow {
         push_own_field(wire, ("Allow", allow));
     }
@@ -122,7 +129,7 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
         push_number_field(wire, b"Retry-After", seconds);
     }
     if let Some(challenge) = answer.challenge {
-        push_own_field(wire, ("WWW-Authenticate", challenge.header_value()));
+        push_own_field(wire, ("WWW-Authenticate", &challenge.header_value()));
     }
     wire.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
@@ -230,7 +237,7 @@ mod tests {
             body: bytes::Bytes::from_static(b"{\"error\":\"invalid_request\"}"),
             allow: Some("POST".to_owned()),
             retry_after_seconds: Some(1),
-            challenge: None,
+            ..CallerAnswer::json(0, bytes::Bytes::new())
         };
         let mut wire = Vec::new();
         let date = b"Thu, 26 Nov 2026 03:29:55 GMT";
@@ -256,6 +263,43 @@ mod tests {
     }
 
     #[test]
+    fn documents_and_redirects_carry_their_cache_policy_and_location() {
+        use crate::http1::CachePolicy;
+        let document = CallerAnswer {
+            cache: CachePolicy::PublicDocument,
+            no_referrer: true,
+            ..CallerAnswer::json(200, bytes::Bytes::from_static(b"{}"))
+        };
+        let mut wire = Vec::new();
+        encode_answer(&document, false, b"D", &mut wire);
+        let text = String::from_utf8(wire).unwrap();
+        assert!(text.contains("\r\nContent-Type: application/json;charset=UTF-8\r\n"));
+        assert!(text.contains(
+            "\r\nCache-Control: public, max-age=300\r\nAccess-Control-Allow-Origin: *\r\n"
+        ));
+        assert!(text.contains("\r\nReferrer-Policy: no-referrer\r\n"));
+        assert!(
+            !text.contains("no-store") && !text.contains("Pragma"),
+            "{text}"
+        );
+        let redirect = CallerAnswer {
+            location: Some("https://broker.example/cb?code=c&state=s".into()),
+            no_referrer: true,
+            ..CallerAnswer::json(302, bytes::Bytes::new())
+        };
+        let mut wire = Vec::new();
+        encode_answer(&redirect, false, b"D", &mut wire);
+        let text = String::from_utf8(wire).unwrap();
+        assert!(text.starts_with("HTTP/1.1 302 Found\r\nContent-Length: 0\r\nCache-Control: no-store\r\nPragma: no-cache\r\n"), "{text}");
+        assert!(text.contains("\r\nLocation: https://broker.example/cb?code=c&state=s\r\n"));
+        assert!(
+            !text.contains("Content-Type"),
+            "an empty redirect has no media type"
+        );
+        assert!(!text.contains("Access-Control"));
+    }
+
+    #[test]
     fn lengths_statuses_and_delays_are_written_in_decimal() {
         for (length, retry_after) in [(0usize, 0u32), (9, 10), (10, 59), (123_456, u32::MAX)] {
             let answer = CallerAnswer {
@@ -263,7 +307,7 @@ mod tests {
                 body: bytes::Bytes::from(vec![b'x'; length]),
                 allow: None,
                 retry_after_seconds: Some(retry_after),
-                challenge: None,
+                ..CallerAnswer::json(0, bytes::Bytes::new())
             };
             let mut wire = Vec::new();
             encode_answer(&answer, false, b"D", &mut wire);

@@ -1,0 +1,35 @@
+//! `/callback`: the provider sends the browser back; the login opens from
+//! its `state`, and the broker gets a code that seals the provider's.
+
+use super::answer::{back_to_broker, Answered};
+use crate::plan::oidc::OidcBridge;
+use quirkgate_core::oauth_error::Reason;
+use quirkgate_core::oidc::params::{param, unique_params};
+use quirkgate_core::oidc::sealed::{SealedCode, SealedLogin};
+
+pub(super) fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answered {
+    let params = match unique_params(query) {
+        Ok(params) => params,
+        Err(e) => return Answered::error(e),
+    };
+    let login = match SealedLogin::open(&bridge.sealer, param(&params, "state"), now) {
+        Ok(login) => login,
+        Err(e) => return Answered::error(e),
+    };
+    let (redirect_uri, state) = (login.redirect_uri.clone(), login.state.clone());
+    let Some(provider_code) = param(&params, "code") else {
+        // The user declined, or the provider failed: the broker hears it, without the provider's text.
+        return back_to_broker(
+            bridge,
+            &redirect_uri,
+            state.as_deref(),
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the provider did not grant the login"),
+            ],
+        )
+        .refused(Reason::ProviderError);
+    };
+    let code = SealedCode::for_login(login, provider_code, now).seal(&bridge.sealer, now);
+    back_to_broker(bridge, &redirect_uri, state.as_deref(), &[("code", &code)])
+}

@@ -1,0 +1,117 @@
+//! `/userinfo` (OIDC Core §5.3): the broker's access token opens to the
+//! provider's (and the fields its user-info call needs), the user-info route
+//! reads the user, and the claims are the ID token's.
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Sleep;
+
+use super::answer::Answered;
+use super::BridgeRequest;
+use crate::gateway::TokenGateway;
+use crate::plan::oidc::OidcBridge;
+use crate::upstream::exchange::ExchangeReport;
+use quirkgate_core::http1::Challenge;
+use quirkgate_core::oauth_error::{OAuthError, Reason};
+use quirkgate_core::oidc::sealed::SealedAccess;
+use quirkgate_core::oidc::token_answer::upstream_failed;
+
+pub(super) async fn userinfo(
+    gateway: &TokenGateway,
+    bridge: &OidcBridge,
+    request: &BridgeRequest<'_>,
+    report: &mut ExchangeReport,
+    now: u64,
+) -> Answered {
+    let Some(token) = request
+        .authorization
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+    else {
+        return unauthorized("a Bearer access token is needed", None);
+    };
+    let wraps = !bridge.userinfo_params.is_empty();
+    let access = match SealedAccess::unwrap(&bridge.sealer, token, wraps, now) {
+        Ok(access) => access,
+        Err(description) => return unauthorized(description, Some("invalid_token")),
+    };
+    let mut timer = std::pin::pin!(tokio::time::sleep(Duration::ZERO));
+    let user = read_user(gateway, bridge, &access, report, timer.as_mut()).await;
+    match user.map(|user| bridge.claims.claims(&user)) {
+        Ok(Some(claims)) => Answered::json(
+            200,
+            serde_json::to_vec(&claims).expect("a JSON map serializes"),
+        ),
+        Ok(None) => Answered::error(upstream_failed("the provider's user has no subject")),
+        Err(e) if e.status == 401 => unauthorized(
+            "the provider refused the access token",
+            Some("invalid_token"),
+        ),
+        Err(e) => Answered::error(e),
+    }
+}
+
+/// A 401 with its Bearer challenge (RFC 6750 §3): an error code only when a token was sent.
+fn unauthorized(description: &'static str, error: Option<&'static str>) -> Answered {
+    let challenge = match error {
+        Some(error) => Challenge::BearerRefused { error, description },
+        None => Challenge::BearerWanted,
+    };
+    Answered::error(OAuthError::new(
+        401,
+        error.unwrap_or("invalid_request"),
+        description,
+        Reason::NoCredentials,
+    ))
+    .challenge(challenge)
+}
+
+/// Runs the user-info route with the provider's access token and fields; its answer's JSON.
+pub(super) async fn read_user(
+    gateway: &TokenGateway,
+    bridge: &OidcBridge,
+    access: &SealedAccess,
+    report: &mut ExchangeReport,
+    timer: Pin<&mut Sleep>,
+) -> Result<Value, OAuthError> {
+    let body =
+        serde_urlencoded::to_string(&access.userinfo_fields).expect("text pairs always encode");
+    let bearer = format!("Bearer {}", access.provider_token);
+    let user = gateway
+        .run_route(
+            &bridge.userinfo_route,
+            body.as_bytes(),
+            Some(&bearer),
+            report,
+            timer,
+        )
+        .await
+        .map_err(|e| match e.reason {
+            Reason::Upstream(_) => e,
+            // The user-info route's rules read the provider's refusal.
+            Reason::ProviderError => refused_token(),
+            _ => upstream_failed("the provider's user could not be read"),
+        })?;
+    if user.status != 200 {
+        return Err(if user.status == 401 || user.status == 400 {
+            refused_token()
+        } else {
+            upstream_failed("the provider's user could not be read")
+        });
+    }
+    serde_json::from_slice(&user.body)
+        .map_err(|_| upstream_failed("the provider's user is not JSON"))
+}
+
+fn refused_token() -> OAuthError {
+    OAuthError::new(
+        401,
+        "invalid_token",
+        "the provider refused the access token",
+        Reason::ProviderError,
+    )
+}
