@@ -3,10 +3,7 @@
 //! real gateway to each provider's strict mock, which refuses what the real
 //! provider refuses.
 
-use crate::common::*;
-use crate::presets::{
-    assert_oauth_error_answer, exchange, exchange_error, post, preset_route, ODD_SECRET,
-};
+use crate::support::*;
 use oauth2::basic::BasicTokenType;
 use oauth2::{AuthType, AuthorizationCode, PkceCodeVerifier, RefreshToken, TokenResponse};
 
@@ -69,7 +66,7 @@ async fn notion_preset_sends_basic_a_json_body_and_the_version_header() {
         assert!(body.get("client_secret").is_none() && body.get("client_id").is_none());
     }
     // The owner comes in the token answer, untouched.
-    let (status, body, _) = post(
+    let (status, body, _) = post_answer(
         &gateway,
         "/notion",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -90,7 +87,7 @@ async fn notion_preset_sends_basic_a_json_body_and_the_version_header() {
     // No credentials at all: refused before Notion.
     let before = notion.requests().len();
     assert_oauth_error_answer(
-        &post(&gateway, "/notion", "grant_type=authorization_code&code=c").await,
+        &post_answer(&gateway, "/notion", "grant_type=authorization_code&code=c").await,
         401,
         "invalid_client",
     );
@@ -168,7 +165,7 @@ async fn feishu_preset_sends_a_json_body_and_maps_coded_errors() {
     assert_eq!(body["client_id"], "cli_a1");
     assert_eq!(body["client_secret"], ODD_SECRET);
     assert_eq!(body["redirect_uri"], REDIRECT);
-    let (_, raw, _) = post(
+    let (_, raw, _) = post_answer(
         &gateway,
         "/feishu",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -249,7 +246,7 @@ async fn douyin_preset_unwraps_data_and_turns_string_numbers_into_numbers() {
     let seen = douyin.requests();
     assert_eq!(seen[0].body_param("client_key"), Some("dy-key"));
     assert_eq!(seen[0].body_param("client_id"), None);
-    let (status, body, _) = post(
+    let (status, body, _) = post_answer(
         &gateway,
         "/douyin",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -295,7 +292,7 @@ async fn kuaishou_preset_sends_app_credentials_in_a_get_and_joins_the_scopes() {
     assert_eq!(seen[0].method, "GET");
     assert_eq!(seen[0].query_param("app_id"), Some("ks-app"));
     assert_eq!(seen[0].query_param("app_secret"), Some(ODD_SECRET));
-    let (_, body, _) = post(
+    let (_, body, _) = post_answer(
         &gateway,
         "/kuaishou",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -507,7 +504,7 @@ async fn x_preset_sends_basic_and_the_client_id_in_the_body() {
         );
     }
     // A public client (PKCE, no secret) passes as it is: no Basic header.
-    let (status, body, _) = post(
+    let (status, body, _) = post_answer(
         &gateway,
         "/x",
         &format!(
@@ -655,7 +652,7 @@ async fn apple_preset_injects_a_client_secret_jwt_signed_with_the_operators_key(
     // Another client id cannot borrow the route's signature.
     let before = apple.requests().len();
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/apple",
             "grant_type=authorization_code&code=c&client_id=com.other.app&client_secret=x",
@@ -746,7 +743,7 @@ async fn one_file_fronts_tiktok_apple_notion_dingtalk_and_qq() {
         route(
             "/tiktok/token",
             "tiktok",
-            &format!("http://{}/v2/oauth/token/", tiktok.addr),
+            &tiktok_token_url(tiktok.addr),
             "",
         ),
         route(

@@ -1,7 +1,7 @@
 //! Black-box and property tests, linked once: the real `quirkgate` binary on
 //! free loopback ports in front of mock providers the tests start themselves.
 
-mod common;
+mod support;
 
 mod allocations;
 mod answer_properties;

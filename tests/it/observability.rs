@@ -10,30 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::support::*;
 use tokio::io::AsyncWriteExt;
 
-const FORM: &str = "application/x-www-form-urlencoded";
 const DASHBOARD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/grafana-dashboard.json");
 const ALERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/prometheus-alerts.yaml");
 const PROMTOOL: &str = "/usr/bin/promtool";
 const PROMETHEUS: &str = "/usr/bin/prometheus";
-
-fn good_body(code: &str) -> String {
-    format!("grant_type=authorization_code&code={code}&client_id=a&client_secret=b")
-}
-
-async fn post(gateway: &Gateway, path: &str, body: String) -> u16 {
-    http_client()
-        .post(gateway.url(path))
-        .header("content-type", FORM)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 // ---------------------------------------------------------------------------
 // The expressions shipped in conf/
@@ -464,12 +447,7 @@ async fn scene() -> Scene {
     let tiktok = mock(ProviderKind::TikTok).await;
     let closed_port = free_port();
     let routes = [
-        route(
-            "/token/proxy",
-            "tiktok",
-            &format!("http://{}/v2/oauth/token/", tiktok.addr),
-            "",
-        ),
+        route("/token/proxy", "tiktok", &tiktok_token_url(tiktok.addr), ""),
         route(
             "/refused",
             "tiktok",
@@ -502,12 +480,12 @@ async fn scene() -> Scene {
 async fn traffic_round(gateway: &Gateway, round: usize) {
     for i in 0..3 {
         assert_eq!(
-            post(gateway, "/token/proxy", good_body(&format!("r{round}-{i}"))).await,
+            post_status(gateway, "/token/proxy", good_body(&format!("r{round}-{i}"))).await,
             200
         );
     }
     assert_eq!(
-        post(
+        post_status(
             gateway,
             "/token/proxy",
             good_body(&format!("expired-{round}"))
@@ -521,8 +499,8 @@ async fn traffic_round(gateway: &Gateway, round: usize) {
         .await
         .unwrap();
     assert_eq!(get.status(), 405);
-    assert_eq!(post(gateway, "/nope", good_body("x")).await, 404);
-    assert_eq!(post(gateway, "/refused", good_body("y")).await, 502);
+    assert_eq!(post_status(gateway, "/nope", good_body("x")).await, 404);
+    assert_eq!(post_status(gateway, "/refused", good_body("y")).await, 502);
 }
 
 /// One refused reload (broken file) and one accepted, so both results exist.
@@ -1008,7 +986,7 @@ async fn healthz_and_readyz_answer_200_with_an_ip_literal_upstream() {
     let gateway = Gateway::start(&route(
         "/token/proxy",
         "tiktok",
-        &format!("http://{}/v2/oauth/token/", tiktok.addr),
+        &tiktok_token_url(tiktok.addr),
         "",
     ));
     let base = format!("http://127.0.0.1:{}", gateway.metrics_port);
@@ -1160,11 +1138,11 @@ async fn a_pooled_connection_closed_by_the_provider_is_not_fatal() {
     let gateway = Gateway::start(&route(
         "/token/proxy",
         "tiktok",
-        &format!("http://{addr}/v2/oauth/token/"),
+        &tiktok_token_url(addr),
         "",
     ));
     assert_eq!(
-        post(&gateway, "/token/proxy", good_body("first")).await,
+        post_status(&gateway, "/token/proxy", good_body("first")).await,
         200
     );
     assert_eq!(
@@ -1285,11 +1263,11 @@ async fn a_pooled_connection_reset_before_the_request_is_written_is_retried_once
     let gateway = Gateway::start(&route(
         "/token/proxy",
         "tiktok",
-        &format!("http://{addr}/v2/oauth/token/"),
+        &tiktok_token_url(addr),
         "retries: 0\nmax_body_bytes: 1048576",
     ));
     assert_eq!(
-        post(&gateway, "/token/proxy", good_body("first")).await,
+        post_status(&gateway, "/token/proxy", good_body("first")).await,
         200
     );
     // Too large for the socket buffers: the write is still going on when the
@@ -1374,8 +1352,11 @@ async fn a_reset_in_the_middle_of_the_answer_is_a_502_and_never_retried() {
         ]
         .concat(),
     );
-    assert_eq!(post(&gateway, "/refused", good_body("r")).await, 502);
-    assert_eq!(post(&gateway, "/truncated", good_body("once")).await, 502);
+    assert_eq!(post_status(&gateway, "/refused", good_body("r")).await, 502);
+    assert_eq!(
+        post_status(&gateway, "/truncated", good_body("once")).await,
+        502
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count.load(SeqCst), 1, "the code reached the provider once");
     let metrics = gateway.metrics().await;
@@ -1424,7 +1405,7 @@ async fn a_refused_connection_is_retried_exactly_retries_times() {
         &format!("http://127.0.0.1:{closed_port}/"),
         "retries: 2",
     ));
-    assert_eq!(post(&gateway, "/refused", good_body("c")).await, 502);
+    assert_eq!(post_status(&gateway, "/refused", good_body("c")).await, 502);
     let metrics = gateway.metrics().await;
     assert_eq!(
         metric_value(
@@ -1455,12 +1436,7 @@ async fn series_values_follow_the_traffic_sent() {
     let (slow, slow_count) = slow_tiktok_upstream(Duration::from_millis(1500)).await;
     let gateway = Gateway::start(
         &[
-            route(
-                "/token/proxy",
-                "tiktok",
-                &format!("http://{}/v2/oauth/token/", tiktok.addr),
-                "",
-            ),
+            route("/token/proxy", "tiktok", &tiktok_token_url(tiktok.addr), ""),
             route(
                 "/slow",
                 "tiktok",
@@ -1472,13 +1448,13 @@ async fn series_values_follow_the_traffic_sent() {
     );
     for i in 0..4 {
         assert_eq!(
-            post(&gateway, "/token/proxy", good_body(&format!("v{i}"))).await,
+            post_status(&gateway, "/token/proxy", good_body(&format!("v{i}"))).await,
             200
         );
     }
     // An unknown path: counted as `unmatched`, never under the caller's path.
     assert_eq!(
-        post(&gateway, "/caller-chosen-path-31337", good_body("u")).await,
+        post_status(&gateway, "/caller-chosen-path-31337", good_body("u")).await,
         404
     );
     gateway
@@ -1622,7 +1598,7 @@ async fn readyz_answers_503_while_an_upstream_host_has_not_resolved() {
         "alive, though not ready"
     );
     assert_eq!(
-        post(&gateway, "/token/proxy", good_body("unresolved")).await,
+        post_status(&gateway, "/token/proxy", good_body("unresolved")).await,
         502
     );
     assert_eq!(

@@ -19,7 +19,7 @@ use openidconnect::{
 };
 use quirkgate_mocks::provider::{MockProvider, ProviderKind};
 
-use crate::common::*;
+use crate::support::*;
 
 const BROKER_CALLBACK: &str = "https://broker.example/oauth2/callback";
 const CLIENT_ID: &str = "ck_bridge_1";

@@ -4,87 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::*;
-use oauth2::basic::{BasicTokenResponse, BasicTokenType};
-use oauth2::{AuthType, AuthorizationCode, RequestTokenError, TokenResponse};
-
-pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
-pub(crate) const ODD_SECRET: &str = "s3cret+value/with=chars";
-
-/// A code exchange that must succeed.
-/// A mock provider of `kind` and a gateway whose `route` uses `preset`, with
-/// the mock's `provider_path` as the upstream.
-pub(crate) async fn preset_route(
-    route_path: &str,
-    preset: &str,
-    kind: ProviderKind,
-    provider_path: &str,
-) -> (MockProvider, Gateway) {
-    let provider = mock(kind).await;
-    let upstream = format!("http://{}{provider_path}", provider.addr);
-    let gateway = Gateway::start(&route(route_path, preset, &upstream, ""));
-    (provider, gateway)
-}
-
-pub(crate) async fn exchange(client: &OAuthClient, code: &str) -> BasicTokenResponse {
-    client
-        .exchange_code(AuthorizationCode::new(code.into()))
-        .request_async(&http_client())
-        .await
-        .unwrap_or_else(|e| panic!("exchange of '{code}' failed: {e:?}"))
-}
-
-/// A code exchange that must fail with an RFC 6749 error the client parses;
-/// returns (error code, description).
-pub(crate) async fn exchange_error(client: &OAuthClient, code: &str) -> (String, Option<String>) {
-    match client
-        .exchange_code(AuthorizationCode::new(code.into()))
-        .request_async(&http_client())
-        .await
-    {
-        Err(RequestTokenError::ServerResponse(response)) => (
-            response.error().as_ref().to_owned(),
-            response.error_description().cloned(),
-        ),
-        other => panic!("expected an OAuth error response for '{code}', got {other:?}"),
-    }
-}
-
-/// A raw form POST: (status, JSON body, headers).
-pub(crate) async fn post(
-    gateway: &Gateway,
-    path: &str,
-    body: &str,
-) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let response = http_client()
-        .post(gateway.url(path))
-        .header("content-type", FORM)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response.json().await.unwrap_or(serde_json::Value::Null);
-    (status, body, headers)
-}
-
-pub(crate) fn assert_oauth_error_answer(
-    (status, body, headers): &(u16, serde_json::Value, reqwest::header::HeaderMap),
-    expected_status: u16,
-    expected_code: &str,
-) {
-    assert_eq!(*status, expected_status, "{body}");
-    assert_eq!(body["error"], expected_code, "{body}");
-    assert_eq!(headers["cache-control"], "no-store");
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/json"),
-        "{headers:?}"
-    );
-}
+use crate::support::*;
+use oauth2::basic::BasicTokenType;
+use oauth2::{AuthType, TokenResponse};
 
 fn params(list: &[(String, String)]) -> BTreeMap<String, String> {
     list.iter().cloned().collect()
@@ -134,7 +56,7 @@ async fn tiktok_preset_renames_client_id_and_maps_200_errors() {
         Some("Authorization code is expired.")
     );
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/tiktok",
             "grant_type=authorization_code&code=expired-2&client_id=a&client_secret=b",
@@ -146,7 +68,7 @@ async fn tiktok_preset_renames_client_id_and_maps_200_errors() {
     // No credentials: refused by the gateway as invalid_client (401), never forwarded.
     let before = tiktok.requests().len();
     assert_oauth_error_answer(
-        &post(&gateway, "/tiktok", "grant_type=authorization_code&code=c").await,
+        &post_answer(&gateway, "/tiktok", "grant_type=authorization_code&code=c").await,
         401,
         "invalid_client",
     );
@@ -208,7 +130,7 @@ async fn tiktok_v1_preset_moves_credentials_to_the_query_and_unwraps_data() {
     }
 
     // The caller sees the inner object, without TikTok's envelope fields.
-    let (status, body, headers) = post(
+    let (status, body, headers) = post_answer(
         &gateway,
         "/v1",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -236,7 +158,7 @@ async fn tiktok_v1_preset_moves_credentials_to_the_query_and_unwraps_data() {
         Some("Authorization code is expired")
     );
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/v1",
             "grant_type=authorization_code&code=expired-2&client_id=a&client_secret=b",
@@ -247,7 +169,7 @@ async fn tiktok_v1_preset_moves_credentials_to_the_query_and_unwraps_data() {
     );
     let before = v1.requests().len();
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/v1",
             "grant_type=authorization_code&code=c&client_id=a",
@@ -304,7 +226,7 @@ async fn wechat_preset_sends_a_get_with_query_credentials_and_adds_token_type() 
         assert_eq!(request.header("content-type"), None);
     }
 
-    let (status, body, headers) = post(
+    let (status, body, headers) = post_answer(
         &gateway,
         "/wechat",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -327,7 +249,7 @@ async fn wechat_preset_sends_a_get_with_query_credentials_and_adds_token_type() 
     assert_eq!(code, "invalid_grant", "errcode 40029 maps to invalid_grant");
     assert_eq!(description.as_deref(), Some("invalid code"));
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/wechat",
             "grant_type=authorization_code&code=expired-2&client_id=a&client_secret=b",
@@ -338,7 +260,7 @@ async fn wechat_preset_sends_a_get_with_query_credentials_and_adds_token_type() 
     );
     let before = wechat.requests().len();
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/wechat",
             "grant_type=authorization_code&code=c&client_secret=b",
@@ -427,7 +349,7 @@ async fn github_preset_asks_for_json_converts_form_answers_and_maps_errors() {
     let seen = github.requests();
     let request = seen.last().unwrap();
     assert_eq!(request.header("accept"), Some("text/html"));
-    let (status, body, headers) = post(
+    let (status, body, headers) = post_answer(
         &gateway,
         "/github-form",
         "grant_type=authorization_code&code=f2&client_id=a&client_secret=b",
@@ -454,7 +376,7 @@ async fn github_preset_asks_for_json_converts_form_answers_and_maps_errors() {
         "invalid_grant"
     );
     assert_oauth_error_answer(
-        &post(
+        &post_answer(
             &gateway,
             "/github",
             "grant_type=authorization_code&code=expired-3&client_id=a&client_secret=b",
@@ -496,7 +418,7 @@ async fn slack_preset_passes_ok_answers_and_maps_ok_false_to_invalid_grant() {
     assert_eq!(seen[0].body_param("client_secret"), Some(ODD_SECRET));
     assert_eq!(seen[0].body_param("code"), Some("slcode"));
 
-    let (status, body, headers) = post(
+    let (status, body, headers) = post_answer(
         &gateway,
         "/slack",
         "grant_type=authorization_code&code=raw&client_id=a&client_secret=b",
@@ -510,7 +432,7 @@ async fn slack_preset_passes_ok_answers_and_maps_ok_false_to_invalid_grant() {
 
     let (code, _) = exchange_error(&client, "expired-1").await;
     assert_eq!(code, "invalid_grant", "invalid_code maps to invalid_grant");
-    let answer = post(
+    let answer = post_answer(
         &gateway,
         "/slack",
         "grant_type=authorization_code&code=expired-2&client_id=a&client_secret=b",
@@ -593,7 +515,7 @@ async fn basic_auth_preset_provider_refusal_is_an_rfc6749_invalid_client() {
         "/api/v1/access_token",
     )
     .await;
-    let answer = post(
+    let answer = post_answer(
         &gateway,
         "/reddit",
         "grant_type=authorization_code&code=expired-1",
@@ -660,7 +582,7 @@ async fn tiktok_userinfo_preset_forwards_the_bearer_and_answers_the_flat_user() 
     assert_eq!(info.requests().len(), 2);
 
     // POST is not a method of this route.
-    let (status, _, headers) = post(&gateway, "/userinfo", "a=b").await;
+    let (status, _, headers) = post_answer(&gateway, "/userinfo", "a=b").await;
     assert_eq!(status, 405);
     assert_eq!(headers["allow"], "GET");
 }
@@ -777,13 +699,13 @@ async fn observe_wechat(gateway: &Gateway, path: &str, wechat: &MockProvider) ->
     let seen = wechat.requests();
     assert_eq!(seen.len(), before + 1);
     let request = seen.last().unwrap().clone();
-    let (status, body, _) = post(
+    let (status, body, _) = post_answer(
         gateway,
         path,
         "grant_type=authorization_code&code=expired-x&client_id=a&client_secret=b",
     )
     .await;
-    let (missing_status, missing_body, _) = post(
+    let (missing_status, missing_body, _) = post_answer(
         gateway,
         path,
         "grant_type=authorization_code&code=c&client_id=a",
@@ -866,7 +788,7 @@ async fn one_file_fronts_tiktok_wechat_and_github() {
         route(
             "/tiktok/token",
             "tiktok",
-            &format!("http://{}/v2/oauth/token/", tiktok.addr),
+            &tiktok_token_url(tiktok.addr),
             "",
         ),
         route(

@@ -6,51 +6,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
-
-const FORM: &str = "application/x-www-form-urlencoded";
-const GOOD: &str = "grant_type=authorization_code&code=c&client_id=a&client_secret=b";
-
-fn upstream_url(mock: &MockProvider) -> String {
-    format!("http://{}/v2/oauth/token/", mock.addr)
-}
-
-/// Sends a form POST with extra headers; returns (status, JSON body, headers).
-async fn post_with(
-    gateway: &Gateway,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: impl Into<reqwest::Body>,
-) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let mut request = http_client()
-        .post(gateway.url(path))
-        .header("content-type", FORM)
-        .body(body);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        response.json().await.unwrap_or(serde_json::Value::Null),
-        headers,
-    )
-}
-
-async fn post(gateway: &Gateway, path: &str, body: &str) -> (u16, serde_json::Value) {
-    let (status, body, _) = post_with(gateway, path, &[], body.to_owned()).await;
-    (status, body)
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
-}
+use crate::support::*;
 
 async fn refused(gateway: &Gateway, route: &str, reason: &str) -> f64 {
     gateway
@@ -69,7 +25,7 @@ async fn allowed_client_ids_refuse_other_clients_before_the_provider() {
     let gateway = Gateway::start(&route(
         "/token",
         "tiktok",
-        &upstream_url(&tiktok),
+        &tiktok_token_url(tiktok.addr),
         "allowed_client_ids: [auth0-app, backup-app]",
     ));
 
@@ -140,7 +96,7 @@ async fn shared_secret_is_required_and_never_forwarded_or_logged() {
         &route(
             "/token",
             "tiktok",
-            &upstream_url(&tiktok),
+            &tiktok_token_url(tiktok.addr),
             &format!(
                 "shared_secret: {{ header: X-Quirkgate-Secret, value: \"${{QUIRKGATE_TEST_UNSET_SECRET:-{SECRET}}}\" }}"
             ),
@@ -198,7 +154,7 @@ async fn shared_secret_is_required_and_never_forwarded_or_logged() {
 #[tokio::test]
 async fn allow_sources_refuse_outside_addresses_and_ignore_untrusted_forwarding() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let upstream = upstream_url(&tiktok);
+    let upstream = tiktok_token_url(tiktok.addr);
     let routes = [
         route(
             "/inside",
@@ -245,7 +201,7 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_caller() {
         &route(
             "/token",
             "tiktok",
-            &upstream_url(&tiktok),
+            &tiktok_token_url(tiktok.addr),
             "allow_sources: [198.51.100.0/24]",
         ),
         "trusted_proxies: [127.0.0.1, 10.0.0.0/8]",
@@ -279,7 +235,7 @@ async fn behind_a_trusted_proxy_the_right_most_untrusted_hop_is_the_caller() {
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after_and_recover() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let upstream = upstream_url(&tiktok);
+    let upstream = tiktok_token_url(tiktok.addr);
     let routes = [
         route(
             "/per-client",
@@ -432,7 +388,7 @@ struct Target {
 impl Target {
     async fn start() -> Target {
         let tiktok = mock(ProviderKind::TikTok).await;
-        let upstream = upstream_url(&tiktok);
+        let upstream = tiktok_token_url(tiktok.addr);
         let routes = [
             route("/token", "tiktok", &upstream, "body_timeout: 1s"),
             route("/big", "tiktok", &upstream, "max_body_bytes: 262144"),

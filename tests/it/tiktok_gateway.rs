@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::*;
+use crate::support::*;
 use oauth2::{AuthType, AuthorizationCode, RefreshToken, TokenResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -25,14 +25,10 @@ fn tiktok_client(token_url: &str, auth_type: AuthType) -> OAuthClient {
     )
 }
 
-fn upstream_url(mock: &MockProvider) -> String {
-    format!("http://{}/v2/oauth/token/", mock.addr)
-}
-
 #[tokio::test]
 async fn client_secret_post_exchange_renames_client_id_and_keeps_every_other_parameter() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let token = client
         .exchange_code(AuthorizationCode::new("code*with!odd~chars".into()))
@@ -82,7 +78,7 @@ async fn client_secret_post_exchange_renames_client_id_and_keeps_every_other_par
 #[tokio::test]
 async fn basic_auth_credentials_become_body_parameters_and_the_header_is_not_forwarded() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let client = tiktok_client(&gateway.url("/proxy/token"), AuthType::BasicAuth);
     let token = client
         .exchange_code(AuthorizationCode::new("basic-code".into()))
@@ -102,7 +98,7 @@ async fn basic_auth_credentials_become_body_parameters_and_the_header_is_not_for
 #[tokio::test]
 async fn refresh_token_grant_works_like_a_code_grant() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let token = client
         .exchange_refresh_token(&RefreshToken::new("rft.old".into()))
@@ -162,7 +158,7 @@ async fn https_upstream_is_verified_against_ca_file_and_refused_without_it() {
 #[tokio::test]
 async fn upstream_connections_are_pooled_and_reused() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     for i in 0..5 {
         let token = client
@@ -191,7 +187,7 @@ async fn upstream_connections_are_pooled_and_reused() {
 #[tokio::test]
 async fn concurrent_exchanges_each_get_their_own_token() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let url = gateway.url("/token/proxy");
     let http = http_client();
     let tasks: Vec<_> = (0..300)
@@ -225,7 +221,7 @@ async fn concurrent_exchanges_each_get_their_own_token() {
 #[tokio::test]
 async fn provider_error_in_a_200_reaches_the_client_as_an_oauth_error() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let client = tiktok_client(&gateway.url("/token/proxy"), AuthType::RequestBody);
     let err = client
         .exchange_code(AuthorizationCode::new("expired-1".into()))
@@ -253,38 +249,15 @@ async fn provider_error_in_a_200_reaches_the_client_as_an_oauth_error() {
     assert_eq!(raw.headers()["cache-control"], "no-store");
 }
 
-/// Sends a form POST and returns (status, JSON body, headers).
-async fn post(
-    gateway: &Gateway,
-    path: &str,
-    content_type: &str,
-    body: impl Into<reqwest::Body>,
-) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
-    let response = http_client()
-        .post(gateway.url(path))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    (
-        status,
-        response.json().await.unwrap_or(serde_json::Value::Null),
-        headers,
-    )
-}
-
-const FORM: &str = "application/x-www-form-urlencoded";
-const GOOD: &str = "grant_type=authorization_code&code=c&client_id=a&client_secret=b";
-
 #[tokio::test]
 async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), "max_body_bytes: 512"));
+    let gateway = Gateway::start(&tiktok_route(
+        &tiktok_token_url(tiktok.addr),
+        "max_body_bytes: 512",
+    ));
 
-    let (status, body, _) = post(&gateway, "/nope", FORM, GOOD).await;
+    let (status, body, _) = post_as(&gateway, "/nope", FORM, GOOD).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("invalid_request"))
@@ -300,7 +273,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request");
 
-    let (status, body, _) = post(
+    let (status, body, _) = post_as(
         &gateway,
         "/token/proxy",
         "application/json",
@@ -312,7 +285,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
         (415, Some("invalid_request"))
     );
 
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy",
         "application/x-www-form-urlencoded; charset=UTF-8",
@@ -321,7 +294,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     .await;
     assert_eq!(status, 400);
 
-    let (status, body, _) = post(
+    let (status, body, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -333,7 +306,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
         (400, Some("invalid_request"))
     );
 
-    let (status, body, headers) = post(
+    let (status, body, headers) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -346,7 +319,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     );
     assert_eq!(headers["cache-control"], "no-store");
 
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -357,7 +330,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
 
     // Chunked, with no Content-Length to refuse it early.
     let chunks = futures_stream(vec![GOOD.to_owned(), format!("&pad={}", "y".repeat(600))]);
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -378,7 +351,7 @@ async fn refusals_are_rfc6749_json_and_never_reach_the_provider() {
     );
 
     // Still serving.
-    let (status, body, _) = post(&gateway, "/token/proxy", FORM, GOOD).await;
+    let (status, body, _) = post_as(&gateway, "/token/proxy", FORM, GOOD).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.c"))
@@ -395,12 +368,12 @@ fn futures_stream(
 #[tokio::test]
 async fn chunked_request_bodies_are_accepted() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start(&tiktok_route(&upstream_url(&tiktok), ""));
+    let gateway = Gateway::start(&tiktok_route(&tiktok_token_url(tiktok.addr), ""));
     let chunks = futures_stream(vec![
         "grant_type=authorization_code&co".into(),
         "de=chunky&client_id=a&client_secret=b".into(),
     ]);
-    let (status, body, _) = post(
+    let (status, body, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -471,29 +444,29 @@ async fn upstream_failures_map_to_502_and_504_and_are_never_replayed() {
     .concat();
     let gateway = Gateway::start(&routes);
 
-    let (status, body, _) = post(&gateway, "/html", FORM, GOOD).await;
+    let (status, body, _) = post_as(&gateway, "/html", FORM, GOOD).await;
     assert_eq!(status, 502);
     assert_eq!(body["error"], "temporarily_unavailable");
 
     let started = std::time::Instant::now();
-    let (status, _, _) = post(&gateway, "/stall", FORM, GOOD).await;
+    let (status, _, _) = post_as(&gateway, "/stall", FORM, GOOD).await;
     assert_eq!(status, 504);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "504 must come within the route timeout"
     );
 
-    let (status, body, _) = post(&gateway, "/close", FORM, GOOD).await;
+    let (status, body, _) = post_as(&gateway, "/close", FORM, GOOD).await;
     assert_eq!(status, 502);
     assert!(body["error_description"]
         .as_str()
         .unwrap()
         .contains("not sent again"));
 
-    let (status, _, _) = post(&gateway, "/garbage", FORM, GOOD).await;
+    let (status, _, _) = post_as(&gateway, "/garbage", FORM, GOOD).await;
     assert_eq!(status, 502);
 
-    let (status, _, _) = post(&gateway, "/refused", FORM, GOOD).await;
+    let (status, _, _) = post_as(&gateway, "/refused", FORM, GOOD).await;
     assert_eq!(status, 502);
 
     use std::sync::atomic::Ordering::SeqCst;
@@ -532,7 +505,7 @@ async fn upstream_failures_map_to_502_and_504_and_are_never_replayed() {
     let tiktok = mock(ProviderKind::TikTok).await;
     drop(tiktok);
     // The gateway is still up after every failure.
-    let (status, _, _) = post(&gateway, "/nope", FORM, GOOD).await;
+    let (status, _, _) = post_as(&gateway, "/nope", FORM, GOOD).await;
     assert_eq!(status, 404);
 }
 
@@ -542,7 +515,7 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
     let (close, _) = fault_upstream("close").await;
     let routes = format!(
         "{}{}",
-        tiktok_route(&upstream_url(&tiktok), ""),
+        tiktok_route(&tiktok_token_url(tiktok.addr), ""),
         route("/close", "tiktok", &format!("http://{close}/"), "")
     );
     let gateway = Gateway::start_with(&routes, "", "trace");
@@ -551,10 +524,10 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
     let refresh = "REFRESH-token-4d5e6f";
     let ok_body =
         format!("grant_type=authorization_code&code={code}&client_id=app&client_secret={secret}");
-    let (status, body, _) = post(&gateway, "/token/proxy", FORM, ok_body.clone()).await;
+    let (status, body, _) = post_as(&gateway, "/token/proxy", FORM, ok_body.clone()).await;
     assert_eq!(status, 200);
     let access_token = body["access_token"].as_str().unwrap().to_owned();
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -574,9 +547,9 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let (status, _, _) = post(&gateway, "/close", FORM, ok_body.clone()).await;
+    let (status, _, _) = post_as(&gateway, "/close", FORM, ok_body.clone()).await;
     assert_eq!(status, 502);
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy",
         FORM,
@@ -584,7 +557,7 @@ async fn no_secret_appears_in_logs_even_at_trace_level() {
     )
     .await;
     assert_eq!(status, 400);
-    let (status, _, _) = post(
+    let (status, _, _) = post_as(
         &gateway,
         "/token/proxy?code={code}",
         FORM,
@@ -666,7 +639,7 @@ async fn idle_keep_alive_clients_are_closed_after_client_idle_timeout() {
     use std::io::{Read, Write};
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start_with(
-        &tiktok_route(&upstream_url(&tiktok), ""),
+        &tiktok_route(&tiktok_token_url(tiktok.addr), ""),
         "client_idle_timeout: 1s",
         "info",
     );
@@ -738,7 +711,7 @@ async fn move_to_body_carries_a_query_parameter_into_the_body() {
             .collect::<Vec<_>>()
             .join("\n")
     ));
-    let (status, body, _) = post(&gateway, "/token", FORM, GOOD.to_owned()).await;
+    let (status, body, _) = post_as(&gateway, "/token", FORM, GOOD.to_owned()).await;
     assert_eq!(status, 200, "{body}");
     let seen = tiktok.requests();
     assert_eq!(seen.len(), 1);

@@ -1,0 +1,21 @@
+//! What the black-box tests share, by subject: the gateway process, the
+//! caller's HTTP, upstreams, the test PKI, OAuth clients, metrics and secret
+//! scanning. Nothing leaves 127.0.0.1.
+
+mod gateway;
+mod http;
+mod oauth;
+mod pki;
+mod prometheus;
+mod secrets;
+mod upstream;
+
+pub use gateway::*;
+pub use http::*;
+pub use oauth::*;
+pub use pki::*;
+pub use prometheus::*;
+pub use secrets::*;
+pub use upstream::*;
+
+pub use quirkgate_mocks::provider::{MockProvider, ProviderKind, SeenRequest};
