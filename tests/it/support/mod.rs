@@ -1,7 +1,8 @@
 //! What the black-box tests share, by subject: the gateway process, the
-//! caller's HTTP, upstreams, the test PKI, OAuth clients, metrics and secret
-//! scanning. Nothing leaves 127.0.0.1.
+//! caller's HTTP, upstreams, the test PKI, OAuth clients, metrics, the
+//! shipped dashboard and rules, and secret scanning. Nothing leaves 127.0.0.1.
 
+mod dashboard;
 mod gateway;
 mod http;
 mod oauth;
@@ -10,6 +11,7 @@ mod prometheus;
 mod secrets;
 mod upstream;
 
+pub use dashboard::*;
 pub use gateway::*;
 pub use http::*;
 pub use oauth::*;
