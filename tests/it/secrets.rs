@@ -4,10 +4,6 @@
 //! shared secret that went through the gateway; and the OpenID Connect
 //! bridge's whole login, with its signing key, seal key, state and nonce.
 
-use crate::oidc_bridge::{
-    bridge_config, discover, issuer, key_file, login, rp_http, verified_claims, CLIENT_SECRET,
-    SEAL_KEY, WECHAT,
-};
 use crate::support::*;
 use openidconnect::OAuth2TokenResponse;
 use std::time::Duration;

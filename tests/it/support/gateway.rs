@@ -272,3 +272,13 @@ pub fn route(path: &str, preset: &str, upstream: &str, extra: &str) -> String {
     }
     block
 }
+
+/// How many requests `route` refused for `reason`.
+pub async fn refused(gateway: &Gateway, route: &str, reason: &str) -> f64 {
+    gateway
+        .metric(
+            "quirkgate_refused_total",
+            &[("route", route), ("reason", reason)],
+        )
+        .await
+}
