@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde_yaml::Value;
 
-use crate::common::{free_port, route, Gateway};
+use crate::support::{free_port, route, Gateway};
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::support::*;
 
 fn https_client(ca_pem: &str) -> reqwest::Client {
     reqwest::Client::builder()

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::*;
+use crate::support::*;
 
-const FORM: &str = "application/x-www-form-urlencoded";
 /// Every socket operation a test waits on is bounded by this.
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -193,7 +192,7 @@ async fn a_request_arriving_in_pieces_is_answered_once_whole() {
         }
     })
     .await;
-    let gateway = gateway_on(&format!("http://{upstream}/v2/oauth/token/"), "");
+    let gateway = gateway_on(&tiktok_token_url(upstream), "");
     let bytes = request("/token", &form("pieces"), "");
     let head_len = bytes.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     // Cut inside the Content-Type line: "Content-Ty" | "pe: application/...".
@@ -229,7 +228,7 @@ async fn a_request_arriving_in_pieces_is_answered_once_whole() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_alive_serves_three_requests_then_closes_when_asked() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = gateway_on(&format!("http://{}/v2/oauth/token/", tiktok.addr), "");
+    let gateway = gateway_on(&tiktok_token_url(tiktok.addr), "");
     let mut stream = connect(&gateway).await;
     for (i, code) in ["one", "two", "three"].into_iter().enumerate() {
         let last = i == 2;
@@ -287,7 +286,7 @@ async fn a_pipelined_request_cut_across_an_answer_is_answered_once_whole_after_i
     // that came with the first must survive both, and its rest, dripped in
     // after the first answer, must join it.
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = gateway_on(&format!("http://{}/v2/oauth/token/", tiktok.addr), "");
+    let gateway = gateway_on(&tiktok_token_url(tiktok.addr), "");
     let first = request("/token", &form("first"), "");
     let second = request("/token", &form("second"), "");
     let head_len = second.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
@@ -330,10 +329,7 @@ async fn a_pipelined_request_cut_across_an_answer_is_answered_once_whole_after_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_short_of_its_content_length_gets_408_at_the_body_timeout() {
     let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = gateway_on(
-        &format!("http://{}/v2/oauth/token/", tiktok.addr),
-        "body_timeout: 1s",
-    );
+    let gateway = gateway_on(&tiktok_token_url(tiktok.addr), "body_timeout: 1s");
     let body = form("short");
     let head = format!(
         "POST /token HTTP/1.1\r\nHost: gw\r\nContent-Type: {FORM}\r\nContent-Length: {}\r\n\r\n",

@@ -10,17 +10,10 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::common::*;
-
-const GOOD: &str = "grant_type=authorization_code&code=c&client_id=a&client_secret=b";
+use crate::support::*;
 
 fn token_route(path: &str, upstream: SocketAddr, extra: &str) -> String {
-    route(
-        path,
-        "tiktok",
-        &format!("http://{upstream}/v2/oauth/token/"),
-        extra,
-    )
+    route(path, "tiktok", &tiktok_token_url(upstream), extra)
 }
 
 /// A token request over a raw connection, on the fast path or (with a chunked

@@ -1,7 +1,7 @@
 //! Black-box and property tests, linked once: the real `quirkgate` binary on
 //! free loopback ports in front of mock providers the tests start themselves.
 
-mod common;
+mod support;
 
 mod allocations;
 mod answer_properties;
@@ -12,6 +12,7 @@ mod deploy;
 mod docs;
 mod edge_tls;
 mod front_door;
+mod hostile_input;
 mod hostile_provider;
 mod long_tail_presets;
 mod observability;
@@ -20,7 +21,7 @@ mod presets;
 mod reload;
 mod rewrite_properties;
 mod secrets;
-mod security;
+mod security_controls;
 mod standards;
 mod tiktok_gateway;
 mod upstream_policy;

@@ -6,29 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
-
-const FORM: &str = "application/x-www-form-urlencoded";
-
-fn good_body(code: &str) -> String {
-    format!("grant_type=authorization_code&code={code}&client_id=a&client_secret=b")
-}
-
-/// POSTs a token request; (status, JSON body).
-async fn post(url: &str, body: String) -> (u16, serde_json::Value) {
-    let response = http_client()
-        .post(url)
-        .header("content-type", FORM)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (
-        status,
-        response.json().await.unwrap_or(serde_json::Value::Null),
-    )
-}
+use crate::support::*;
 
 /// Replaces the `routes:` list of the gateway's file, keeping the top-level keys.
 fn rewrite_config(gateway: &Gateway, routes: &str, extra_top_level: &str) {
@@ -40,36 +18,19 @@ fn rewrite_config(gateway: &Gateway, routes: &str, extra_top_level: &str) {
     std::fs::rename(&tmp, &gateway.config_path).unwrap();
 }
 
-async fn wait_for_metric(gateway: &Gateway, name: &str, labels: &[(&str, &str)], value: f64) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let found = gateway.metric_if_present(name, labels).await;
-        if found == Some(value) {
-            return;
-        }
-        if Instant::now() > deadline {
-            panic!(
-                "{name}{labels:?} is {found:?}, expected {value}; log:\n{}",
-                gateway.log()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
     let first = mock(ProviderKind::TikTok).await;
     let second = mock(ProviderKind::TikTok).await;
-    let url = |m: &MockProvider| format!("http://{}/v2/oauth/token/", m.addr);
+    let url = |m: &MockProvider| tiktok_token_url(m.addr);
     let gateway = Gateway::start(&route("/a", "tiktok", &url(&first), ""));
 
-    let (status, body) = post(&gateway.url("/a"), good_body("one")).await;
+    let (status, body) = post_url(&gateway.url("/a"), good_body("one")).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.one"))
     );
-    let (status, _) = post(&gateway.url("/b"), good_body("x")).await;
+    let (status, _) = post_url(&gateway.url("/b"), good_body("x")).await;
     assert_eq!(status, 404);
     assert_eq!(first.requests().len(), 1);
 
@@ -85,7 +46,7 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
 
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let (status, body) = post(&gateway.url("/b"), good_body("bee")).await;
+        let (status, body) = post_url(&gateway.url("/b"), good_body("bee")).await;
         if status == 200 {
             assert_eq!(body["access_token"], "act.bee");
             break;
@@ -98,7 +59,7 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (status, body) = post(&gateway.url("/a"), good_body("two")).await;
+    let (status, body) = post_url(&gateway.url("/a"), good_body("two")).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.two"))
@@ -109,7 +70,7 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
         "/a now goes to the second upstream"
     );
     assert_eq!(second.requests()[0].body_param("code"), Some("two"));
-    let (status, _) = post(&gateway.url("/a-alias"), good_body("three")).await;
+    let (status, _) = post_url(&gateway.url("/a-alias"), good_body("three")).await;
     assert_eq!(status, 200);
     assert_eq!(
         gateway
@@ -132,20 +93,20 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
     );
     rewrite_config(&gateway, &bad, "");
     gateway.signal("HUP");
-    wait_for_metric(
-        &gateway,
-        "quirkgate_config_reloads_total",
-        &[("result", "error")],
-        1.0,
-    )
-    .await;
+    gateway
+        .wait_for_metric(
+            "quirkgate_config_reloads_total",
+            &[("result", "error")],
+            1.0,
+        )
+        .await;
     assert_eq!(
         gateway
             .metric("quirkgate_config_reloads_total", &[("result", "ok")])
             .await,
         1.0
     );
-    let (status, body) = post(&gateway.url("/a"), good_body("four")).await;
+    let (status, body) = post_url(&gateway.url("/a"), good_body("four")).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.four"))
@@ -155,9 +116,9 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
         3,
         "the old plan's /a (and its alias) still serves"
     );
-    let (status, _) = post(&gateway.url("/b"), good_body("five")).await;
+    let (status, _) = post_url(&gateway.url("/b"), good_body("five")).await;
     assert_eq!(status, 200);
-    let (status, _) = post(&gateway.url("/c"), good_body("six")).await;
+    let (status, _) = post_url(&gateway.url("/c"), good_body("six")).await;
     assert_eq!(status, 404, "nothing of the refused file is used");
     let log = gateway.log();
     let line = log
@@ -169,14 +130,10 @@ async fn sighup_reloads_a_valid_file_and_keeps_the_plan_on_an_invalid_one() {
     // The gateway keeps reloading after a refused file.
     rewrite_config(&gateway, &route("/a", "tiktok", &url(&first), ""), "");
     gateway.signal("HUP");
-    wait_for_metric(
-        &gateway,
-        "quirkgate_config_reloads_total",
-        &[("result", "ok")],
-        2.0,
-    )
-    .await;
-    let (status, _) = post(&gateway.url("/b"), good_body("seven")).await;
+    gateway
+        .wait_for_metric("quirkgate_config_reloads_total", &[("result", "ok")], 2.0)
+        .await;
+    let (status, _) = post_url(&gateway.url("/b"), good_body("seven")).await;
     assert_eq!(status, 404);
 }
 
@@ -219,7 +176,7 @@ async fn exchange_on(stream: &mut tokio::net::TcpStream, code: &str) -> (u16, se
 async fn a_reload_applies_to_the_next_request_on_a_kept_alive_connection() {
     let first = mock(ProviderKind::TikTok).await;
     let second = mock(ProviderKind::TikTok).await;
-    let url = |m: &MockProvider| format!("http://{}/v2/oauth/token/", m.addr);
+    let url = |m: &MockProvider| tiktok_token_url(m.addr);
     let gateway = Gateway::start(&route("/a", "tiktok", &url(&first), ""));
     let mut connection = tokio::net::TcpStream::connect(gateway.addr())
         .await
@@ -232,13 +189,9 @@ async fn a_reload_applies_to_the_next_request_on_a_kept_alive_connection() {
 
     rewrite_config(&gateway, &route("/a", "tiktok", &url(&second), ""), "");
     gateway.signal("HUP");
-    wait_for_metric(
-        &gateway,
-        "quirkgate_config_reloads_total",
-        &[("result", "ok")],
-        1.0,
-    )
-    .await;
+    gateway
+        .wait_for_metric("quirkgate_config_reloads_total", &[("result", "ok")], 1.0)
+        .await;
     // The same connection, idle across the reload: its next request runs on the new plan.
     let (status, body) = exchange_on(&mut connection, "after").await;
     assert_eq!(
@@ -275,7 +228,7 @@ async fn an_exchange_in_flight_during_a_reload_finishes_on_its_plan() {
     let started = Instant::now();
     let in_flight = tokio::spawn({
         let url = url.clone();
-        async move { post(&url, good_body("slow")).await }
+        async move { post_url(&url, good_body("slow")).await }
     });
     let deadline = Instant::now() + Duration::from_secs(5);
     while slow_seen.load(Ordering::SeqCst) == 0 {
@@ -288,28 +241,19 @@ async fn an_exchange_in_flight_during_a_reload_finishes_on_its_plan() {
 
     rewrite_config(
         &gateway,
-        &route(
-            "/t",
-            "tiktok",
-            &format!("http://{}/v2/oauth/token/", fast.addr),
-            "",
-        ),
+        &route("/t", "tiktok", &tiktok_token_url(fast.addr), ""),
         "",
     );
     gateway.signal("HUP");
-    wait_for_metric(
-        &gateway,
-        "quirkgate_config_reloads_total",
-        &[("result", "ok")],
-        1.0,
-    )
-    .await;
+    gateway
+        .wait_for_metric("quirkgate_config_reloads_total", &[("result", "ok")], 1.0)
+        .await;
     assert!(
         !in_flight.is_finished(),
         "the reload must land while the exchange is still in flight"
     );
     // A new exchange already takes the new plan…
-    let (status, body) = post(&url, good_body("fresh")).await;
+    let (status, body) = post_url(&url, good_body("fresh")).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.fresh"))
@@ -379,7 +323,7 @@ async fn graceful_upgrade_hands_the_listener_over_without_refusing_a_request() {
         &config,
         format!(
             "threads: 1\nlisten: \"127.0.0.1:{port}\"\nmetrics_listen: \"127.0.0.1:{metrics_port}\"\ngrace_period: 1s\nroutes:\n{}",
-            route("/t", "tiktok", &format!("http://{}/v2/oauth/token/", tiktok.addr), "")
+            route("/t", "tiktok", &tiktok_token_url(tiktok.addr), "")
         ),
     )
     .unwrap();
@@ -406,7 +350,7 @@ async fn graceful_upgrade_hands_the_listener_over_without_refusing_a_request() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let url = format!("http://127.0.0.1:{port}/t");
-    let (status, _) = post(&url, good_body("before")).await;
+    let (status, _) = post_url(&url, good_body("before")).await;
     assert_eq!(status, 200);
 
     // The new process waits on the upgrade socket for the listeners.
@@ -477,7 +421,7 @@ async fn graceful_upgrade_hands_the_listener_over_without_refusing_a_request() {
 
     // Only the new process is left, and it serves.
     assert!(new.child.try_wait().unwrap().is_none(), "{}", new.log());
-    let (status, body) = post(&url, good_body("after")).await;
+    let (status, body) = post_url(&url, good_body("after")).await;
     assert_eq!(
         (status, body["access_token"].as_str()),
         (200, Some("act.after"))

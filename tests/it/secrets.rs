@@ -4,18 +4,12 @@
 //! shared secret that went through the gateway; and the OpenID Connect
 //! bridge's whole login, with its signing key, seal key, state and nonce.
 
-use crate::common::*;
-use crate::oidc_bridge::{
-    bridge_config, discover, issuer, key_file, login, rp_http, verified_claims, CLIENT_SECRET,
-    SEAL_KEY, WECHAT,
-};
-use base64::Engine;
+use crate::support::*;
 use openidconnect::OAuth2TokenResponse;
 use std::time::Duration;
 
 const SECRET: &str = "SECRET-9f8e7d6c5b";
 const SHARED: &str = "SHARED-5a4b3c2d1e";
-const FORM: &str = "application/x-www-form-urlencoded";
 
 struct Probe {
     gateway: Gateway,
@@ -65,13 +59,6 @@ impl Probe {
         }
         (status, json)
     }
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

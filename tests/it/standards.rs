@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use crate::common::*;
+use crate::support::*;
 
 /// Sends `bytes` on a fresh connection; everything read until the gateway
 /// closes. Blocking, off the runtime that serves the test's upstreams.
@@ -69,7 +69,7 @@ async fn a_401_challenges_with_the_scheme_the_caller_used_on_both_front_ends() {
     let gateway = Gateway::start(&route(
         "/token/proxy",
         "tiktok",
-        &format!("http://{provider}/v2/oauth/token/"),
+        &tiktok_token_url(provider),
         "",
     ));
     let body = "grant_type=authorization_code&code=c1&redirect_uri=https%3A%2F%2Fx%2Fcb";
@@ -166,7 +166,7 @@ async fn a_fresh_gateway_exports_every_known_counter_at_zero() {
     let gateway = Gateway::start(&route(
         "/token/proxy",
         "tiktok",
-        &format!("http://{}/v2/oauth/token/", tiktok.addr),
+        &tiktok_token_url(tiktok.addr),
         "",
     ));
     let text = gateway.metrics().await;

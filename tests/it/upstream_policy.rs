@@ -8,21 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::*;
-
-const FORM: &str = "application/x-www-form-urlencoded";
-
-async fn post(gateway: &Gateway, path: &str, body: &str) -> (u16, serde_json::Value) {
-    let response = http_client()
-        .post(gateway.url(path))
-        .header("content-type", FORM)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
+use crate::support::*;
 
 /// A route without preset: the form goes through as sent.
 fn plain_route(path: &str, upstream: SocketAddr, extra: &str) -> String {

@@ -1,0 +1,45 @@
+//! The OpenID Connect bridge, driven by a real relying-party library (the
+//! `openidconnect` crate, as a broker would use one) with no browser:
+//! discovery → `/authorize` → 302 to the mock provider's authorize page → its
+//! redirect with a code → `/callback` → the RP's redirect URI → `/token`
+//! (signature checked against the JWKS, plus `iss`, `aud`, `exp`, `nonce`
+//! and `at_hash`) → `/userinfo`. For TikTok, WeChat and GitHub, each a single
+//! `mock-provider` serving its authorize page, token and user endpoints.
+
+mod kept_alive;
+mod key_rotation;
+mod login;
+mod refusals;
+
+use std::time::Duration;
+
+use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken, CoreUserInfoClaims};
+use openidconnect::{AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, TokenResponse};
+use quirkgate_mocks::provider::{MockProvider, ProviderKind};
+
+use crate::support::*;
+
+/// A started bridge in front of TikTok, for the refusal tests.
+async fn tiktok_bridge() -> (MockProvider, Gateway, tempfile::TempDir) {
+    let mock = mock(ProviderKind::TikTok).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "k.pem", "ES256");
+    let (routes, oidc) = bridge_config(&TIKTOK, &mock, &[("k1", &key, "ES256")]);
+    let gateway = Gateway::start_with(&routes, &oidc, "debug");
+    (mock, gateway, dir)
+}
+
+fn authorize_query(redirect_uri: &str, extra: &str) -> String {
+    format!(
+        "client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope=openid&state=st-1&nonce=nc-1{extra}",
+        serde_urlencoded::to_string([("", redirect_uri)]).unwrap()[1..].to_owned()
+    )
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
