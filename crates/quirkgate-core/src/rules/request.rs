@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use base64::Engine;
 
-use crate::form::{decode_component, encode_component, printable_name, FormText, Param};
+use crate::credentials;
+use crate::form::{encode_component, printable_name, FormText, Param};
 use crate::oauth_error::{OAuthError, Reason};
 
 /// Where a parameter lives. Header names are matched case-insensitively
@@ -318,16 +319,10 @@ impl RequestRule for BasicToBody {
         let Some(header) = request.take(Place::Headers, "authorization") else {
             return Ok(());
         };
-        let (id, secret) = parse_basic(&header.decoded())?;
-        if request.find(Place::Body, &self.id).is_some()
-            || request.find(Place::Body, &self.secret).is_some()
-        {
-            // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
-            return Err(OAuthError::invalid_request(
-                "client credentials sent both in the Authorization header and in the body",
-                Reason::Conflict,
-            ));
-        }
+        let in_body = request.find(Place::Body, &self.id).is_some()
+            || request.find(Place::Body, &self.secret).is_some();
+        // RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+        let (id, secret) = credentials::basic_alone(&header.decoded(), in_body)?;
         request.body.push(Param::plain(&self.id, Cow::Owned(id)));
         request
             .body
@@ -570,27 +565,7 @@ impl RequestRule for ClientAssertion {
     }
 }
 
-/// Decodes `Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
-pub fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
-    let malformed = || OAuthError::invalid_client("malformed Basic client credentials");
-    let (scheme, token) = header.trim().split_once(' ').ok_or_else(malformed)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::invalid_client(
-            "only Basic client authentication is accepted in the Authorization header",
-        ));
-    }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(token.trim())
-        .map_err(|_| malformed())?;
-    let raw = String::from_utf8(raw).map_err(|_| malformed())?;
-    let (id, secret) = raw.split_once(':').ok_or_else(malformed)?;
-    let id = decode_component(id).ok_or_else(malformed)?;
-    let secret = decode_component(secret).ok_or_else(malformed)?;
-    if id.is_empty() {
-        return Err(malformed());
-    }
-    Ok((id, secret))
-}
+pub use crate::credentials::parse_basic;
 
 #[cfg(test)]
 mod tests {
