@@ -373,23 +373,15 @@ struct Compiling {
     bearer_in_query: Option<String>,
 }
 
-/// What a value rule does with its pairs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SetKind {
-    Replace,
-    Add,
-    Append,
-}
-
 impl Compiling {
     /// Each rule type compiles itself; this only dispatches.
     fn rule(&mut self, spec: &RequestRuleSpec) -> Result<(), String> {
         match spec {
             RequestRuleSpec::Remove(names) => self.remove(names),
             RequestRuleSpec::Rename(pairs) => self.rename(pairs),
-            RequestRuleSpec::Replace(pairs) => self.set(pairs, SetKind::Replace),
-            RequestRuleSpec::Add(pairs) => self.set(pairs, SetKind::Add),
-            RequestRuleSpec::Append(pairs) => self.set(pairs, SetKind::Append),
+            RequestRuleSpec::Replace(pairs) => self.set(pairs, SetMode::Replace),
+            RequestRuleSpec::Add(pairs) => self.set(pairs, SetMode::Add),
+            RequestRuleSpec::Append(pairs) => self.set(pairs, SetMode::Append),
             RequestRuleSpec::BasicToBody(names) => self.basic_to_body(names),
             RequestRuleSpec::BodyToBasic(names) => self.body_to_basic(names),
             RequestRuleSpec::MoveToQuery(names) => {
@@ -616,7 +608,7 @@ impl Compiling {
     }
 
     /// `replace`, `add` and `append`: values set by name.
-    fn set(&mut self, pairs: &PlacedPairs, kind: SetKind) -> Result<(), String> {
+    fn set(&mut self, pairs: &PlacedPairs, mode: SetMode) -> Result<(), String> {
         for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
             if map.is_empty() {
                 continue;
@@ -625,27 +617,18 @@ impl Compiling {
             for (name, value) in &map {
                 let name = check_name(place, name)?;
                 check_header_value(place, value)?;
-                if kind == SetKind::Replace {
+                if mode == SetMode::Replace {
                     self.tracker.check(place, &name)?;
                 } else {
                     self.tracker.appear(place, &name);
                 }
                 checked.push((name, value.clone()));
             }
-            self.rules.push(match kind {
-                SetKind::Replace => Box::new(ReplaceParams {
-                    place,
-                    pairs: checked,
-                }),
-                SetKind::Add => Box::new(AddParams {
-                    place,
-                    pairs: checked,
-                }),
-                SetKind::Append => Box::new(AppendParams {
-                    place,
-                    pairs: checked,
-                }),
-            });
+            self.rules.push(Box::new(SetParams {
+                place,
+                mode,
+                pairs: checked,
+            }));
         }
         Ok(())
     }

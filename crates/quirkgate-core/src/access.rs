@@ -10,9 +10,9 @@ use subtle::ConstantTimeEq;
 
 use crate::caller::CallerHeaders;
 use crate::client_address::{any_contains, Cidr};
+use crate::credentials;
 use crate::http1::fields::owned_header;
 use crate::oauth_error::{OAuthError, Reason};
-use crate::credentials;
 use crate::rules::request::{Place, RequestRule, TokenRequest};
 
 /// Everything a route checks before it reads a body, in the order it checks.

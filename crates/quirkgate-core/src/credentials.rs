@@ -84,8 +84,7 @@ pub fn one_method(
 ) -> Result<Option<ClientCredentials>, OAuthError> {
     match authorization {
         Some(header) => {
-            let (id, secret) =
-                basic_alone(header, form_id.is_some() || form_secret.is_some())?;
+            let (id, secret) = basic_alone(header, form_id.is_some() || form_secret.is_some())?;
             Ok(Some(ClientCredentials {
                 id,
                 secret: Some(secret),
@@ -108,7 +107,8 @@ pub struct EachPlace<'a> {
 impl EachPlace<'_> {
     /// Whether every id sent passes `allowed`.
     pub fn all(&self, allowed: impl Fn(&str) -> bool) -> bool {
-        self.form_id.as_deref().is_none_or(&allowed) && self.basic_id.as_deref().is_none_or(&allowed)
+        self.form_id.as_deref().is_none_or(&allowed)
+            && self.basic_id.as_deref().is_none_or(&allowed)
     }
 }
 
@@ -147,7 +147,13 @@ mod tests {
             parse_basic(&basic("my+id:p%40ss%3Aword")).unwrap(),
             ("my id".into(), "p@ss:word".into())
         );
-        for header in ["Basic !!!", "Basic", "Bearer abc", "Basic Zm9v", &basic(":s")] {
+        for header in [
+            "Basic !!!",
+            "Basic",
+            "Bearer abc",
+            "Basic Zm9v",
+            &basic(":s"),
+        ] {
             assert_eq!(parse_basic(header).unwrap_err().status, 401, "{header}");
         }
     }
@@ -201,11 +207,15 @@ mod tests {
         let bearer = each_place_checked(Some("a".into()), Some("Bearer t")).unwrap();
         assert_eq!(bearer.basic_id, None);
         assert_eq!(
-            each_place_checked(None, Some("Bearer t")).unwrap_err().status,
+            each_place_checked(None, Some("Bearer t"))
+                .unwrap_err()
+                .status,
             401
         );
         assert_eq!(
-            each_place_checked(None, Some("Basic !!!")).unwrap_err().status,
+            each_place_checked(None, Some("Basic !!!"))
+                .unwrap_err()
+                .status,
             401
         );
     }
