@@ -14,6 +14,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::plan::duration::DurationText;
+use quirkgate_core::rules::request::TokenMethod;
+use quirkgate_core::signed_jwt::JwtAlgorithm;
 
 pub use request::{compile_request_rules, compile_route_request_rules};
 pub use response::compile_response_rules;
@@ -30,7 +32,7 @@ pub enum RequestRuleSpec {
     BodyToBasic(CredentialNames),
     MoveToQuery(Vec<String>),
     MoveToBody(Vec<String>),
-    Method(String),
+    Method(MethodWord),
     Require(RequireSpec),
     JsonBody(bool),
     BearerToQuery(String),
@@ -54,7 +56,7 @@ pub struct SignedClientSecretSpec {
     pub client_id: String,
     pub audience: String,
     #[serde(default = "default_es256")]
-    pub algorithm: String,
+    pub algorithm: AlgorithmWord,
     /// Default 30 days; at most 6 months (Apple's limit).
     pub lifetime: Option<DurationText>,
 }
@@ -70,14 +72,40 @@ pub struct ClientAssertionSpec {
     /// `aud`: the provider's token endpoint, usually.
     pub audience: String,
     #[serde(default = "default_es256")]
-    pub algorithm: String,
+    pub algorithm: AlgorithmWord,
     /// Default 5 minutes.
     pub lifetime: Option<DurationText>,
 }
 
-fn default_es256() -> String {
-    "ES256".into()
+fn default_es256() -> AlgorithmWord {
+    AlgorithmWord(JwtAlgorithm::Es256)
 }
+
+/// A closed word of the file format, read by the core's own parser of it (so
+/// an unknown word is refused by the file parser, with its key and line).
+macro_rules! closed_word {
+    ($(#[$doc:meta])* $name:ident($inner:ty) by $parse:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name(pub $inner);
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+                let text = String::deserialize(de)?;
+                $parse(&text).map($name).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+closed_word!(
+    /// `method: GET` (any case): GET or POST.
+    MethodWord(TokenMethod) by TokenMethod::parse
+);
+closed_word!(
+    /// `algorithm: ES256` or `RS256`.
+    AlgorithmWord(JwtAlgorithm) by JwtAlgorithm::parse
+);
 
 /// Apple's limit on a client secret's lifetime: six months (15777000 s).
 pub const MAX_SIGNED_SECRET_LIFETIME: Duration = Duration::from_secs(15_777_000);
@@ -149,12 +177,19 @@ pub struct RequireSpec {
     #[serde(default)]
     pub headers: Vec<String>,
     /// `invalid_client` (401) or `invalid_request` (400, the default).
-    #[serde(default = "default_require_error")]
-    pub error: String,
+    #[serde(default)]
+    pub error: RequireError,
 }
 
-fn default_require_error() -> String {
-    "invalid_request".into()
+/// The error a `require` rule answers with.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RequireError {
+    /// 401: the missing parameter is a client credential.
+    InvalidClient,
+    /// 400.
+    #[default]
+    InvalidRequest,
 }
 
 /// One response rule: `- error_from: {…}`, `- unwrap: data`, `- form_to_json: true`, …

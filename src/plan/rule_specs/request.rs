@@ -134,7 +134,7 @@ impl Compiling {
             RequestRuleSpec::MoveToBody(names) => {
                 self.move_params(names, Place::Query, Place::Body)
             }
-            RequestRuleSpec::Method(method) => self.method(method),
+            RequestRuleSpec::Method(method) => self.method(method.0),
             RequestRuleSpec::Require(require) => self.require(require),
             RequestRuleSpec::JsonBody(on) => self.json_body(*on),
             RequestRuleSpec::BearerToQuery(name) => self.move_bearer(Place::Query, name),
@@ -150,10 +150,9 @@ impl Compiling {
     fn minter(
         &self,
         key_file: &str,
-        algorithm: &str,
+        algorithm: JwtAlgorithm,
         claims: JwtClaims,
     ) -> Result<JwtMinter, String> {
-        let algorithm = JwtAlgorithm::parse(algorithm)?;
         for (name, value) in [
             ("issuer", &claims.issuer),
             ("client_id", &claims.subject),
@@ -194,7 +193,7 @@ impl Compiling {
         }
         let minter = self.minter(
             &spec.key_file,
-            &spec.algorithm,
+            spec.algorithm.0,
             JwtClaims {
                 key_id: Some(spec.key_id.clone()),
                 issuer: spec.issuer.clone(),
@@ -215,7 +214,7 @@ impl Compiling {
     fn client_assertion(&mut self, spec: &ClientAssertionSpec) -> Result<(), String> {
         let minter = self.minter(
             &spec.key_file,
-            &spec.algorithm,
+            spec.algorithm.0,
             JwtClaims {
                 key_id: spec.key_id.clone(),
                 issuer: spec.client_id.clone(),
@@ -426,8 +425,7 @@ impl Compiling {
         Ok(())
     }
 
-    fn method(&mut self, method: &str) -> Result<(), String> {
-        let method = TokenMethod::parse(method).map_err(|why| format!("method {why}"))?;
+    fn method(&mut self, method: TokenMethod) -> Result<(), String> {
         if method == TokenMethod::Get {
             if let Some(rule) = self.json_since {
                 return Err(format!(
@@ -443,15 +441,7 @@ impl Compiling {
     }
 
     fn require(&mut self, require: &RequireSpec) -> Result<(), String> {
-        let invalid_client = match require.error.as_str() {
-            "invalid_client" => true,
-            "invalid_request" => false,
-            other => {
-                return Err(format!(
-                    "error '{other}' must be invalid_client or invalid_request"
-                ))
-            }
-        };
+        let invalid_client = require.error == RequireError::InvalidClient;
         for (place, list) in placed(&require.body, &require.query, &require.headers) {
             if list.is_empty() {
                 continue;
