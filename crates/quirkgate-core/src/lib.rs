@@ -7,6 +7,7 @@ pub mod access;
 pub mod byte_scan;
 pub mod caller;
 pub mod client_address;
+pub mod credentials;
 pub mod form;
 pub mod http1;
 pub mod json_object;

@@ -1,0 +1,157 @@
+//! Response rule compilation: `form_to_json` and `jsonp` set how the answer
+//! is read; the other words become rules.
+
+use quirkgate_core::rules::response::*;
+
+use super::*;
+
+/// Compiles response rules; `form_to_json` and `jsonp` are properties of
+/// the plan (they decide how the answer is read), the rest are rules.
+pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan, String> {
+    let mut plan = ResponsePlan::default();
+    for (index, spec) in specs.iter().enumerate() {
+        let number = index + 1;
+        let word = match spec {
+            ResponseRuleSpec::ErrorFrom(_) => "error_from",
+            ResponseRuleSpec::Unwrap(_) => "unwrap",
+            ResponseRuleSpec::FormToJson(_) => "form_to_json",
+            ResponseRuleSpec::Jsonp(_) => "jsonp",
+            ResponseRuleSpec::Rename(_) => "rename",
+            ResponseRuleSpec::Add(_) => "add",
+            ResponseRuleSpec::Remove(_) => "remove",
+            ResponseRuleSpec::Convert(_) => "convert",
+        };
+        let label = |e: String| format!("response rule {number} ({word}): {e}");
+        compile_response_rule(spec, &mut plan).map_err(label)?;
+    }
+    Ok(plan.with_fields_read())
+}
+
+fn field_path(text: &str) -> Result<FieldPath, String> {
+    let path = FieldPath::parse(text);
+    if path.is_well_formed() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "'{text}' is not a field path (write data.user or response.0)"
+        ))
+    }
+}
+
+fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Result<(), String> {
+    let nothing = || Err("does nothing".to_owned());
+    match spec {
+        ResponseRuleSpec::ErrorFrom(s) => plan.rules.push(Box::new(compile_error_from(s)?)),
+        ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
+            return Err("needs a field path".into())
+        }
+        ResponseRuleSpec::Unwrap(path) => {
+            plan.rules.push(Box::new(UnwrapObject(field_path(path)?)))
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::On(on)) => plan.form_to_json = *on,
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) if mode == "any_content_type" => {
+            plan.form_to_json = true;
+            plan.form_any_content_type = true;
+        }
+        ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) => {
+            return Err(format!("'{mode}': write true, false or any_content_type"))
+        }
+        ResponseRuleSpec::Jsonp(false) => return nothing(),
+        ResponseRuleSpec::Jsonp(true) => plan.jsonp = true,
+        ResponseRuleSpec::Rename(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Rename(p) => {
+            let mut pairs = Vec::new();
+            for (from, to) in &p.json {
+                let (from, to) = (field_path(from)?, field_path(to)?);
+                if from == to {
+                    return Err(format!("renames '{from}' to itself"));
+                }
+                pairs.push((from, to));
+            }
+            plan.rules.push(Box::new(RenameFields(pairs)));
+        }
+        ResponseRuleSpec::Add(v) if v.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Add(v) => plan
+            .rules
+            .push(Box::new(AddFields(v.json.clone().into_iter().collect()))),
+        ResponseRuleSpec::Remove(n) if n.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Remove(n) => plan.rules.push(Box::new(RemoveFields(n.json.clone()))),
+        ResponseRuleSpec::Convert(p) if p.json.is_empty() => return nothing(),
+        ResponseRuleSpec::Convert(p) => {
+            let mut conversions = Vec::new();
+            for (path, word) in &p.json {
+                let conversion = Conversion::parse(word).ok_or_else(|| {
+                    format!("'{word}' for '{path}': write number, string or space_separated")
+                })?;
+                conversions.push((field_path(path)?, conversion));
+            }
+            plan.rules.push(Box::new(ConvertValues(conversions)));
+        }
+    }
+    Ok(())
+}
+
+fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
+    let paths = |list: &OneOrMany| {
+        list.0
+            .iter()
+            .map(|p| FieldPath::parse(p))
+            .collect::<Vec<_>>()
+    };
+    let when = ErrorCondition {
+        present: paths(&spec.when.present),
+        absent: paths(&spec.when.absent),
+        nonzero: paths(&spec.when.nonzero),
+        equals: spec
+            .when
+            .equals
+            .iter()
+            .map(|(k, v)| (FieldPath::parse(k), v.clone()))
+            .collect(),
+        not_equals: spec
+            .when
+            .not_equals
+            .iter()
+            .map(|(k, v)| (FieldPath::parse(k), v.clone()))
+            .collect(),
+    };
+    if when.present.is_empty()
+        && when.nonzero.is_empty()
+        && when.equals.is_empty()
+        && when.not_equals.is_empty()
+    {
+        return Err("'when' needs present, nonzero, equals or not_equals: otherwise it would turn every answer into an error".into());
+    }
+    if let Some(status) = spec.status {
+        if !(400..500).contains(&status) {
+            return Err(format!("status {status} is not a 4xx status"));
+        }
+    }
+    if spec.error.is_none() && spec.default.is_none() {
+        return Err("needs 'error' (the field with the provider's code) or 'default'".into());
+    }
+    Ok(ErrorFrom {
+        when,
+        error: spec.error.as_deref().map(FieldPath::parse),
+        description: spec.description.as_deref().map(FieldPath::parse),
+        codes: scalar_map(&spec.codes)?,
+        default: spec.default.clone(),
+        status: spec.status,
+    })
+}
+
+/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
+fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (text(k), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k, v.to_owned())),
+            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
+        })
+        .collect()
+}

@@ -1,0 +1,347 @@
+//! The rule words, compiled and applied: what loads, what is refused and why.
+
+use std::collections::BTreeMap;
+
+use quirkgate_core::rules::request::JWT_BEARER_ASSERTION;
+use quirkgate_core::rules::response::ResponsePlan;
+
+use super::*;
+
+fn request_specs(yaml: &str) -> Vec<RequestRuleSpec> {
+    parse(yaml).unwrap()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, serde_yaml::Error> {
+    serde_yaml::with::singleton_map_recursive::deserialize(serde_yaml::Deserializer::from_str(yaml))
+}
+
+/// Compiles `yaml` and rewrites `body` (with an optional Authorization).
+fn rewritten(yaml: &str, body: &str, authorization: Option<&str>) -> Result<String, String> {
+    let rules = compile_request_rules(&request_specs(yaml))?;
+    quirkgate_core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
+        .map(|out| out.body)
+        .map_err(|e| format!("{} {}", e.status, e.code))
+}
+
+#[test]
+fn basic_to_body_defaults_to_the_standard_names() {
+    // "app:s3" in Basic.
+    let body = rewritten(
+        "- basic_to_body: {}\n",
+        "grant_type=x",
+        Some("Basic YXBwOnMz"),
+    )
+    .unwrap();
+    assert_eq!(body, "grant_type=x&client_id=app&client_secret=s3");
+}
+
+#[test]
+fn require_defaults_to_invalid_request() {
+    let err = rewritten("- require: { body: [code] }\n", "grant_type=x", None).unwrap_err();
+    assert_eq!(err, "400 invalid_request");
+    let err = rewritten(
+        "- require: { body: [code], error: invalid_client }\n",
+        "grant_type=x",
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(err, "401 invalid_client");
+}
+
+#[test]
+fn replace_overwrites_add_keeps_append_adds() {
+    assert_eq!(
+        rewritten("- replace: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+        "a=2"
+    );
+    assert_eq!(
+        rewritten("- add: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+        "a=1"
+    );
+    assert_eq!(
+        rewritten("- add: { body: { b: '2' } }\n", "a=1", None).unwrap(),
+        "a=1&b=2"
+    );
+    assert_eq!(
+        rewritten("- append: { body: { a: '2' } }\n", "a=1", None).unwrap(),
+        "a=1&a=2"
+    );
+}
+
+#[test]
+fn a_name_added_again_after_removal_may_be_replaced() {
+    let specs = request_specs(
+        "- remove: { body: [a] }\n- add: { body: { a: x } }\n- replace: { body: { a: y } }\n",
+    );
+    assert!(compile_request_rules(&specs).is_ok());
+}
+
+#[test]
+fn header_values_must_be_valid_http_but_body_values_need_not() {
+    let bad_header = request_specs("- add: { headers: { x-h: \"a\\nb\" } }\n");
+    assert!(compile_request_rules(&bad_header)
+        .unwrap_err()
+        .contains("not allowed in HTTP headers"));
+    assert!(compile_request_rules(&request_specs("- add: { headers: { x-h: ok } }\n")).is_ok());
+    assert!(compile_request_rules(&request_specs("- add: { body: { a: \"a\\nb\" } }\n")).is_ok());
+}
+
+#[test]
+fn single_key_maps_parse_into_rules() {
+    let specs = request_specs(
+        "- basic_to_body: {}\n- rename: { body: { client_id: client_key } }\n- method: GET\n",
+    );
+    assert_eq!(compile_request_rules(&specs).unwrap().len(), 3);
+}
+
+#[test]
+fn a_rule_on_a_removed_name_is_refused_with_its_number() {
+    let specs = request_specs(
+        "- rename: { body: { client_id: client_key } }\n- replace: { body: { client_id: x } }\n",
+    );
+    let err = compile_request_rules(&specs).unwrap_err();
+    assert!(
+        err.contains("request rule 2 (replace)") && err.contains("after rule 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn managed_headers_and_empty_rules_are_refused() {
+    assert!(compile_request_rules(&request_specs("- add: { headers: { Host: evil } }\n")).is_err());
+    assert!(compile_request_rules(&request_specs("- rename: {}\n"))
+        .unwrap_err()
+        .contains("does nothing"));
+    // A method outside the vocabulary is refused by the file parser.
+    assert!(parse::<Vec<RequestRuleSpec>>("- method: PUT\n").is_err());
+}
+
+#[test]
+fn rename_chains_in_one_rule_are_refused() {
+    let specs = request_specs("- rename: { body: { a: b, b: c } }\n");
+    assert!(compile_request_rules(&specs).unwrap_err().contains("chain"));
+}
+
+#[test]
+fn error_from_needs_a_condition() {
+    let specs: Vec<ResponseRuleSpec> =
+        parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
+    assert!(compile_response_rules(&specs).is_err());
+}
+
+fn response_rules(yaml: &str) -> Result<ResponsePlan, String> {
+    compile_response_rules(&parse::<Vec<ResponseRuleSpec>>(yaml).unwrap())
+}
+
+#[test]
+fn the_fields_rules_read_are_listed_at_load_unless_a_rule_may_read_any() {
+    let looks = response_rules(
+        "- error_from: { when: { present: error, absent: access_token }, error: error, description: error_description }\n\
+         - error_from: { when: { nonzero: data.error_code }, error: data.error_code }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        looks.fields_read.as_deref(),
+        Some(&["access_token", "data", "error", "error_description"].map(String::from)[..])
+    );
+    let edits = response_rules(
+        "- error_from: { when: { present: error }, error: error }\n- unwrap: data\n",
+    )
+    .unwrap();
+    assert_eq!(edits.fields_read, None, "unwrap may read any field");
+    // The listed fields are the ones a 200 is checked for: an error is still found.
+    let answer = |body: &str| quirkgate_core::http1::ProviderAnswer {
+        status: 200,
+        content_type: Some(bytes::Bytes::from_static(b"application/json")),
+        body: bytes::Bytes::copy_from_slice(body.as_bytes()),
+    };
+    let err = looks
+        .shape(&answer(
+            r#"{"log_id":"1","data":{"error_code":7},"access_token":"x"}"#,
+        ))
+        .unwrap_err();
+    assert_eq!(err.code, "7");
+    let ok = r#"{"access_token":"act.1","data":{"error_code":0},"scope":"a"}"#;
+    assert_eq!(&looks.shape(&answer(ok)).unwrap().body[..], ok.as_bytes());
+}
+
+#[test]
+fn response_rules_that_do_nothing_are_refused_with_their_number() {
+    for (yaml, word) in [
+        ("- unwrap: \"\"\n", "unwrap"),
+        ("- rename: { json: {} }\n", "rename"),
+        ("- add: { json: {} }\n", "add"),
+        ("- remove: { json: [] }\n", "remove"),
+    ] {
+        let err = response_rules(&format!("- unwrap: data\n- form_to_json: true\n{yaml}"))
+            .err()
+            .unwrap_or_else(|| panic!("{yaml} compiled"));
+        assert!(
+            err.starts_with(&format!("response rule 3 ({word})")),
+            "{err}"
+        );
+    }
+    let plan = response_rules(
+        "- unwrap: data\n- rename: { json: { a: b } }\n- add: { json: { c: d } }\n- remove: { json: [e] }\n",
+    )
+    .unwrap();
+    assert_eq!(plan.rules.len(), 4);
+}
+
+#[test]
+fn error_from_status_must_be_4xx() {
+    let with = |status: u16| {
+        response_rules(&format!(
+            "- error_from: {{ when: {{ present: error }}, error: error, status: {status} }}\n"
+        ))
+    };
+    assert!(with(400).is_ok());
+    assert!(with(499).is_ok());
+    assert!(with(500).err().unwrap().contains("not a 4xx status"));
+    assert!(with(302).is_err());
+}
+
+#[test]
+fn unknown_rule_words_are_refused_by_the_parser() {
+    assert!(parse::<Vec<RequestRuleSpec>>("- rewrite: { body: {} }\n").is_err());
+}
+
+/// A fresh P-256 PKCS#8 key in a PEM file, and its public half.
+fn es256_key_file() -> (tempfile::TempDir, String, Vec<u8>) {
+    let (pem, public) = quirkgate_core::signed_jwt::test_es256_key();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.pem");
+    std::fs::write(&path, pem).unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    (dir, path, public)
+}
+
+#[test]
+fn client_assertion_replaces_the_secret_with_a_signed_rfc7523_assertion() {
+    use base64::Engine;
+    let (_dir, key_file, public) = es256_key_file();
+    let yaml = format!(
+        "- client_assertion: {{ key_file: \"{key_file}\", client_id: app-1, audience: \"https://idp.example/token\" }}\n"
+    );
+    let rules = compile_request_rules(&request_specs(&yaml)).unwrap();
+    let body = b"grant_type=authorization_code&code=c&client_secret=placeholder";
+    let out = quirkgate_core::rewrite::rewrite(&rules, body, None).unwrap();
+    let pairs: BTreeMap<String, String> = serde_urlencoded::from_str(&out.body).unwrap();
+    assert_eq!(pairs.get("client_secret"), None);
+    assert_eq!(pairs["client_id"], "app-1");
+    assert_eq!(pairs["client_assertion_type"], JWT_BEARER_ASSERTION);
+    let assertion = &pairs["client_assertion"];
+    let parts: Vec<&str> = assertion.split('.').collect();
+    let decode = |part: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let claims = decode(parts[1]);
+    assert_eq!(claims["iss"], "app-1");
+    assert_eq!(claims["sub"], "app-1");
+    assert_eq!(claims["aud"], "https://idp.example/token");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        300
+    );
+    assert!(claims["jti"].is_string());
+    assert_eq!(decode(parts[0])["alg"], "ES256");
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .unwrap();
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, &public)
+        .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature)
+        .unwrap();
+    // Another client id is refused, not signed for.
+    let err = quirkgate_core::rewrite::rewrite(&rules, b"grant_type=x&client_id=other", None)
+        .err()
+        .unwrap();
+    assert_eq!(err.status, 401);
+}
+
+#[test]
+fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms() {
+    let (_dir, key_file, _) = es256_key_file();
+    let with = |extra: &str| {
+        compile_request_rules(&request_specs(&format!(
+            "- signed_client_secret: {{ key_file: \"{key_file}\", issuer: T, client_id: c, audience: a{extra} }}\n"
+        )))
+    };
+    assert!(with(", key_id: K").is_ok());
+    assert!(with(", key_id: K, lifetime: 180d").is_ok());
+    let err = |extra: &str| with(extra).err().unwrap();
+    assert!(err(", key_id: K, lifetime: 183d").contains("6 months"));
+    // An algorithm outside the vocabulary is refused by the file parser.
+    let hs256 = format!(
+        "- signed_client_secret: {{ key_file: \"{key_file}\", issuer: T, client_id: c, audience: a, key_id: K, algorithm: HS256 }}\n"
+    );
+    assert!(parse::<Vec<RequestRuleSpec>>(&hs256)
+        .unwrap_err()
+        .to_string()
+        .contains("not supported"));
+    assert!(err(", key_id: K, algorithm: RS256").contains("not an RSA"));
+    assert!(err(", key_id: \"\"").contains("key_id"));
+}
+
+#[test]
+fn new_request_words_are_checked_against_the_rules_before_them() {
+    let refused = |yaml: &str| compile_request_rules(&request_specs(yaml)).unwrap_err();
+    assert!(refused("- method: GET\n- json_body: true\n").contains("GET of rule 1"));
+    assert!(refused("- json_body: true\n- method: GET\n").contains("never be sent"));
+    assert!(refused("- json_body: true\n- json_body: true\n").contains("already"));
+    assert!(refused("- json_body: false\n").contains("does nothing"));
+    assert!(
+        refused("- bearer_to_query: access_token\n- bearer_to_header: x-token\n")
+            .contains("gone after rule 1")
+    );
+    assert!(refused("- bearer_to_header: Authorization\n").contains("does nothing"));
+    assert!(refused("- bearer_to_header: host\n").contains("set by the gateway"));
+    assert!(
+        refused("- basic_to_body: {}\n- appsecret_proof: { secret: s }\n")
+            .contains("can never apply")
+    );
+    assert!(refused("- appsecret_proof: { secret: \"\" }\n").contains("app secret"));
+    assert!(refused("- basic_to_body: { keep_id: true }\n").contains("body_to_basic"));
+    // The proof reads the token where bearer_to_query left it.
+    assert!(compile_request_rules(&request_specs(
+        "- bearer_to_query: access_token\n- appsecret_proof: { secret: s }\n"
+    ))
+    .is_ok());
+}
+
+#[test]
+fn new_response_words_are_checked_at_load() {
+    assert!(
+        response_rules("- convert: { json: { expires_in: integer } }\n")
+            .err()
+            .unwrap()
+            .contains("number, string or space_separated")
+    );
+    assert!(response_rules("- convert: { json: {} }\n")
+        .err()
+        .unwrap()
+        .contains("does nothing"));
+    assert!(response_rules("- jsonp: false\n")
+        .err()
+        .unwrap()
+        .contains("does nothing"));
+    assert!(response_rules("- rename: { json: { \"data..a\": b } }\n")
+        .err()
+        .unwrap()
+        .contains("not a field path"));
+    assert!(response_rules("- unwrap: \"response.\"\n").is_err());
+    assert!(response_rules("- form_to_json: sometimes\n")
+        .err()
+        .unwrap()
+        .contains("any_content_type"));
+    let plan = response_rules(
+        "- jsonp: true\n- form_to_json: any_content_type\n- unwrap: response.0\n- rename: { json: { owner.user.id: user_id } }\n- convert: { json: { id: string } }\n",
+    )
+    .unwrap();
+    assert!(plan.jsonp && plan.form_to_json && plan.form_any_content_type);
+    assert_eq!(plan.rules.len(), 3);
+}
