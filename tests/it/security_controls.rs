@@ -323,17 +323,14 @@ async fn max_concurrent_exchanges_answers_503_while_full() {
         .map(|i| {
             let url = url.clone();
             tokio::spawn(async move {
-                http_client()
-                    .post(url)
-                    .header("content-type", FORM)
-                    .body(format!(
+                post_url(
+                    &url,
+                    format!(
                         "grant_type=authorization_code&code=slow{i}&client_id=a&client_secret=b"
-                    ))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                    ),
+                )
+                .await
+                .0
             })
         })
         .collect();

@@ -115,24 +115,14 @@ async fn a_user_info_401_challenges_a_bearer_caller() {
         &format!("http://{}/v2/user/info/", info.addr),
         "",
     ));
-    let response = http_client()
-        .get(gateway.url("/userinfo"))
-        .bearer_auth("revoked")
-        .send()
-        .await
-        .unwrap();
+    let response = get_with_bearer(&gateway, "/userinfo", "revoked").await;
     assert_eq!(response.status(), 401);
     assert_eq!(
         response.headers()["www-authenticate"],
         "Bearer realm=\"quirkgate\""
     );
     // A good token: 200, no challenge.
-    let response = http_client()
-        .get(gateway.url("/userinfo"))
-        .bearer_auth("act.1")
-        .send()
-        .await
-        .unwrap();
+    let response = get_with_bearer(&gateway, "/userinfo", "act.1").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("www-authenticate").is_none());
 }

@@ -173,17 +173,9 @@ async fn concurrent(gateway: &Gateway, n: usize, round: usize) {
         .map(|i| {
             let url = gateway.url("/token/proxy");
             tokio::spawn(async move {
-                http_client()
-                    .post(url)
-                    .header("content-type", FORM)
-                    .body(format!(
+                post_url(&url, format!(
                         "grant_type=authorization_code&code=p{round}-{i}&client_id=a&client_secret=b"
-                    ))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
+                    )).await.0
             })
         })
         .collect();

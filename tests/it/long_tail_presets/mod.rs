@@ -30,12 +30,7 @@ async fn refresh(client: &OAuthClient, refresh_token: &str) -> oauth2::basic::Ba
 
 /// A bearer GET through the gateway: (status, JSON body).
 async fn bearer_get(gateway: &Gateway, path: &str, token: &str) -> (u16, serde_json::Value) {
-    let response = http_client()
-        .get(gateway.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let response = get_with_bearer(gateway, path, token).await;
     let status = response.status().as_u16();
     assert_eq!(response.headers()["cache-control"], "no-store");
     (status, response.json().await.unwrap())

@@ -118,17 +118,7 @@ async fn series_values_follow_the_traffic_sent() {
     let held: Vec<_> = (0..3)
         .map(|i| {
             let url = gateway.url("/slow");
-            tokio::spawn(async move {
-                http_client()
-                    .post(url)
-                    .header("content-type", FORM)
-                    .body(good_body(&format!("held{i}")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
+            tokio::spawn(async move { post_url(&url, good_body(&format!("held{i}"))).await.0 })
         })
         .collect();
     gateway

@@ -74,21 +74,35 @@ async fn run_provider(provider: &Provider, algorithm: &str) {
     assert_eq!(user["name"], provider.name_claim);
 
     // Each endpoint is counted under its own path, like a route (counted
-    // once the answer is written, so give the last one a moment).
-    let metrics = gateway.metrics().await;
-    let metrics = if metrics.contains("route=\"/oidc/") && metrics.contains("/userinfo\"") {
-        metrics
-    } else {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        gateway.metrics().await
-    };
-    for (endpoint, method, status) in [
+    // once the answer is written, so poll until the last one is).
+    let endpoints = [
         ("/.well-known/openid-configuration", "GET", "200"),
         ("/authorize", "GET", "3xx"),
         ("/callback", "GET", "3xx"),
         ("/token", "POST", "200"),
         ("/userinfo", "GET", "200"),
-    ] {
+    ];
+    let all_counted = |metrics: &str| {
+        endpoints.iter().all(|(endpoint, method, _)| {
+            let path = format!("/oidc/{}{endpoint}", provider.name);
+            metric_series(
+                metrics,
+                "quirkgate_requests_total",
+                &[("route", &path), ("method", method)],
+            )
+            .is_some_and(|n| n >= 1.0)
+        })
+    };
+    let metrics = match eventually(Duration::from_secs(10), || async {
+        let metrics = gateway.metrics().await;
+        all_counted(&metrics).then_some(metrics)
+    })
+    .await
+    {
+        Some(metrics) => metrics,
+        None => gateway.metrics().await,
+    };
+    for (endpoint, method, status) in endpoints {
         let path = format!("/oidc/{}{endpoint}", provider.name);
         let counted = metric_series(
             &metrics,

@@ -169,12 +169,7 @@ async fn tiktok_userinfo_preset_forwards_the_bearer_and_answers_the_flat_user() 
     let upstream = format!("http://{}/v2/user/info/", info.addr);
     let gateway = Gateway::start(&route("/userinfo", "tiktok-userinfo", &upstream, ""));
 
-    let response = http_client()
-        .get(gateway.url("/userinfo"))
-        .bearer_auth("act.x")
-        .send()
-        .await
-        .unwrap();
+    let response = get_with_bearer(&gateway, "/userinfo", "act.x").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: serde_json::Value = response.json().await.unwrap();
@@ -193,12 +188,7 @@ async fn tiktok_userinfo_preset_forwards_the_bearer_and_answers_the_flat_user() 
     assert_eq!(seen[0].header("authorization"), Some("Bearer act.x"));
 
     // A token the provider refuses: 401.
-    let response = http_client()
-        .get(gateway.url("/userinfo"))
-        .bearer_auth("revoked")
-        .send()
-        .await
-        .unwrap();
+    let response = get_with_bearer(&gateway, "/userinfo", "revoked").await;
     assert_eq!(response.status(), 401);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body: serde_json::Value = response.json().await.unwrap();

@@ -114,3 +114,13 @@ pub async fn post_url(url: &str, body: impl Into<reqwest::Body>) -> (u16, serde_
     let (status, body, _) = post_to(url, FORM, &[], body).await;
     (status, body)
 }
+
+/// A GET to the gateway with `Authorization: Bearer token`.
+pub async fn get_with_bearer(gateway: &Gateway, path: &str, token: &str) -> reqwest::Response {
+    http_client()
+        .get(gateway.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}

@@ -11,6 +11,7 @@ mod pki;
 mod prometheus;
 mod secrets;
 mod upstream;
+mod wait;
 
 pub use dashboard::*;
 pub use gateway::*;
@@ -21,5 +22,6 @@ pub use pki::*;
 pub use prometheus::*;
 pub use secrets::*;
 pub use upstream::*;
+pub use wait::*;
 
 pub use quirkgate_mocks::provider::{MockProvider, ProviderKind, SeenRequest};
