@@ -14,9 +14,9 @@ use pingora::server::configuration::Opt;
 use quirkgate::broker::apply::apply_connection;
 use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
 use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
+use quirkgate::front::edge_tls::EdgeCertificate;
 use quirkgate::plan::file::{load_file, preset_description, preset_text, PRESETS};
 use quirkgate::plan::{compile, Resolution};
-use quirkgate::front::edge_tls::EdgeCertificate;
 use quirkgate::server::{build_server, load_plan};
 
 #[derive(Parser)]

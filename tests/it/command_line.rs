@@ -93,7 +93,10 @@ fn config_test_reads_the_edge_certificate_as_a_start_would() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("error: tls: ") && stderr.contains("missing.pem"), "{stderr}");
+    assert!(
+        stderr.contains("error: tls: ") && stderr.contains("missing.pem"),
+        "{stderr}"
+    );
 
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let (cert, key) = (dir.path().join("edge.crt"), dir.path().join("edge.key"));
@@ -104,5 +107,9 @@ fn config_test_reads_the_edge_certificate_as_a_start_would() {
         .arg(config(&cert, &key))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -15,6 +15,7 @@ use super::BridgeRequest;
 use crate::gateway::TokenGateway;
 use crate::plan::oidc::OidcBridge;
 use crate::upstream::exchange::ExchangeReport;
+use quirkgate_core::credentials;
 use quirkgate_core::http1::Challenge;
 use quirkgate_core::oauth_error::{OAuthError, Reason};
 use quirkgate_core::oidc::params::{param, request_params, unique_params};
@@ -22,7 +23,6 @@ use quirkgate_core::oidc::sealed::SealedAccess;
 use quirkgate_core::oidc::token_answer::{
     access_token_of, token_object, userinfo_fields, wrap_access_token,
 };
-use quirkgate_core::rules::request::parse_basic;
 
 pub(super) async fn token(
     gateway: &TokenGateway,
@@ -50,21 +50,13 @@ fn client_credentials(
     params: &[(String, String)],
     authorization: Option<&str>,
 ) -> Result<(String, Option<String>), OAuthError> {
-    let in_form = param(params, "client_id");
-    match (in_form, authorization) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
-            "client credentials are sent both in the form and in Authorization",
-            Reason::Conflict,
-        )),
-        (Some(id), None) => Ok((
-            id.to_owned(),
-            param(params, "client_secret").map(str::to_owned),
-        )),
-        (None, Some(header)) => parse_basic(header).map(|(id, secret)| (id, Some(secret))),
-        (None, None) => Err(OAuthError::invalid_client(
-            "client authentication is missing",
-        )),
-    }
+    let presented = credentials::one_method(
+        param(params, "client_id"),
+        param(params, "client_secret"),
+        authorization,
+    )?
+    .ok_or_else(credentials::missing)?;
+    Ok((presented.id, presented.secret))
 }
 
 /// One token request on its way to the provider: what the grants share.
