@@ -119,7 +119,10 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
     if answer.no_referrer {
         push_own_field(wire, ("Referrer-Policy", "no-referrer"));
     }
-    if let Some(location) = &answer.location {
+    // A redirect's URL is built from checked parts; should one ever carry a
+    // control byte or a space, the field is left out rather than let it split
+    // the head (Pingora's writer refuses such a value the same way).
+    if let Some(location) = answer.location.as_deref().filter(|l| is_url_text(l)) {
         push_own_field(wire, ("Location", location));
     }
     if let Some(allow) = &answer.allow {
@@ -142,6 +145,11 @@ pub fn encode_answer(answer: &CallerAnswer, close: bool, date: &[u8], wire: &mut
 /// A field whose name and value the gateway wrote itself (constants, the
 /// plan's method list and body type), so unlike [`push_field`] it needs no
 /// check per call.
+/// A URL as a header carries it: visible ASCII, nothing else.
+fn is_url_text(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| (b'!'..=b'~').contains(&b))
+}
+
 fn push_own_field(wire: &mut Vec<u8>, (name, value): (&str, &str)) {
     wire.extend_from_slice(name.as_bytes());
     wire.extend_from_slice(b": ");
@@ -328,5 +336,30 @@ mod tests {
         let mut wire = Vec::new();
         encode_answer(&odd, false, b"D", &mut wire);
         assert!(wire.starts_with(b"HTTP/1.1 599 \r\n"));
+    }
+
+    #[test]
+    fn a_location_that_would_split_the_head_is_left_out() {
+        for hostile in [
+            "https://broker.example/cb\r\nSet-Cookie: session=x",
+            "https://broker.example/cb\nX: y",
+            "https://broker.example/a b",
+            "https://broker.example/\u{e9}",
+            "",
+        ] {
+            let answer = CallerAnswer {
+                location: Some(hostile.into()),
+                ..CallerAnswer::json(302, bytes::Bytes::new())
+            };
+            let mut wire = Vec::new();
+            encode_answer(&answer, false, b"Tue, 01 Dec 2026 00:00:00 GMT", &mut wire);
+            let text = String::from_utf8_lossy(&wire);
+            assert!(!text.contains("Location"), "{hostile:?}: {text}");
+            assert!(
+                !text.contains("Set-Cookie") && !text.contains("\r\nX: y"),
+                "{text}"
+            );
+            assert_eq!(text.matches("\r\n\r\n").count(), 1, "{text}");
+        }
     }
 }
