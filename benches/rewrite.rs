@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use quirkgate::plan::preset_request_rules;
+use quirkgate::config::preset_request_rules;
 use quirkgate_core::rules::request::RequestRule;
 
 /// Counts every allocation and reallocation made through it.

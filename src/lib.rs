@@ -25,12 +25,41 @@
 //! The mock providers and the mock Auth0 live in the crate `quirkgate-mocks`,
 //! which only tests and benchmarks depend on: they are not in this binary.
 
-pub mod bridge;
-pub mod broker;
-pub mod front;
-pub mod gateway;
-pub mod plan;
-pub mod rate_limit;
-pub mod server;
-pub mod telemetry;
-pub mod upstream;
+mod bridge;
+mod broker;
+mod front;
+mod gateway;
+mod plan;
+mod rate_limit;
+mod server;
+mod telemetry;
+mod upstream;
+
+// The public surface, narrow on purpose: what the command line, the tests,
+// the benchmarks and the fuzz targets use. Everything else is crate-private,
+// so the compiler reports what nobody uses.
+
+/// Loading and checking a configuration file (`--test`, `presets`, tests, fuzz targets).
+pub mod config {
+    pub use crate::plan::file::{
+        load_file, load_preset, parse_duration, preset_description, preset_text, GatewayFile,
+        PRESETS,
+    };
+    pub use crate::plan::rule_specs::compile_request_rules;
+    pub use crate::plan::{compile, preset_request_rules, Resolution};
+    pub use crate::server::{load_plan, DEFAULT_GRACE_PERIOD};
+}
+
+/// Running the gateway a configuration describes.
+pub mod run {
+    pub use crate::front::edge_tls::EdgeCertificate;
+    pub use crate::server::build_server;
+    pub use crate::telemetry::logging::init as init_logging;
+}
+
+/// The identity broker's side of a route (`quirkgate auth0 connection`).
+pub mod auth0 {
+    pub use crate::broker::apply::apply_connection;
+    pub use crate::broker::connection::{build_connection, ConnectionInputs, Secret};
+    pub use crate::broker::management_api::{ManagementApi, ManagementSettings};
+}

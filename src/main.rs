@@ -11,13 +11,14 @@ use clap::{Parser, Subcommand};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use pingora::server::configuration::Opt;
 
-use quirkgate::broker::apply::apply_connection;
-use quirkgate::broker::connection::{build_connection, ConnectionInputs, Secret};
-use quirkgate::broker::management_api::{ManagementApi, ManagementSettings};
-use quirkgate::front::edge_tls::EdgeCertificate;
-use quirkgate::plan::file::{load_file, preset_description, preset_text, PRESETS};
-use quirkgate::plan::{compile, Resolution};
-use quirkgate::server::{build_server, load_plan};
+use quirkgate::auth0::apply_connection;
+use quirkgate::auth0::{build_connection, ConnectionInputs, Secret};
+use quirkgate::auth0::{ManagementApi, ManagementSettings};
+use quirkgate::config::load_plan;
+use quirkgate::config::{compile, Resolution};
+use quirkgate::config::{load_file, preset_description, preset_text, PRESETS};
+use quirkgate::run::build_server;
+use quirkgate::run::EdgeCertificate;
 
 #[derive(Parser)]
 #[command(
@@ -170,7 +171,7 @@ fn print_out(text: &str) {
 }
 
 fn run_gateway(config: String, opt: Opt) {
-    quirkgate::telemetry::logging::init();
+    quirkgate::run::init_logging();
     let resolution = if opt.test {
         Resolution::Skip
     } else {
@@ -220,7 +221,7 @@ fn run_gateway(config: String, opt: Opt) {
 }
 
 /// `, 1 OpenID Connect bridge(s)` when the file has any.
-fn bridges_note(file: &quirkgate::plan::file::GatewayFile) -> String {
+fn bridges_note(file: &quirkgate::config::GatewayFile) -> String {
     match file.oidc.len() {
         0 => String::new(),
         n => format!(", {n} OpenID Connect bridge(s)"),

@@ -5,11 +5,11 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use quirkgate::plan::file::load_preset;
+use quirkgate::config::load_preset;
 use quirkgate_core::form::{encode_form, parse_form};
 use quirkgate_core::rewrite::rewrite;
 use quirkgate_core::rules::request::RequestRule;
-use quirkgate::plan::rule_specs::compile_request_rules;
+use quirkgate::config::compile_request_rules;
 
 static TIKTOK_RULES: LazyLock<Vec<Box<dyn RequestRule>>> = LazyLock::new(|| {
     compile_request_rules(&load_preset("tiktok").expect("shipped preset").request)

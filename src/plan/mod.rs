@@ -40,8 +40,6 @@ pub const DEFAULT_RETRIES: u32 = 2;
 /// Largest request header block served: OAuth clients send a few hundred bytes,
 /// and Pingora alone would take up to 1 MiB.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
-/// Largest provider answer the gateway buffers; token answers are a few hundred bytes.
-pub const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
 /// The largest `provider_concurrency` a route may set.
 pub const MAX_PROVIDER_CONCURRENCY: usize = 1 << 20;

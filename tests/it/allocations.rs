@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use quirkgate::plan::preset_request_rules;
+use quirkgate::config::preset_request_rules;
 
 /// Counts this thread's allocations and reallocations; delegates to `System`.
 struct CountingPerThread;

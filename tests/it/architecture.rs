@@ -116,8 +116,8 @@ fn the_layer_list_names_every_module_of_the_crate_once() {
     let lib = std::fs::read_to_string(root().join("src/lib.rs")).unwrap();
     let declared: Vec<String> = lib
         .lines()
-        .filter_map(|line| line.strip_prefix("pub mod "))
-        .map(|name| name.trim_end_matches(';').to_owned())
+        .filter_map(|line| line.strip_prefix("mod ")?.strip_suffix(';'))
+        .map(str::to_owned)
         .collect();
     let mut listed = layers.clone();
     listed.sort();

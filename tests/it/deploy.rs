@@ -35,9 +35,9 @@ fn port_of(address: &str) -> u64 {
 /// The seconds of `grace_period` in a config file (Pingora's default when absent).
 fn grace_seconds(config: &Value) -> u64 {
     match &config["grace_period"] {
-        Value::Null => quirkgate::server::DEFAULT_GRACE_PERIOD.as_secs(),
+        Value::Null => quirkgate::config::DEFAULT_GRACE_PERIOD.as_secs(),
         Value::Number(n) => n.as_u64().unwrap(),
-        other => quirkgate::plan::file::parse_duration(text(other))
+        other => quirkgate::config::parse_duration(text(other))
             .unwrap()
             .as_secs(),
     }

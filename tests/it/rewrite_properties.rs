@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use quirkgate::plan::preset_request_rules;
+use quirkgate::config::preset_request_rules;
 use quirkgate_core::form::{encode_component, encode_form, owned_pairs, parse_form};
 use quirkgate_core::rewrite::rewrite;
 use quirkgate_core::rules::request::RequestRule;
