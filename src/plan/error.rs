@@ -123,6 +123,14 @@ pub enum ConfigErrorKind {
     BelowOne,
     /// `allow_sources: []`.
     NoAllowSources,
+    /// A rule of a `request:` or `response:` list (numbered from 1, as the
+    /// operator counts them) refused, with why.
+    Rule {
+        list: RuleList,
+        number: usize,
+        word: &'static str,
+        why: String,
+    },
     /// A value refused by a parser that still speaks in text (upstream URLs,
     /// address blocks, presets, CA files, rules, bridges).
     Invalid(String),
@@ -152,8 +160,30 @@ impl fmt::Display for ConfigErrorKind {
             Self::NoAllowSources => {
                 f.write_str("list at least one block (omit the key to allow any)")
             }
+            Self::Rule {
+                list,
+                number,
+                word,
+                why,
+            } => write!(f, "{list} rule {number} ({word}): {why}"),
             Self::Invalid(text) => f.write_str(text),
         }
+    }
+}
+
+/// Which rule list a [`ConfigErrorKind::Rule`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleList {
+    Request,
+    Response,
+}
+
+impl fmt::Display for RuleList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Request => "request",
+            Self::Response => "response",
+        })
     }
 }
 

@@ -232,7 +232,7 @@ fn compile_route(
         .chain(file.response.clone())
         .collect();
     let mut request_rules = compile_route_request_rules(&request_specs, &file.path)
-        .map_err(|e| errors.push(ConfigError::invalid(KeyPath::root(), e)))
+        .map_err(|e| errors.push(e))
         .unwrap_or_default();
     if let Some(allowed) = &file.allowed_client_ids {
         if allowed.is_empty() || allowed.iter().any(|id| id.is_empty()) {
@@ -253,7 +253,7 @@ fn compile_route(
         .map_err(|e| errors.extend(e))
         .unwrap_or_default();
     let response = compile_response_rules(&response_specs)
-        .map_err(|e| errors.push(ConfigError::invalid(KeyPath::root(), e)))
+        .map_err(|e| errors.push(e))
         .unwrap_or_default();
 
     let upstream_url = file
@@ -453,8 +453,9 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Con
 
 /// A shipped preset's request rules, compiled: what a route naming only that
 /// preset rewrites with.
-pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, String> {
-    compile_request_rules(&load_preset(name)?.request)
+pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, ConfigError> {
+    let preset = load_preset(name).map_err(|e| ConfigError::invalid(KeyPath::root(), e))?;
+    compile_request_rules(&preset.request)
 }
 
 #[cfg(test)]
@@ -462,7 +463,7 @@ mod tests {
     use super::*;
     use crate::plan::file::parse_text;
 
-    use crate::plan::error::Segment;
+    use crate::plan::error::{RuleList, Segment};
 
     fn compile_text(text: &str) -> Result<GatewayPlan, Vec<ConfigError>> {
         compile(&parse_text(text, &|_| None).unwrap(), Resolution::Skip)
@@ -705,7 +706,7 @@ mod tests {
         assert!(
             errors
                 .iter()
-                .any(|e| e.kind.to_string().contains("can never apply")),
+                .any(|e| matches!(&e.kind, Kind::Rule { list: RuleList::Request, word: "rename", why, .. } if why.contains("can never apply"))),
             "{errors:?}"
         );
     }
