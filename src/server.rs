@@ -37,7 +37,8 @@ pub fn load_plan(
     resolution: Resolution,
 ) -> Result<(GatewayFile, GatewayPlan), Vec<String>> {
     let file = load_file(path).map_err(|e| vec![e])?;
-    let plan = compile(&file, resolution)?;
+    let plan = compile(&file, resolution)
+        .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     Ok((file, plan))
 }
 

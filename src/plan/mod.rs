@@ -2,6 +2,7 @@
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
 pub mod duration;
+pub mod error;
 pub mod file;
 pub mod oidc;
 #[cfg(test)]
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use quirkgate_core::access::{ExchangeSlots, RequireClientId, RouteAccess, SharedSecret};
 
+use crate::plan::error::{ConfigError, ConfigErrorKind as Kind, KeyPath};
 use crate::plan::file::{load_preset, load_preset_with, GatewayFile, RouteFile};
 use crate::plan::rule_specs::{
     compile_request_rules, compile_response_rules, compile_route_request_rules,
@@ -124,7 +126,10 @@ pub enum Resolution {
 
 /// Compiles a file into a plan, collecting every error (each naming its
 /// route); presets read their `${VAR}`s from the process environment.
-pub fn compile(file: &GatewayFile, resolution: Resolution) -> Result<GatewayPlan, Vec<String>> {
+pub fn compile(
+    file: &GatewayFile,
+    resolution: Resolution,
+) -> Result<GatewayPlan, Vec<ConfigError>> {
     compile_with_env(file, resolution, &|var| std::env::var(var).ok())
 }
 
@@ -133,38 +138,50 @@ pub fn compile_with_env(
     file: &GatewayFile,
     resolution: Resolution,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<GatewayPlan, Vec<String>> {
+) -> Result<GatewayPlan, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let mut routes = HashMap::new();
     let mut route_list = Vec::new();
     if file.routes.is_empty() {
-        errors.push("routes: at least one route is needed".to_owned());
+        errors.push(ConfigError::new(KeyPath::key("routes"), Kind::NoRoutes));
     }
     let trusted_proxies = parse_list(file.trusted_proxies.as_deref().unwrap_or_default())
         .unwrap_or_else(|e| {
-            errors.extend(e.into_iter().map(|e| format!("trusted_proxies: {e}")));
+            errors.extend(
+                e.into_iter()
+                    .map(|e| ConfigError::invalid(KeyPath::key("trusted_proxies"), e)),
+            );
             Vec::new()
         });
     for (index, route_file) in file.routes.iter().enumerate() {
-        let label = format!("routes[{index}] ({})", route_file.path);
+        let label = KeyPath::route(index, &route_file.path);
         match compile_route(route_file, resolution, env) {
             Ok(route) => {
                 let route = Arc::new(route);
                 for path in std::iter::once(&route_file.path).chain(&route_file.aliases) {
                     if !path.starts_with('/') {
-                        errors.push(format!("{label}: path '{path}' must start with '/'"));
+                        errors.push(ConfigError::new(
+                            label.clone(),
+                            Kind::PathNotAbsolute(path.clone()),
+                        ));
                     } else if routes.insert(path.clone(), route.clone()).is_some() {
-                        errors.push(format!("{label}: path '{path}' is used by another route"));
+                        errors.push(ConfigError::new(
+                            label.clone(),
+                            Kind::PathTaken(path.clone()),
+                        ));
                     }
                 }
                 route_list.push(route);
             }
-            Err(e) => errors.extend(e.into_iter().map(|e| format!("{label}: {e}"))),
+            Err(e) => errors.extend(e.into_iter().map(|e| e.under(&label))),
         }
     }
     let bridges = if errors.is_empty() {
         oidc::compile_bridges(file, &routes, env).unwrap_or_else(|e| {
-            errors.extend(e);
+            errors.extend(
+                e.into_iter()
+                    .map(|e| ConfigError::invalid(KeyPath::root(), e)),
+            );
             Default::default()
         })
     } else {
@@ -191,7 +208,7 @@ fn compile_route(
     file: &RouteFile,
     resolution: Resolution,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<TokenRoute, Vec<String>> {
+) -> Result<TokenRoute, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let preset = match file
         .preset
@@ -200,7 +217,7 @@ fn compile_route(
         .transpose()
     {
         Ok(p) => p,
-        Err(e) => return Err(vec![format!("preset: {e}")]),
+        Err(e) => return Err(vec![ConfigError::invalid(KeyPath::key("preset"), e)]),
     };
     let request_specs: Vec<_> = preset
         .iter()
@@ -217,7 +234,10 @@ fn compile_route(
         .unwrap_or_default();
     if let Some(allowed) = &file.allowed_client_ids {
         if allowed.is_empty() || allowed.iter().any(|id| id.is_empty()) {
-            errors.push("allowed_client_ids: list at least one client id, none empty".to_owned());
+            errors.push(ConfigError::new(
+                KeyPath::key("allowed_client_ids"),
+                Kind::NoAllowedClientIds,
+            ));
         }
         // First, while the body still has the caller's standard names.
         request_rules.insert(
@@ -241,11 +261,14 @@ fn compile_route(
     let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
         Some(Ok(target)) => Some(target),
         Some(Err(e)) => {
-            errors.push(format!("upstream: {e}"));
+            errors.push(ConfigError::invalid(KeyPath::key("upstream"), e));
             None
         }
         None => {
-            errors.push("upstream: missing (no preset provides one)".to_owned());
+            errors.push(ConfigError::new(
+                KeyPath::key("upstream"),
+                Kind::UpstreamMissing,
+            ));
             None
         }
     };
@@ -258,13 +281,17 @@ fn compile_route(
     for name in &method_names {
         match TokenMethod::parse(name) {
             Ok(method) => methods.push(method),
-            Err(why) => errors.push(format!("methods: {why}")),
+            Err(why) => errors.push(ConfigError::invalid(KeyPath::key("methods"), why)),
         }
     }
     let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
     if max_body_bytes == 0 || max_body_bytes > MAX_BODY_BYTES_LIMIT {
-        errors.push(format!(
-            "max_body_bytes: {max_body_bytes} is outside 1..={MAX_BODY_BYTES_LIMIT}"
+        errors.push(ConfigError::new(
+            KeyPath::key("max_body_bytes"),
+            Kind::BodyLimitOutOfRange {
+                value: max_body_bytes,
+                limit: MAX_BODY_BYTES_LIMIT,
+            },
         ));
     }
     let connect_timeout = file
@@ -272,16 +299,19 @@ fn compile_route(
         .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.0);
     let timeout = file.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0);
     if connect_timeout.is_zero() || timeout.is_zero() {
-        errors.push("connect_timeout and timeout must be above zero".to_owned());
+        errors.push(ConfigError::new(KeyPath::root(), Kind::ZeroTimeout));
     }
     if connect_timeout > timeout {
-        errors.push("connect_timeout is longer than timeout (the whole exchange)".to_owned());
+        errors.push(ConfigError::new(
+            KeyPath::root(),
+            Kind::ConnectTimeoutOverTimeout,
+        ));
     }
     let (ca, trust_group) = match &file.ca_file {
         Some(path) => match trust_anchors_with(path) {
             Ok((ca, group)) => (Some(ca), group),
             Err(e) => {
-                errors.push(e);
+                errors.push(ConfigError::invalid(KeyPath::root(), e));
                 (None, 0)
             }
         },
@@ -290,8 +320,9 @@ fn compile_route(
     let retry_after_send = file.retry_after_send.clone().unwrap_or_default();
     for grant in &retry_after_send {
         if grant == "authorization_code" || grant == "refresh_token" {
-            errors.push(format!(
-                "retry_after_send: '{grant}' is single-use at the provider and can never be sent twice"
+            errors.push(ConfigError::new(
+                KeyPath::key("retry_after_send"),
+                Kind::SingleUseGrant(grant.clone()),
             ));
         }
     }
@@ -300,8 +331,11 @@ fn compile_route(
         .provider_concurrency
         .is_some_and(|n| !(1..=MAX_PROVIDER_CONCURRENCY).contains(&n))
     {
-        errors.push(format!(
-            "provider_concurrency: must be from 1 to {MAX_PROVIDER_CONCURRENCY}"
+        errors.push(ConfigError::new(
+            KeyPath::key("provider_concurrency"),
+            Kind::ConcurrencyOutOfRange {
+                max: MAX_PROVIDER_CONCURRENCY,
+            },
         ));
     }
     let (Some(upstream), true) = (upstream, errors.is_empty()) else {
@@ -352,24 +386,28 @@ fn compile_route(
 }
 
 /// The route's `allow_sources`, `shared_secret`, `rate_limit` and `max_concurrent_exchanges`.
-fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<String>> {
+fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<ConfigError>> {
     let mut errors = Vec::new();
     let allow_sources = match file.allow_sources.as_deref() {
         Some([]) => {
-            errors.push(
-                "allow_sources: list at least one block (omit the key to allow any)".to_owned(),
-            );
+            errors.push(ConfigError::new(
+                KeyPath::key("allow_sources"),
+                Kind::NoAllowSources,
+            ));
             Vec::new()
         }
         Some(list) => parse_list(list).unwrap_or_else(|e| {
-            errors.extend(e.into_iter().map(|e| format!("allow_sources: {e}")));
+            errors.extend(
+                e.into_iter()
+                    .map(|e| ConfigError::invalid(KeyPath::key("allow_sources"), e)),
+            );
             Vec::new()
         }),
         None => Vec::new(),
     };
     let shared_secret = file.shared_secret.as_ref().and_then(|s| {
         SharedSecret::new(&s.header, &s.value)
-            .map_err(|e| errors.push(e))
+            .map_err(|e| errors.push(ConfigError::invalid(KeyPath::root(), e)))
             .ok()
     });
     let rate = file.rate_limit.unwrap_or(crate::plan::file::RateLimitFile {
@@ -384,11 +422,17 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Str
         ("per_route_per_second", rate.per_route_per_second),
     ] {
         if value == Some(0) {
-            errors.push(format!("rate_limit.{key}: must be at least 1"));
+            errors.push(ConfigError::new(
+                KeyPath::key("rate_limit").then(key),
+                Kind::BelowOne,
+            ));
         }
     }
     if file.max_concurrent_exchanges == Some(0) {
-        errors.push("max_concurrent_exchanges: must be at least 1".to_owned());
+        errors.push(ConfigError::new(
+            KeyPath::key("max_concurrent_exchanges"),
+            Kind::BelowOne,
+        ));
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -407,8 +451,9 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Str
 
 /// A shipped preset's request rules, compiled: what a route naming only that
 /// preset rewrites with.
-pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, String> {
-    compile_request_rules(&load_preset(name)?.request)
+pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, ConfigError> {
+    let preset = load_preset(name).map_err(|e| ConfigError::invalid(KeyPath::root(), e))?;
+    compile_request_rules(&preset.request)
 }
 
 #[cfg(test)]
@@ -416,8 +461,38 @@ mod tests {
     use super::*;
     use crate::plan::file::parse_text;
 
-    fn compile_text(text: &str) -> Result<GatewayPlan, Vec<String>> {
+    use crate::plan::error::{RuleList, Segment};
+
+    fn compile_text(text: &str) -> Result<GatewayPlan, Vec<ConfigError>> {
         compile(&parse_text(text, &|_| None).unwrap(), Resolution::Skip)
+    }
+
+    /// The route an error names, by position.
+    fn route_of(error: &ConfigError) -> Option<usize> {
+        match error.key.segments().first() {
+            Some(Segment::Route { index, .. }) => Some(*index),
+            _ => None,
+        }
+    }
+
+    /// The error's key without its route: `rate_limit.per_route_per_second`.
+    fn key_in_route(error: &ConfigError) -> String {
+        let inner: Vec<_> = error
+            .key
+            .segments()
+            .iter()
+            .filter(|s| !matches!(s, Segment::Route { .. }))
+            .cloned()
+            .collect();
+        let mut key = KeyPath::root();
+        for segment in inner {
+            key = match segment {
+                Segment::Key(name) => key.then(name),
+                Segment::Index(i) => key.at(i),
+                Segment::Route { .. } => key,
+            };
+        }
+        key.to_string()
     }
 
     #[test]
@@ -442,21 +517,19 @@ mod tests {
         .err()
         .expect("the file must be refused");
         assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("routes[0] (/a)") && e.contains("unknown preset")),
+            errors.iter().any(|e| route_of(e) == Some(0)
+                && key_in_route(e) == "preset"
+                && e.kind.to_string().contains("unknown preset")),
             "{errors:?}"
         );
         assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("routes[1] (b)") && e.contains("must start with '/'")),
+            errors.iter().any(|e| route_of(e) == Some(1)
+                && matches!(&e.kind, Kind::PathNotAbsolute(path) if path == "b")),
             "{errors:?}"
         );
         assert!(
-            errors
-                .iter()
-                .any(|e| e.contains("routes[2]") && e.contains("single-use")),
+            errors.iter().any(|e| route_of(e) == Some(2)
+                && matches!(&e.kind, Kind::SingleUseGrant(grant) if grant == "authorization_code")),
             "{errors:?}"
         );
     }
@@ -493,7 +566,8 @@ mod tests {
                 assert!(
                     errors
                         .iter()
-                        .any(|e| e.contains(&format!("(/{name})")) && e.contains(&var)),
+                        .any(|e| e.key.to_string().contains(&format!("(/{name})"))
+                            && e.kind.to_string().contains(&var)),
                     "{name} {var}: {errors:?}"
                 );
             }
@@ -522,9 +596,10 @@ mod tests {
                 .err()
                 .expect("refused");
             assert!(
-                errors.iter().any(|e| e.contains("routes[0] (/apple)")
-                    && e.contains("signed_client_secret")
-                    && e.contains(needle)),
+                errors.iter().any(|e| route_of(e) == Some(0)
+                    && e.to_string().starts_with("routes[0] (/apple)")
+                    && e.kind.to_string().contains("signed_client_secret")
+                    && e.kind.to_string().contains(needle)),
                 "{errors:?}"
             );
         }
@@ -538,7 +613,10 @@ mod tests {
         .err()
         .expect("the file must be refused");
         assert!(
-            errors.iter().any(|e| e.contains("used by another route")),
+            errors
+                .iter()
+                .any(|e| route_of(e) == Some(1)
+                    && matches!(&e.kind, Kind::PathTaken(p) if p == "/a")),
             "{errors:?}"
         );
     }
@@ -563,20 +641,57 @@ mod tests {
         )
         .err()
         .expect("the file must be refused");
-        for needle in [
-            "trusted_proxies: 'nope'",
-            "allowed_client_ids",
-            "allow_sources: '10.0.0.1/8' has host bits set",
-            "shared_secret.header",
-            "rate_limit.per_route_per_second",
-            "max_concurrent_exchanges",
-            "provider_concurrency: must be from 1",
-        ] {
-            assert!(
-                errors.iter().any(|e| e.contains(needle)),
-                "{needle}: {errors:?}"
-            );
-        }
+        let has = |key: &str, kind: &dyn Fn(&Kind) -> bool| {
+            errors
+                .iter()
+                .any(|e| key_in_route(e) == key && kind(&e.kind))
+        };
+        assert!(
+            has(
+                "trusted_proxies",
+                &|k| matches!(k, Kind::Invalid(t) if t.contains("'nope'"))
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            has("allowed_client_ids", &|k| matches!(
+                k,
+                Kind::NoAllowedClientIds
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            has(
+                "allow_sources",
+                &|k| matches!(k, Kind::Invalid(t) if t.contains("'10.0.0.1/8' has host bits set"))
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            has(
+                "",
+                &|k| matches!(k, Kind::Invalid(t) if t.contains("shared_secret.header"))
+            ),
+            "{errors:?}"
+        );
+        assert!(
+            has("rate_limit.per_route_per_second", &|k| matches!(
+                k,
+                Kind::BelowOne
+            )),
+            "{errors:?}"
+        );
+        assert!(
+            has("max_concurrent_exchanges", &|k| matches!(k, Kind::BelowOne)),
+            "{errors:?}"
+        );
+        assert!(
+            has("provider_concurrency", &|k| matches!(
+                k,
+                Kind::ConcurrencyOutOfRange { .. }
+            )),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -587,7 +702,9 @@ mod tests {
         .err()
         .expect("the file must be refused");
         assert!(
-            errors.iter().any(|e| e.contains("can never apply")),
+            errors
+                .iter()
+                .any(|e| matches!(&e.kind, Kind::Rule { list: RuleList::Request, word: "rename", why, .. } if why.contains("can never apply"))),
             "{errors:?}"
         );
     }

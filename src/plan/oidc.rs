@@ -434,7 +434,9 @@ mod tests {
     }
 
     /// A file with a TikTok token route, its user-info route and `oidc` (indented as a list item).
-    fn compile_oidc(oidc: &str) -> Result<crate::plan::GatewayPlan, Vec<String>> {
+    fn compile_oidc(
+        oidc: &str,
+    ) -> Result<crate::plan::GatewayPlan, Vec<crate::plan::error::ConfigError>> {
         let text = format!(
             "routes:\n  - path: /token/tiktok\n    preset: tiktok\n  - path: /userinfo/tiktok\n    preset: tiktok-userinfo\noidc:\n{oidc}"
         );
@@ -449,7 +451,13 @@ mod tests {
     }
 
     fn errors_of(oidc: &str) -> String {
-        compile_oidc(oidc).err().expect("refused").join("\n")
+        compile_oidc(oidc)
+            .err()
+            .expect("refused")
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     #[test]
@@ -568,6 +576,9 @@ mod tests {
         let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
             .err()
             .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
             .join("\n");
         assert!(errors.contains("/token is also a route's path"), "{errors}");
     }
@@ -584,6 +595,9 @@ mod tests {
         let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
             .err()
             .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
             .join("\n");
         assert!(errors.contains("authorize_url: missing"), "{errors}");
         let with_url = text.replace(

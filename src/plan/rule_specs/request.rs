@@ -8,6 +8,7 @@ use quirkgate_core::rules::request::*;
 use quirkgate_core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 
 use super::*;
+use crate::plan::error::{ConfigError, ConfigErrorKind, KeyPath, RuleList};
 
 /// Tracks, across the rule list, which names an earlier rule took away, so a
 /// later rule that can only act on them is refused at load.
@@ -71,7 +72,7 @@ fn check_header_value(place: Place, value: &str) -> Result<(), String> {
 /// number them from 1, as the operator counts them in the file.
 pub fn compile_request_rules(
     specs: &[RequestRuleSpec],
-) -> Result<Vec<Box<dyn RequestRule>>, String> {
+) -> Result<Vec<Box<dyn RequestRule>>, ConfigError> {
     compile_route_request_rules(specs, "")
 }
 
@@ -80,7 +81,7 @@ pub fn compile_request_rules(
 pub fn compile_route_request_rules(
     specs: &[RequestRuleSpec],
     route: &str,
-) -> Result<Vec<Box<dyn RequestRule>>, String> {
+) -> Result<Vec<Box<dyn RequestRule>>, ConfigError> {
     let mut compiling = Compiling {
         route: route.to_owned(),
         number: 0,
@@ -92,7 +93,17 @@ pub fn compile_route_request_rules(
     };
     for (index, spec) in specs.iter().enumerate() {
         compiling.number = index + 1;
-        let label = |e: String| format!("request rule {} ({}): {e}", index + 1, spec.word());
+        let label = |why: String| {
+            ConfigError::new(
+                KeyPath::root(),
+                ConfigErrorKind::Rule {
+                    list: RuleList::Request,
+                    number: index + 1,
+                    word: spec.word(),
+                    why,
+                },
+            )
+        };
         let before = compiling.rules.len();
         compiling.rule(spec).map_err(label)?;
         if compiling.rules.len() == before {

@@ -4,10 +4,11 @@
 use quirkgate_core::rules::response::*;
 
 use super::*;
+use crate::plan::error::{ConfigError, ConfigErrorKind, KeyPath, RuleList};
 
 /// Compiles response rules; `form_to_json` and `jsonp` are properties of
 /// the plan (they decide how the answer is read), the rest are rules.
-pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan, String> {
+pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan, ConfigError> {
     let mut plan = ResponsePlan::default();
     for (index, spec) in specs.iter().enumerate() {
         let number = index + 1;
@@ -21,7 +22,17 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::Remove(_) => "remove",
             ResponseRuleSpec::Convert(_) => "convert",
         };
-        let label = |e: String| format!("response rule {number} ({word}): {e}");
+        let label = |why: String| {
+            ConfigError::new(
+                KeyPath::root(),
+                ConfigErrorKind::Rule {
+                    list: RuleList::Response,
+                    number,
+                    word,
+                    why,
+                },
+            )
+        };
         compile_response_rule(spec, &mut plan).map_err(label)?;
     }
     Ok(plan.with_fields_read())

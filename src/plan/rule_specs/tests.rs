@@ -2,10 +2,23 @@
 
 use std::collections::BTreeMap;
 
-use quirkgate_core::rules::request::JWT_BEARER_ASSERTION;
+use quirkgate_core::rules::request::{RequestRule, JWT_BEARER_ASSERTION};
 use quirkgate_core::rules::response::ResponsePlan;
 
 use super::*;
+use crate::plan::error::{ConfigError, ConfigErrorKind, RuleList};
+
+/// Why a rule was refused, once the error is known to be a rule's.
+fn why(err: ConfigError) -> String {
+    match err.kind {
+        ConfigErrorKind::Rule { why, .. } => why,
+        other => panic!("not a rule error: {other}"),
+    }
+}
+
+fn request_rules(yaml: &str) -> Result<Vec<Box<dyn RequestRule>>, String> {
+    compile_request_rules(&request_specs(yaml)).map_err(why)
+}
 
 fn request_specs(yaml: &str) -> Vec<RequestRuleSpec> {
     parse(yaml).unwrap()
@@ -17,7 +30,7 @@ fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, serde_yaml::Er
 
 /// Compiles `yaml` and rewrites `body` (with an optional Authorization).
 fn rewritten(yaml: &str, body: &str, authorization: Option<&str>) -> Result<String, String> {
-    let rules = compile_request_rules(&request_specs(yaml))?;
+    let rules = compile_request_rules(&request_specs(yaml)).map_err(|e| e.to_string())?;
     quirkgate_core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
         .map(|out| out.body)
         .map_err(|e| format!("{} {}", e.status, e.code))
@@ -79,8 +92,7 @@ fn a_name_added_again_after_removal_may_be_replaced() {
 #[test]
 fn header_values_must_be_valid_http_but_body_values_need_not() {
     let bad_header = request_specs("- add: { headers: { x-h: \"a\\nb\" } }\n");
-    assert!(compile_request_rules(&bad_header)
-        .unwrap_err()
+    assert!(why(compile_request_rules(&bad_header).unwrap_err())
         .contains("not allowed in HTTP headers"));
     assert!(compile_request_rules(&request_specs("- add: { headers: { x-h: ok } }\n")).is_ok());
     assert!(compile_request_rules(&request_specs("- add: { body: { a: \"a\\nb\" } }\n")).is_ok());
@@ -101,7 +113,11 @@ fn a_rule_on_a_removed_name_is_refused_with_its_number() {
     );
     let err = compile_request_rules(&specs).unwrap_err();
     assert!(
-        err.contains("request rule 2 (replace)") && err.contains("after rule 1"),
+        matches!(
+            &err.kind,
+            ConfigErrorKind::Rule { list: RuleList::Request, number: 2, word: "replace", why }
+                if why.contains("after rule 1")
+        ),
         "{err}"
     );
 }
@@ -109,7 +125,7 @@ fn a_rule_on_a_removed_name_is_refused_with_its_number() {
 #[test]
 fn managed_headers_and_empty_rules_are_refused() {
     assert!(compile_request_rules(&request_specs("- add: { headers: { Host: evil } }\n")).is_err());
-    assert!(compile_request_rules(&request_specs("- rename: {}\n"))
+    assert!(request_rules("- rename: {}\n")
         .unwrap_err()
         .contains("does nothing"));
     // A method outside the vocabulary is refused by the file parser.
@@ -119,7 +135,7 @@ fn managed_headers_and_empty_rules_are_refused() {
 #[test]
 fn rename_chains_in_one_rule_are_refused() {
     let specs = request_specs("- rename: { body: { a: b, b: c } }\n");
-    assert!(compile_request_rules(&specs).unwrap_err().contains("chain"));
+    assert!(why(compile_request_rules(&specs).unwrap_err()).contains("chain"));
 }
 
 #[test]
@@ -130,6 +146,10 @@ fn error_from_needs_a_condition() {
 }
 
 fn response_rules(yaml: &str) -> Result<ResponsePlan, String> {
+    response_rules_typed(yaml).map_err(why)
+}
+
+fn response_rules_typed(yaml: &str) -> Result<ResponsePlan, ConfigError> {
     compile_response_rules(&parse::<Vec<ResponseRuleSpec>>(yaml).unwrap())
 }
 
@@ -173,11 +193,14 @@ fn response_rules_that_do_nothing_are_refused_with_their_number() {
         ("- add: { json: {} }\n", "add"),
         ("- remove: { json: [] }\n", "remove"),
     ] {
-        let err = response_rules(&format!("- unwrap: data\n- form_to_json: true\n{yaml}"))
+        let err = response_rules_typed(&format!("- unwrap: data\n- form_to_json: true\n{yaml}"))
             .err()
             .unwrap_or_else(|| panic!("{yaml} compiled"));
         assert!(
-            err.starts_with(&format!("response rule 3 ({word})")),
+            matches!(
+                err.kind,
+                ConfigErrorKind::Rule { list: RuleList::Response, number: 3, word: w, .. } if w == word
+            ),
             "{err}"
         );
     }
@@ -273,7 +296,7 @@ fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms()
     };
     assert!(with(", key_id: K").is_ok());
     assert!(with(", key_id: K, lifetime: 180d").is_ok());
-    let err = |extra: &str| with(extra).err().unwrap();
+    let err = |extra: &str| why(with(extra).err().unwrap());
     assert!(err(", key_id: K, lifetime: 183d").contains("6 months"));
     // An algorithm outside the vocabulary is refused by the file parser.
     let hs256 = format!(
@@ -289,7 +312,7 @@ fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms()
 
 #[test]
 fn new_request_words_are_checked_against_the_rules_before_them() {
-    let refused = |yaml: &str| compile_request_rules(&request_specs(yaml)).unwrap_err();
+    let refused = |yaml: &str| request_rules(yaml).unwrap_err();
     assert!(refused("- method: GET\n- json_body: true\n").contains("GET of rule 1"));
     assert!(refused("- json_body: true\n- method: GET\n").contains("never be sent"));
     assert!(refused("- json_body: true\n- json_body: true\n").contains("already"));

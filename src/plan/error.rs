@@ -1,0 +1,249 @@
+//! Load errors: where in the file (a [`KeyPath`]) and what is wrong (a
+//! [`ConfigErrorKind`]). Display prints the text operators have always seen.
+
+use std::fmt;
+
+/// One step of a [`KeyPath`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// A mapping key: `upstream`, `rate_limit`.
+    Key(&'static str),
+    /// A list position after a key: `[2]`.
+    Index(usize),
+    /// A route, named by its position and path: `routes[0] (/token)`.
+    Route { index: usize, path: String },
+}
+
+/// Where an error is in the file, built segment by segment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyPath(Vec<Segment>);
+
+impl KeyPath {
+    /// The file itself: no key.
+    pub fn root() -> Self {
+        Self(Vec::new())
+    }
+
+    /// The path of one key at the top.
+    pub fn key(name: &'static str) -> Self {
+        Self::root().then(name)
+    }
+
+    /// Route `index`, with its `path` as label.
+    pub fn route(index: usize, path: &str) -> Self {
+        Self(vec![Segment::Route {
+            index,
+            path: path.to_owned(),
+        }])
+    }
+
+    /// This path, then a key.
+    pub fn then(mut self, name: &'static str) -> Self {
+        self.0.push(Segment::Key(name));
+        self
+    }
+
+    /// This path, then a list position.
+    pub fn at(mut self, index: usize) -> Self {
+        self.0.push(Segment::Index(index));
+        self
+    }
+
+    /// `inner` seen from this path (a route's error, named by its route).
+    pub fn join(mut self, inner: &KeyPath) -> Self {
+        self.0.extend(inner.0.iter().cloned());
+        self
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut previous: Option<&Segment> = None;
+        for segment in &self.0 {
+            match segment {
+                Segment::Index(i) => write!(f, "[{i}]")?,
+                Segment::Key(_) | Segment::Route { .. } if previous.is_some() => {
+                    // A route's own keys follow its label as today: `routes[0] (/t): upstream`.
+                    let sep = if matches!(previous, Some(Segment::Route { .. })) {
+                        ": "
+                    } else {
+                        "."
+                    };
+                    f.write_str(sep)?;
+                    write_named(f, segment)?;
+                }
+                _ => write_named(f, segment)?,
+            }
+            previous = Some(segment);
+        }
+        Ok(())
+    }
+}
+
+fn write_named(f: &mut fmt::Formatter<'_>, segment: &Segment) -> fmt::Result {
+    match segment {
+        Segment::Key(name) => f.write_str(name),
+        Segment::Route { index, path } => write!(f, "routes[{index}] ({path})"),
+        Segment::Index(i) => write!(f, "[{i}]"),
+    }
+}
+
+/// What is wrong at a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// `routes` is empty.
+    NoRoutes,
+    /// A route path (or alias) that does not start with `/`.
+    PathNotAbsolute(String),
+    /// A path already served by another route.
+    PathTaken(String),
+    /// `allowed_client_ids` is empty or holds an empty id.
+    NoAllowedClientIds,
+    /// No `upstream`, and no preset gives one.
+    UpstreamMissing,
+    /// `max_body_bytes` outside `1..=limit`.
+    BodyLimitOutOfRange { value: usize, limit: usize },
+    /// `connect_timeout` or `timeout` is zero.
+    ZeroTimeout,
+    /// `connect_timeout` is longer than `timeout`.
+    ConnectTimeoutOverTimeout,
+    /// A grant in `retry_after_send` that may never be sent twice.
+    SingleUseGrant(String),
+    /// `provider_concurrency` outside `1..=max`.
+    ConcurrencyOutOfRange { max: usize },
+    /// A count that must be at least 1 (`rate_limit.*`, `max_concurrent_exchanges`).
+    BelowOne,
+    /// `allow_sources: []`.
+    NoAllowSources,
+    /// A rule of a `request:` or `response:` list (numbered from 1, as the
+    /// operator counts them) refused, with why.
+    Rule {
+        list: RuleList,
+        number: usize,
+        word: &'static str,
+        why: String,
+    },
+    /// A value refused by a parser that still speaks in text (upstream URLs,
+    /// address blocks, presets, CA files, rules, bridges).
+    Invalid(String),
+}
+
+impl fmt::Display for ConfigErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoRoutes => f.write_str("at least one route is needed"),
+            Self::PathNotAbsolute(path) => write!(f, "path '{path}' must start with '/'"),
+            Self::PathTaken(path) => write!(f, "path '{path}' is used by another route"),
+            Self::NoAllowedClientIds => f.write_str("list at least one client id, none empty"),
+            Self::UpstreamMissing => f.write_str("missing (no preset provides one)"),
+            Self::BodyLimitOutOfRange { value, limit } => {
+                write!(f, "{value} is outside 1..={limit}")
+            }
+            Self::ZeroTimeout => f.write_str("connect_timeout and timeout must be above zero"),
+            Self::ConnectTimeoutOverTimeout => {
+                f.write_str("connect_timeout is longer than timeout (the whole exchange)")
+            }
+            Self::SingleUseGrant(grant) => write!(
+                f,
+                "'{grant}' is single-use at the provider and can never be sent twice"
+            ),
+            Self::ConcurrencyOutOfRange { max } => write!(f, "must be from 1 to {max}"),
+            Self::BelowOne => f.write_str("must be at least 1"),
+            Self::NoAllowSources => {
+                f.write_str("list at least one block (omit the key to allow any)")
+            }
+            Self::Rule {
+                list,
+                number,
+                word,
+                why,
+            } => write!(f, "{list} rule {number} ({word}): {why}"),
+            Self::Invalid(text) => f.write_str(text),
+        }
+    }
+}
+
+/// Which rule list a [`ConfigErrorKind::Rule`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleList {
+    Request,
+    Response,
+}
+
+impl fmt::Display for RuleList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Request => "request",
+            Self::Response => "response",
+        })
+    }
+}
+
+/// One load error: its key and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: KeyPath,
+    pub kind: ConfigErrorKind,
+}
+
+impl ConfigError {
+    pub fn new(key: KeyPath, kind: ConfigErrorKind) -> Self {
+        Self { key, kind }
+    }
+
+    /// Text from a parser that does not type its errors yet, at `key`.
+    pub fn invalid(key: KeyPath, text: impl Into<String>) -> Self {
+        Self::new(key, ConfigErrorKind::Invalid(text.into()))
+    }
+
+    /// This error seen from `outer` (a route's error, named by its route).
+    pub fn under(self, outer: &KeyPath) -> Self {
+        Self {
+            key: outer.clone().join(&self.key),
+            kind: self.kind,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_root() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{}: {}", self.key, self.kind)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_path_prints_as_the_file_spells_it() {
+        let key = KeyPath::route(0, "/t")
+            .then("rate_limit")
+            .then("per_route_per_second");
+        assert_eq!(
+            key.to_string(),
+            "routes[0] (/t): rate_limit.per_route_per_second"
+        );
+        let key = KeyPath::key("oidc").at(1).then("clients").at(0);
+        assert_eq!(key.to_string(), "oidc[1].clients[0]");
+        let error = ConfigError::new(KeyPath::route(2, "/x"), ConfigErrorKind::ZeroTimeout);
+        assert_eq!(
+            error.to_string(),
+            "routes[2] (/x): connect_timeout and timeout must be above zero"
+        );
+    }
+}
