@@ -21,10 +21,10 @@ command -v cargo-mutants >/dev/null || cargo install --locked cargo-mutants
 # cargo-mutants tests each mutant with the package it is in (quirkgate-core's
 # unit tests run in seconds).
 CORE=crates/quirkgate-core/src
-PURE=($CORE/form.rs $CORE/json_object.rs $CORE/byte_scan.rs $CORE/rules/*.rs
+PURE=($CORE/form/mod.rs $CORE/credentials.rs $CORE/json_object.rs $CORE/byte_scan.rs $CORE/rules/*/*.rs
       $CORE/rewrite.rs $CORE/oauth_error.rs $CORE/access.rs $CORE/client_address.rs
       $CORE/http1/*.rs $CORE/oidc/*.rs
-      src/plan/rule_specs.rs src/plan/oidc.rs src/rate_limit.rs)
+      src/plan/rule_specs/*.rs src/plan/error.rs src/plan/oidc.rs src/rate_limit.rs)
 BLACK_BOX=(src/gateway.rs src/front/front_door.rs src/front/pingora_front_end.rs
            src/upstream/exchange.rs src/server.rs src/telemetry/logging.rs)
 
