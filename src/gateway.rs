@@ -191,12 +191,18 @@ impl TokenGateway {
         if request.headers.wire_bytes() > MAX_HEADER_BYTES {
             return Err(OAuthError::headers_too_large(MAX_HEADER_BYTES));
         }
-        let client = (route.access.checks_sources() || route.rate_limits.counts_per_client())
-            .then(|| caller_address(request.peer, request.headers, &plan.trusted_proxies))
-            .flatten();
-        route.access.admit(client, request.headers)?;
-        route.rate_limits.admit(client)?;
-        if !route.methods.iter().any(|m| m.as_str() == request.method) {
+        let client = (route.admission.access.checks_sources()
+            || route.admission.rate_limits.counts_per_client())
+        .then(|| caller_address(request.peer, request.headers, &plan.trusted_proxies))
+        .flatten();
+        route.admission.access.admit(client, request.headers)?;
+        route.admission.rate_limits.admit(client)?;
+        if !route
+            .caller
+            .methods
+            .iter()
+            .any(|m| m.as_str() == request.method)
+        {
             return Err(OAuthError::method_not_allowed());
         }
         let reads_form = route.reads_form() && request.method == "POST";
@@ -281,11 +287,12 @@ impl TokenGateway {
         report: &mut ExchangeReport,
         deadline: Pin<&mut Sleep>,
     ) -> Result<CallerAnswer, OAuthError> {
-        let rewritten = rewrite(&route.request_rules, body, authorization)?;
+        let rewritten = rewrite(&route.rewrite.request_rules, body, authorization)?;
         // Serialized once: every attempt sends the same bytes.
         let wire = provider_request(route, &rewritten)?;
         // Held until the exchange ends, whichever way it ends.
         let _slot = route
+            .admission
             .access
             .exchange_slots
             .as_ref()
@@ -300,7 +307,7 @@ impl TokenGateway {
             deadline,
         )
         .await?;
-        route.response.shape(&answer)
+        route.rewrite.response.shape(&answer)
     }
 
     /// Notes a request for an OpenID Connect bridge endpoint: its books are
@@ -322,7 +329,7 @@ impl TokenGateway {
         let mut answer = CallerAnswer::refusal(&error);
         if error.status == 405 {
             if let Served::Route(route) = &record.served {
-                answer.allow = Some(route.allow.clone());
+                answer.allow = Some(route.caller.allow.clone());
             }
         }
         answer
@@ -374,7 +381,7 @@ fn provider_request(
         .iter()
         .map(|field| (field.name.decoded(), field.value.decoded()))
         .collect();
-    let target = &route.upstream;
+    let target = &route.provider.upstream;
     let wire = encode_request(&ProviderRequest {
         method: rewritten.method.as_str(),
         path: &target.path,

@@ -229,7 +229,7 @@ fn bridges_note(file: &quirkgate::config::GatewayFile) -> String {
 }
 
 fn run_auth0_connection(config: &str, args: ConnectionArgs) -> Result<(), String> {
-    let file = load_file(config)?;
+    let file = load_file(config).map_err(|e| e.to_string())?;
     compile(&file, Resolution::Skip).map_err(|errors| {
         format!(
             "{config}: {} (and {} more error(s))",

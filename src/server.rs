@@ -36,7 +36,7 @@ pub fn load_plan(
     path: &str,
     resolution: Resolution,
 ) -> Result<(GatewayFile, GatewayPlan), Vec<String>> {
-    let file = load_file(path).map_err(|e| vec![e])?;
+    let file = load_file(path).map_err(|e| vec![e.to_string()])?;
     let plan = compile(&file, resolution)
         .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>())?;
     Ok((file, plan))
@@ -60,6 +60,9 @@ pub fn server_conf(file: &GatewayFile, base: Option<ServerConf>) -> ServerConf {
         .unwrap_or(DEFAULT_UPSTREAM_POOL);
     conf
 }
+
+/// Logged once SIGHUP reloads instead of ending the process.
+pub const RELOAD_READY: &str = "SIGHUP reloads";
 
 /// Builds the whole server. `config_path` is read again on SIGHUP.
 pub fn build_server(
@@ -150,7 +153,7 @@ fn export_known_series(plan: &GatewayPlan) {
         for reason in RetryReason::ALL {
             METRICS.retries.with_label_values(&[name, reason.as_str()]);
         }
-        for method in &route.methods {
+        for method in &route.caller.methods {
             METRICS
                 .requests
                 .with_label_values(&[name, method.as_str(), "200"]);
@@ -213,12 +216,12 @@ impl PlanKeeper {
     async fn refresh_addresses(&self) {
         let plan = self.plan.load_full();
         for route in &plan.route_list {
-            let fresh = resolve(&route.upstream).await;
-            route.addresses.replace(fresh);
+            let fresh = resolve(&route.provider.upstream).await;
+            route.provider.addresses.replace(fresh);
             METRICS
                 .upstream_addresses
                 .with_label_values(&[&route.name])
-                .set(route.addresses.len() as i64);
+                .set(route.provider.addresses.len() as i64);
         }
     }
 
@@ -266,6 +269,10 @@ impl BackgroundService for PlanKeeper {
                     None
                 }
             };
+        if hangups.is_some() {
+            // Operators and tests may signal from here on: the default action (exit) is gone.
+            log::info!("{RELOAD_READY} {}", self.config_path);
+        }
         // Installed before anything slow, so an early SIGHUP reloads instead of killing the process.
         self.refresh_addresses().await;
         let mut ticker = tokio::time::interval(self.refresh);

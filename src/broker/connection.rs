@@ -203,7 +203,7 @@ fn route_broker(route: &RouteFile) -> Result<(String, BrokerFile), String> {
         None => format!("route {}", route.path),
     };
     let from_preset = match &route.preset {
-        Some(preset) => load_preset(preset)?.broker,
+        Some(preset) => load_preset(preset).map_err(|e| e.to_string())?.broker,
         None => None,
     };
     let broker = match (from_preset, route.broker.clone()) {
@@ -245,7 +245,7 @@ fn default_name(route: &RouteFile) -> String {
 }
 
 fn broker_of(preset_name: &str) -> Result<BrokerFile, String> {
-    load_preset(preset_name)?.broker.ok_or_else(|| {
+    load_preset(preset_name).map_err(|e| e.to_string())?.broker.ok_or_else(|| {
         format!("preset '{preset_name}' carries no broker block: quirkgate does not know its authorize leg")
     })
 }

@@ -300,9 +300,9 @@ impl CallerBody for FastPathCaller<'_> {
     async fn read(&mut self, admitted: &Admitted) -> Result<(), BodyError> {
         let route = &admitted.route;
         let framing = self.framing;
-        if framing.content_length > route.max_body_bytes {
+        if framing.content_length > route.caller.max_body_bytes {
             return Err(BodyError::Refused(OAuthError::body_too_large(
-                route.max_body_bytes,
+                route.caller.max_body_bytes,
             )));
         }
         let body = framing.head_len..framing.head_len + framing.content_length;
@@ -317,7 +317,7 @@ impl CallerBody for FastPathCaller<'_> {
                 }
                 Ok(())
             };
-            timeout(route.body_timeout, reading)
+            timeout(route.caller.body_timeout, reading)
                 .await
                 .unwrap_or(Err(BodyError::Refused(OAuthError::body_timeout())))?;
         }

@@ -144,7 +144,12 @@ impl CallerBody for PingoraCaller<'_> {
 
 /// Reads the whole form body within `body_timeout`, refusing it past `max_body_bytes`.
 async fn read_body(session: &mut Session, route: &TokenRoute) -> Result<BytesMut, OAuthError> {
-    read_body_within(session, route.max_body_bytes, route.body_timeout).await
+    read_body_within(
+        session,
+        route.caller.max_body_bytes,
+        route.caller.body_timeout,
+    )
+    .await
 }
 
 /// Reads the whole body within `timeout`, refusing it past `max_bytes`.

@@ -26,7 +26,32 @@ impl<'de> Deserialize<'de> for DurationText {
     }
 }
 
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// Why a duration does not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    /// No number in front (the text).
+    NoNumber(String),
+    /// A unit other than ms, s, m, h or d (the text).
+    UnknownUnit(String),
+}
+
+impl std::fmt::Display for DurationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoNumber(text) => write!(f, "invalid duration '{text}' (write 250ms, 2s or 1m)"),
+            Self::UnknownUnit(text) => {
+                write!(
+                    f,
+                    "invalid duration unit in '{text}' (use ms, s, m, h or d)"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
+
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -34,16 +59,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("invalid duration '{text}' (write 250ms, 2s or 1m)"))?;
+        .map_err(|_| DurationError::NoNumber(text.to_owned()))?;
     match unit {
         "ms" => Ok(Duration::from_millis(number)),
         "s" | "" => Ok(Duration::from_secs(number)),
         "m" => Ok(Duration::from_secs(number * 60)),
         "h" => Ok(Duration::from_secs(number * 3600)),
         "d" => Ok(Duration::from_secs(number * 86400)),
-        _ => Err(format!(
-            "invalid duration unit in '{text}' (use ms, s, m, h or d)"
-        )),
+        _ => Err(DurationError::UnknownUnit(text.to_owned())),
     }
 }
 
@@ -61,7 +84,13 @@ mod tests {
             parse_duration("30d").unwrap(),
             Duration::from_secs(30 * 86400)
         );
-        assert!(parse_duration("2x").is_err());
-        assert!(parse_duration("s").is_err());
+        assert_eq!(
+            parse_duration("2x"),
+            Err(DurationError::UnknownUnit("2x".into()))
+        );
+        assert_eq!(
+            parse_duration("s"),
+            Err(DurationError::NoNumber("s".into()))
+        );
     }
 }

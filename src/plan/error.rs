@@ -3,6 +3,31 @@
 
 use std::fmt;
 
+pub use crate::plan::oidc_refusal::BridgeRefusal;
+pub use crate::plan::rule_specs::refusal::RuleRefusal;
+pub use crate::plan::upstream::{CaFileError, UpstreamUrlError};
+
+/// Why a `${VAR}` could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VariableError {
+    /// `${` with no `}` (the whole text).
+    Unclosed(String),
+    /// A name with characters other than letters, digits and `_`.
+    BadName(String),
+    /// A variable with no default that is not set.
+    Unset(String),
+}
+
+impl fmt::Display for VariableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unclosed(text) => write!(f, "unclosed '${{' in '{text}'"),
+            Self::BadName(name) => write!(f, "invalid variable name '{name}'"),
+            Self::Unset(name) => write!(f, "environment variable {name} is not set"),
+        }
+    }
+}
+
 /// One step of a [`KeyPath`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -12,6 +37,15 @@ pub enum Segment {
     Index(usize),
     /// A route, named by its position and path: `routes[0] (/token)`.
     Route { index: usize, path: String },
+    /// A list item named by its position and a label of its own, the way a
+    /// route is: `oidc[0] (https://id.example)`, `signing_keys[1] (k1)`.
+    Labeled {
+        key: &'static str,
+        index: usize,
+        label: String,
+    },
+    /// A key path as the YAML reader spells it (`routes[0].timeout`).
+    Spelled(String),
 }
 
 /// Where an error is in the file, built segment by segment.
@@ -35,6 +69,25 @@ impl KeyPath {
             index,
             path: path.to_owned(),
         }])
+    }
+
+    /// Item `index` of list `key`, labeled (see [`Segment::Labeled`]).
+    pub fn labeled(mut self, key: &'static str, index: usize, label: &str) -> Self {
+        self.0.push(Segment::Labeled {
+            key,
+            index,
+            label: label.to_owned(),
+        });
+        self
+    }
+
+    /// A path as the YAML reader printed it; the file itself when empty or `.`.
+    pub fn spelled(path: &str) -> Self {
+        if path.is_empty() || path == "." {
+            Self::root()
+        } else {
+            Self(vec![Segment::Spelled(path.to_owned())])
+        }
     }
 
     /// This path, then a key.
@@ -70,9 +123,12 @@ impl fmt::Display for KeyPath {
         for segment in &self.0 {
             match segment {
                 Segment::Index(i) => write!(f, "[{i}]")?,
-                Segment::Key(_) | Segment::Route { .. } if previous.is_some() => {
-                    // A route's own keys follow its label as today: `routes[0] (/t): upstream`.
-                    let sep = if matches!(previous, Some(Segment::Route { .. })) {
+                _ if previous.is_some() => {
+                    // A labeled item's own keys follow its label: `routes[0] (/t): upstream`.
+                    let sep = if matches!(
+                        previous,
+                        Some(Segment::Route { .. } | Segment::Labeled { .. })
+                    ) {
                         ": "
                     } else {
                         "."
@@ -93,6 +149,8 @@ fn write_named(f: &mut fmt::Formatter<'_>, segment: &Segment) -> fmt::Result {
         Segment::Key(name) => f.write_str(name),
         Segment::Route { index, path } => write!(f, "routes[{index}] ({path})"),
         Segment::Index(i) => write!(f, "[{i}]"),
+        Segment::Labeled { key, index, label } => write!(f, "{key}[{index}] ({label})"),
+        Segment::Spelled(path) => f.write_str(path),
     }
 }
 
@@ -129,11 +187,41 @@ pub enum ConfigErrorKind {
         list: RuleList,
         number: usize,
         word: &'static str,
-        why: String,
+        why: RuleRefusal,
     },
-    /// A value refused by a parser that still speaks in text (upstream URLs,
-    /// address blocks, presets, CA files, rules, bridges).
-    Invalid(String),
+    /// The file could not be read (the system's reason).
+    Unreadable(String),
+    /// YAML the reader refused: bad syntax, an unknown key, a wrong type.
+    Syntax(String),
+    /// A `${VAR}` that cannot be expanded.
+    Variable(VariableError),
+    /// A `preset:` that is not shipped, and the names that are.
+    UnknownPreset {
+        name: String,
+        known: Vec<&'static str>,
+    },
+    /// A preset whose `${VAR}`s are not set.
+    PresetNeedsVariables {
+        preset: String,
+        missing: Vec<String>,
+    },
+    /// A shipped preset that does not read (a packaging fault).
+    PresetUnreadable {
+        preset: String,
+        error: Box<ConfigError>,
+    },
+    /// A method outside GET and POST.
+    UnknownMethod(String),
+    /// An address block that does not parse (the parser's reason).
+    AddressBlock(String),
+    /// A `shared_secret` the gateway cannot check (the reason).
+    SharedSecret(String),
+    /// An `upstream` URL the gateway cannot send to.
+    Upstream(UpstreamUrlError),
+    /// A `ca_file` that cannot be used.
+    CaFile { path: String, why: CaFileError },
+    /// An `oidc` block refused.
+    Bridge(BridgeRefusal),
 }
 
 impl fmt::Display for ConfigErrorKind {
@@ -166,7 +254,22 @@ impl fmt::Display for ConfigErrorKind {
                 word,
                 why,
             } => write!(f, "{list} rule {number} ({word}): {why}"),
-            Self::Invalid(text) => f.write_str(text),
+            Self::Unreadable(why) | Self::Syntax(why) => f.write_str(why),
+            Self::Variable(why) => write!(f, "{why}"),
+            Self::UnknownPreset { name, known } => {
+                write!(f, "unknown preset '{name}' (known: {})", known.join(", "))
+            }
+            Self::PresetNeedsVariables { preset, missing } => write!(
+                f,
+                "preset '{preset}' needs environment variable(s) {} (not set)",
+                missing.join(", ")
+            ),
+            Self::PresetUnreadable { preset, error } => write!(f, "preset '{preset}': {error}"),
+            Self::UnknownMethod(name) => write!(f, "'{name}' is not supported (GET or POST)"),
+            Self::AddressBlock(why) | Self::SharedSecret(why) => f.write_str(why),
+            Self::Upstream(why) => write!(f, "{why}"),
+            Self::CaFile { path, why } => write!(f, "ca_file {path}: {why}"),
+            Self::Bridge(why) => write!(f, "{why}"),
         }
     }
 }
@@ -187,6 +290,22 @@ impl fmt::Display for RuleList {
     }
 }
 
+/// A load error in a named file: what `load_file` returns, printed as
+/// `FILE: KEY: WHAT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub file: String,
+    pub error: ConfigError,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.error)
+    }
+}
+
+impl std::error::Error for FileError {}
+
 /// One load error: its key and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -197,11 +316,6 @@ pub struct ConfigError {
 impl ConfigError {
     pub fn new(key: KeyPath, kind: ConfigErrorKind) -> Self {
         Self { key, kind }
-    }
-
-    /// Text from a parser that does not type its errors yet, at `key`.
-    pub fn invalid(key: KeyPath, text: impl Into<String>) -> Self {
-        Self::new(key, ConfigErrorKind::Invalid(text.into()))
     }
 
     /// This error seen from `outer` (a route's error, named by its route).

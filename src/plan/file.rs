@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 pub use crate::plan::duration::{parse_duration, DurationText};
+use crate::plan::error::{ConfigError, ConfigErrorKind as Kind, FileError, KeyPath, VariableError};
 use crate::plan::rule_specs::{RequestRuleSpec, ResponseRuleSpec};
 
 #[derive(Debug, Deserialize)]
@@ -283,16 +284,30 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
 
 /// A preset as shipped, its `${VAR}`s left as written (for reading its
 /// description or shape; routes use [`load_preset_with`]).
-pub fn load_preset(name: &str) -> Result<PresetFile, String> {
+pub fn load_preset(name: &str) -> Result<PresetFile, ConfigError> {
     let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
     let de = serde_yaml::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de)
-        .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+    serde_path_to_error::deserialize(de).map_err(|e| preset_unreadable(name, syntax(&e)))
 }
 
-fn unknown_preset(name: &str) -> String {
-    let known: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
-    format!("unknown preset '{name}' (known: {})", known.join(", "))
+fn unknown_preset(name: &str) -> ConfigError {
+    ConfigError::new(
+        KeyPath::root(),
+        Kind::UnknownPreset {
+            name: name.to_owned(),
+            known: PRESETS.iter().map(|(n, _)| *n).collect(),
+        },
+    )
+}
+
+fn preset_unreadable(name: &str, error: ConfigError) -> ConfigError {
+    ConfigError::new(
+        KeyPath::root(),
+        Kind::PresetUnreadable {
+            preset: name.to_owned(),
+            error: Box::new(error),
+        },
+    )
 }
 
 /// A preset with its `${VAR}`s expanded from `env`, as a route uses it: a
@@ -301,7 +316,7 @@ fn unknown_preset(name: &str) -> String {
 pub fn load_preset_with(
     name: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<PresetFile, String> {
+) -> Result<PresetFile, ConfigError> {
     let text = preset_text(name).ok_or_else(|| unknown_preset(name))?;
     // Every value missing at once, so one `--test` run lists them all.
     let missing: Vec<String> = preset_variables(name)
@@ -309,16 +324,22 @@ pub fn load_preset_with(
         .filter(|var| env(var).is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
-            "preset '{name}' needs environment variable(s) {} (not set)",
-            missing.join(", ")
+        return Err(ConfigError::new(
+            KeyPath::root(),
+            Kind::PresetNeedsVariables {
+                preset: name.to_owned(),
+                missing,
+            },
         ));
     }
-    let mut value: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| format!("preset '{name}': {e}"))?;
-    expand_env(&mut value, "", env).map_err(|e| format!("preset '{name}' needs a value: {e}"))?;
-    serde_path_to_error::deserialize(value)
-        .map_err(|e| format!("preset '{name}': {}: {}", e.path(), e.inner()))
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| {
+        preset_unreadable(
+            name,
+            ConfigError::new(KeyPath::root(), Kind::Syntax(e.to_string())),
+        )
+    })?;
+    expand_env(&mut value, "", env).map_err(|e| preset_unreadable(name, e))?;
+    serde_path_to_error::deserialize(value).map_err(|e| preset_unreadable(name, syntax(&e)))
 }
 
 /// The environment variables a preset reads (shipped presets give none a
@@ -343,34 +364,56 @@ pub fn preset_description(name: &str) -> String {
 
 /// Reads and checks a configuration file: YAML syntax and key names first
 /// (with line numbers), then environment expansion into the typed file.
-pub fn load_file(path: &str) -> Result<GatewayFile, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    parse_text(&text, &|name| std::env::var(name).ok()).map_err(|e| format!("{path}: {e}"))
+pub fn load_file(path: &str) -> Result<GatewayFile, FileError> {
+    let in_file = |error| FileError {
+        file: path.to_owned(),
+        error,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        in_file(ConfigError::new(
+            KeyPath::root(),
+            Kind::Unreadable(e.to_string()),
+        ))
+    })?;
+    parse_text(&text, &|name| std::env::var(name).ok()).map_err(in_file)
 }
 
-pub fn parse_text(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<GatewayFile, String> {
-    // First pass on the raw text: the parser knows lines, so structural errors name one.
+pub fn parse_text(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<GatewayFile, ConfigError> {
+    // First pass on the raw text: the reader knows lines, so its errors name one.
     let de = serde_yaml::Deserializer::from_str(text);
-    if let Err(e) = serde_path_to_error::deserialize::<_, GatewayFile>(de) {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // A `${VAR}` in a non-string key fails here only because it isn't expanded yet.
-        if !text.contains("${") {
-            return Err(describe(&path, &inner.to_string()));
-        }
-    }
-    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    let with_line = match serde_path_to_error::deserialize::<_, GatewayFile>(de) {
+        Ok(_) => None,
+        // Without `${`, nothing expansion does can change the verdict.
+        Err(e) if !text.contains("${") => return Err(syntax(&e)),
+        // With it, the error may be an unexpanded `${VAR}` in a number's place.
+        Err(e) => Some(syntax(&e)),
+    };
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text)
+        .map_err(|e| ConfigError::new(KeyPath::root(), Kind::Syntax(e.to_string())))?;
     expand_env(&mut value, "", env)?;
-    serde_path_to_error::deserialize::<_, GatewayFile>(value)
-        .map_err(|e| describe(&e.path().to_string(), &e.inner().to_string()))
+    serde_path_to_error::deserialize::<_, GatewayFile>(value).map_err(|e| {
+        let expanded = syntax(&e);
+        // The same key refused before expansion: that error knows its line.
+        match with_line {
+            Some(first) if first.key == expanded.key => first,
+            _ => expanded,
+        }
+    })
 }
 
-fn describe(path: &str, message: &str) -> String {
-    if path.is_empty() || path == "." {
-        message.to_owned()
-    } else {
-        format!("{path}: {message}")
-    }
+/// A reader's error at its key. serde_yaml starts its text with the path of
+/// the mapping it was in, which the key already says: that prefix goes.
+fn syntax(error: &serde_path_to_error::Error<serde_yaml::Error>) -> ConfigError {
+    let path = error.path().to_string();
+    let text = error.inner().to_string();
+    let message = match text.split_once(": ") {
+        Some((head, rest)) if !head.contains(' ') && path.starts_with(head) => rest,
+        _ => &text,
+    };
+    ConfigError::new(KeyPath::spelled(&path), Kind::Syntax(message.to_owned()))
 }
 
 /// Expands `${VAR}` and `${VAR:-default}` in every string; `$${` is a literal `${`.
@@ -378,10 +421,11 @@ fn expand_env(
     value: &mut serde_yaml::Value,
     path: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(), String> {
+) -> Result<(), ConfigError> {
     match value {
         serde_yaml::Value::String(s) => {
-            *s = expand_string(s, env).map_err(|e| describe(path, &e))?
+            *s = expand_string(s, env)
+                .map_err(|e| ConfigError::new(KeyPath::spelled(path), Kind::Variable(e)))?
         }
         serde_yaml::Value::Sequence(items) => {
             for (i, item) in items.iter_mut().enumerate() {
@@ -405,7 +449,10 @@ fn expand_env(
     Ok(())
 }
 
-pub fn expand_string(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+pub fn expand_string(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, VariableError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('$') {
@@ -417,19 +464,19 @@ pub fn expand_string(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result
         } else if let Some(after) = tail.strip_prefix("${") {
             let end = after
                 .find('}')
-                .ok_or_else(|| format!("unclosed '${{' in '{text}'"))?;
+                .ok_or_else(|| VariableError::Unclosed(text.to_owned()))?;
             let expr = &after[..end];
             let (name, default) = match expr.split_once(":-") {
                 Some((n, d)) => (n, Some(d)),
                 None => (expr, None),
             };
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("invalid variable name '{name}'"));
+                return Err(VariableError::BadName(name.to_owned()));
             }
             match (env(name), default) {
                 (Some(v), _) => out.push_str(&v),
                 (None, Some(d)) => out.push_str(d),
-                (None, None) => return Err(format!("environment variable {name} is not set")),
+                (None, None) => return Err(VariableError::Unset(name.to_owned())),
             }
             rest = &after[end + 1..];
         } else {
@@ -463,21 +510,48 @@ mod tests {
             expand_string("$${LITERAL} costs $5", &env).unwrap(),
             "${LITERAL} costs $5"
         );
-        assert!(expand_string("${MISSING}", &env)
-            .unwrap_err()
-            .contains("MISSING"));
+        assert_eq!(
+            expand_string("${MISSING}", &env),
+            Err(VariableError::Unset("MISSING".into()))
+        );
+        assert_eq!(
+            expand_string("${BAD-NAME}", &env),
+            Err(VariableError::BadName("BAD-NAME".into()))
+        );
+        assert_eq!(
+            expand_string("a ${OPEN", &env),
+            Err(VariableError::Unclosed("a ${OPEN".into()))
+        );
     }
 
     #[test]
-    fn unknown_keys_are_named_with_their_line() {
-        let err = parse_text(
-            "listen: \"127.0.0.1:1\"\nroutes:\n  - path: /t\n    upstreem: x\n",
-            &env,
-        )
-        .unwrap_err();
-        assert!(
-            err.contains("routes[0]") && err.contains("upstreem") && err.contains("line 4"),
-            "{err}"
+    fn unknown_keys_are_named_once_with_their_line_even_beside_variables() {
+        for listen in ["\"127.0.0.1:1\"", "\"${LISTEN:-127.0.0.1:1}\""] {
+            let err = parse_text(
+                &format!("listen: {listen}\nroutes:\n  - path: /t\n    upstreem: x\n"),
+                &env,
+            )
+            .unwrap_err();
+            assert_eq!(err.key, KeyPath::spelled("routes[0].upstreem"), "{err}");
+            let Kind::Syntax(why) = &err.kind else {
+                panic!("{err}")
+            };
+            assert!(why.starts_with("unknown field `upstreem`"), "{err}");
+            assert!(why.ends_with("at line 4 column 5"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_variable_that_cannot_expand_is_named_by_its_key() {
+        let err = parse_text("listen: \"${NOPE}\"\nroutes: []\n", &env).unwrap_err();
+        assert_eq!(err.key, KeyPath::spelled("listen"));
+        assert_eq!(
+            err.kind,
+            Kind::Variable(VariableError::Unset("NOPE".into()))
+        );
+        assert_eq!(
+            err.to_string(),
+            "listen: environment variable NOPE is not set"
         );
     }
 
@@ -508,9 +582,16 @@ mod tests {
         );
         assert!(preset_variables("tiktok").is_empty());
         let err = load_preset_with("twitch-userinfo", &|_| None).unwrap_err();
-        assert!(
-            err.contains("twitch-userinfo") && err.contains("TWITCH_CLIENT_ID"),
-            "{err}"
+        assert_eq!(
+            err.kind,
+            Kind::PresetNeedsVariables {
+                preset: "twitch-userinfo".into(),
+                missing: vec!["TWITCH_CLIENT_ID".into()]
+            }
         );
+        assert!(matches!(
+            load_preset("nope").unwrap_err().kind,
+            Kind::UnknownPreset { name, known } if name == "nope" && known.contains(&"tiktok")
+        ));
     }
 }

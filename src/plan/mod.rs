@@ -5,6 +5,7 @@ pub mod duration;
 pub mod error;
 pub mod file;
 pub mod oidc;
+mod oidc_refusal;
 #[cfg(test)]
 mod preset_rewrites;
 pub mod rule_specs;
@@ -47,37 +48,61 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const MAX_PROVIDER_CONCURRENCY: usize = 1 << 20;
 
 /// One token route: what it accepts, how it rewrites, where it forwards.
+/// Compiled once per load; only `provider.addresses` and the semaphore and
+/// limiters inside change while it serves.
 pub struct TokenRoute {
     /// The configured path: the `route` label of every metric and log line.
     pub name: String,
+    pub caller: CallerLimits,
+    pub admission: Admission,
+    pub rewrite: RouteRewrite,
+    pub provider: ProviderLeg,
+    pub metrics: RouteMetrics,
+}
+
+/// What a caller's request may be: its method, its body's size and time.
+pub struct CallerLimits {
     pub methods: Vec<TokenMethod>,
     /// `Allow` header for 405 answers.
     pub allow: String,
-    pub upstream: UpstreamTarget,
-    pub addresses: Arc<UpstreamAddresses>,
-    pub peer: PeerSettings,
-    pub timeout: Duration,
-    pub body_timeout: Duration,
     pub max_body_bytes: usize,
-    pub retries: u32,
-    /// Grant types safe to send again after a full write (`client_credentials`).
-    pub retry_after_send: Vec<String>,
-    /// Runs first when `allowed_client_ids` is set (see `RequireClientId`).
-    pub request_rules: Vec<Box<dyn RequestRule>>,
-    pub response: ResponsePlan,
+    pub body_timeout: Duration,
+}
+
+/// Who may call, and how often: checked in this order before any rewrite.
+pub struct Admission {
     /// Source, shared secret and concurrency checks.
     pub access: RouteAccess,
     /// `rate_limit`: checked after `access` admits the caller.
     pub rate_limits: RateLimits,
+}
+
+/// The rewrite, both ways.
+pub struct RouteRewrite {
+    /// Runs first when `allowed_client_ids` is set (see `RequireClientId`).
+    pub request_rules: Vec<Box<dyn RequestRule>>,
+    pub response: ResponsePlan,
+}
+
+/// The provider leg: where, for how long, how often again, how many at once.
+pub struct ProviderLeg {
+    pub upstream: UpstreamTarget,
+    /// Refreshed in place by the background resolver.
+    pub addresses: Arc<UpstreamAddresses>,
+    pub peer: PeerSettings,
+    /// The whole exchange, retries included.
+    pub timeout: Duration,
+    pub retries: u32,
+    /// Grant types safe to send again after a full write (`client_credentials`).
+    pub retry_after_send: Vec<String>,
     /// `provider_concurrency`: turns at the provider, waited for in order.
-    pub provider_turns: Option<tokio::sync::Semaphore>,
-    pub metrics: RouteMetrics,
+    pub turns: Option<tokio::sync::Semaphore>,
 }
 
 impl TokenRoute {
     /// Routes whose callers send a form body (POST); GET routes read none.
     pub fn reads_form(&self) -> bool {
-        self.methods.contains(&TokenMethod::Post)
+        self.caller.methods.contains(&TokenMethod::Post)
     }
 }
 
@@ -111,7 +136,9 @@ impl GatewayPlan {
 
     /// Ready when every upstream has at least one address.
     pub fn is_ready(&self) -> bool {
-        self.route_list.iter().all(|r| r.addresses.is_resolved())
+        self.route_list
+            .iter()
+            .all(|r| r.provider.addresses.is_resolved())
     }
 }
 
@@ -148,8 +175,9 @@ pub fn compile_with_env(
     let trusted_proxies = parse_list(file.trusted_proxies.as_deref().unwrap_or_default())
         .unwrap_or_else(|e| {
             errors.extend(
-                e.into_iter()
-                    .map(|e| ConfigError::invalid(KeyPath::key("trusted_proxies"), e)),
+                e.into_iter().map(|e| {
+                    ConfigError::new(KeyPath::key("trusted_proxies"), Kind::AddressBlock(e))
+                }),
             );
             Vec::new()
         });
@@ -178,10 +206,7 @@ pub fn compile_with_env(
     }
     let bridges = if errors.is_empty() {
         oidc::compile_bridges(file, &routes, env).unwrap_or_else(|e| {
-            errors.extend(
-                e.into_iter()
-                    .map(|e| ConfigError::invalid(KeyPath::root(), e)),
-            );
+            errors.extend(e);
             Default::default()
         })
     } else {
@@ -217,7 +242,7 @@ fn compile_route(
         .transpose()
     {
         Ok(p) => p,
-        Err(e) => return Err(vec![ConfigError::invalid(KeyPath::key("preset"), e)]),
+        Err(e) => return Err(vec![e.under(&KeyPath::key("preset"))]),
     };
     let request_specs: Vec<_> = preset
         .iter()
@@ -261,7 +286,10 @@ fn compile_route(
     let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
         Some(Ok(target)) => Some(target),
         Some(Err(e)) => {
-            errors.push(ConfigError::invalid(KeyPath::key("upstream"), e));
+            errors.push(ConfigError::new(
+                KeyPath::key("upstream"),
+                Kind::Upstream(e),
+            ));
             None
         }
         None => {
@@ -281,7 +309,10 @@ fn compile_route(
     for name in &method_names {
         match TokenMethod::parse(name) {
             Ok(method) => methods.push(method),
-            Err(why) => errors.push(ConfigError::invalid(KeyPath::key("methods"), why)),
+            Err(_) => errors.push(ConfigError::new(
+                KeyPath::key("methods"),
+                Kind::UnknownMethod(name.to_ascii_uppercase()),
+            )),
         }
     }
     let max_body_bytes = file.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
@@ -311,7 +342,13 @@ fn compile_route(
         Some(path) => match trust_anchors_with(path) {
             Ok((ca, group)) => (Some(ca), group),
             Err(e) => {
-                errors.push(ConfigError::invalid(KeyPath::root(), e));
+                errors.push(ConfigError::new(
+                    KeyPath::root(),
+                    Kind::CaFile {
+                        path: path.clone(),
+                        why: e,
+                    },
+                ));
                 (None, 0)
             }
         },
@@ -351,63 +388,72 @@ fn compile_route(
             upstream.host
         );
     }
+    let allow = methods
+        .iter()
+        .map(|m| m.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok(TokenRoute {
         metrics: RouteMetrics::new(&file.path),
         name: file.path.clone(),
-        allow: methods
-            .iter()
-            .map(|m| m.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        methods,
-        addresses: Arc::new(UpstreamAddresses::new(addresses)),
-        peer: PeerSettings {
-            connect_timeout,
-            io_timeout: timeout,
-            idle_timeout: file
-                .upstream_idle_timeout
-                .map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
-            ca,
-            trust_group,
-            pool_identity: pool_identity(&upstream, trust_group),
+        caller: CallerLimits {
+            methods,
+            allow,
+            max_body_bytes,
+            body_timeout: file.body_timeout.map_or(DEFAULT_BODY_TIMEOUT, |d| d.0),
         },
-        upstream,
-        timeout,
-        body_timeout: file.body_timeout.map_or(DEFAULT_BODY_TIMEOUT, |d| d.0),
-        max_body_bytes,
-        retries: file.retries.unwrap_or(DEFAULT_RETRIES),
-        retry_after_send,
-        request_rules,
-        response,
-        access,
-        rate_limits,
-        provider_turns: file.provider_concurrency.map(tokio::sync::Semaphore::new),
+        admission: Admission {
+            access,
+            rate_limits,
+        },
+        rewrite: RouteRewrite {
+            request_rules,
+            response,
+        },
+        provider: ProviderLeg {
+            addresses: Arc::new(UpstreamAddresses::new(addresses)),
+            peer: PeerSettings {
+                connect_timeout,
+                io_timeout: timeout,
+                idle_timeout: file
+                    .upstream_idle_timeout
+                    .map_or(DEFAULT_UPSTREAM_IDLE_TIMEOUT, |d| d.0),
+                ca,
+                trust_group,
+                pool_identity: pool_identity(&upstream, trust_group),
+            },
+            upstream,
+            timeout,
+            retries: file.retries.unwrap_or(DEFAULT_RETRIES),
+            retry_after_send,
+            turns: file.provider_concurrency.map(tokio::sync::Semaphore::new),
+        },
     })
 }
 
 /// The route's `allow_sources`, `shared_secret`, `rate_limit` and `max_concurrent_exchanges`.
 fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<ConfigError>> {
     let mut errors = Vec::new();
-    let allow_sources = match file.allow_sources.as_deref() {
-        Some([]) => {
-            errors.push(ConfigError::new(
-                KeyPath::key("allow_sources"),
-                Kind::NoAllowSources,
-            ));
-            Vec::new()
-        }
-        Some(list) => parse_list(list).unwrap_or_else(|e| {
-            errors.extend(
-                e.into_iter()
-                    .map(|e| ConfigError::invalid(KeyPath::key("allow_sources"), e)),
-            );
-            Vec::new()
-        }),
-        None => Vec::new(),
-    };
+    let allow_sources =
+        match file.allow_sources.as_deref() {
+            Some([]) => {
+                errors.push(ConfigError::new(
+                    KeyPath::key("allow_sources"),
+                    Kind::NoAllowSources,
+                ));
+                Vec::new()
+            }
+            Some(list) => parse_list(list).unwrap_or_else(|e| {
+                errors.extend(e.into_iter().map(|e| {
+                    ConfigError::new(KeyPath::key("allow_sources"), Kind::AddressBlock(e))
+                }));
+                Vec::new()
+            }),
+            None => Vec::new(),
+        };
     let shared_secret = file.shared_secret.as_ref().and_then(|s| {
         SharedSecret::new(&s.header, &s.value)
-            .map_err(|e| errors.push(ConfigError::invalid(KeyPath::root(), e)))
+            .map_err(|e| errors.push(ConfigError::new(KeyPath::root(), Kind::SharedSecret(e))))
             .ok()
     });
     let rate = file.rate_limit.unwrap_or(crate::plan::file::RateLimitFile {
@@ -452,260 +498,9 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Con
 /// A shipped preset's request rules, compiled: what a route naming only that
 /// preset rewrites with.
 pub fn preset_request_rules(name: &str) -> Result<Vec<Box<dyn RequestRule>>, ConfigError> {
-    let preset = load_preset(name).map_err(|e| ConfigError::invalid(KeyPath::root(), e))?;
+    let preset = load_preset(name)?;
     compile_request_rules(&preset.request)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::file::parse_text;
-
-    use crate::plan::error::{RuleList, Segment};
-
-    fn compile_text(text: &str) -> Result<GatewayPlan, Vec<ConfigError>> {
-        compile(&parse_text(text, &|_| None).unwrap(), Resolution::Skip)
-    }
-
-    /// The route an error names, by position.
-    fn route_of(error: &ConfigError) -> Option<usize> {
-        match error.key.segments().first() {
-            Some(Segment::Route { index, .. }) => Some(*index),
-            _ => None,
-        }
-    }
-
-    /// The error's key without its route: `rate_limit.per_route_per_second`.
-    fn key_in_route(error: &ConfigError) -> String {
-        let inner: Vec<_> = error
-            .key
-            .segments()
-            .iter()
-            .filter(|s| !matches!(s, Segment::Route { .. }))
-            .cloned()
-            .collect();
-        let mut key = KeyPath::root();
-        for segment in inner {
-            key = match segment {
-                Segment::Key(name) => key.then(name),
-                Segment::Index(i) => key.at(i),
-                Segment::Route { .. } => key,
-            };
-        }
-        key.to_string()
-    }
-
-    #[test]
-    fn shipped_config_compiles_with_both_paths() {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/conf/quirkgate.yaml"))
-                .unwrap();
-        let plan = compile_text(&text).unwrap();
-        assert!(plan.route("/token/proxy").is_some());
-        assert!(plan.route("/proxy/token").is_some());
-        assert!(Arc::ptr_eq(
-            plan.route("/token/proxy").unwrap(),
-            plan.route("/proxy/token").unwrap()
-        ));
-    }
-
-    #[test]
-    fn every_error_names_its_route() {
-        let errors = compile_text(
-            "routes:\n  - path: /a\n    preset: nope\n  - path: b\n    upstream: http://127.0.0.1:1/\n  - path: /c\n    upstream: http://127.0.0.1:1/\n    retry_after_send: [authorization_code]\n",
-        )
-        .err()
-        .expect("the file must be refused");
-        assert!(
-            errors.iter().any(|e| route_of(e) == Some(0)
-                && key_in_route(e) == "preset"
-                && e.kind.to_string().contains("unknown preset")),
-            "{errors:?}"
-        );
-        assert!(
-            errors.iter().any(|e| route_of(e) == Some(1)
-                && matches!(&e.kind, Kind::PathNotAbsolute(path) if path == "b")),
-            "{errors:?}"
-        );
-        assert!(
-            errors.iter().any(|e| route_of(e) == Some(2)
-                && matches!(&e.kind, Kind::SingleUseGrant(grant) if grant == "authorization_code")),
-            "{errors:?}"
-        );
-    }
-
-    #[test]
-    fn every_shipped_preset_compiles_into_a_route_and_needs_its_variables() {
-        let routes: String = crate::plan::file::PRESETS
-            .iter()
-            .map(|(name, _)| {
-                format!("  - path: /{name}\n    preset: {name}\n    upstream: https://provider.example/t\n")
-            })
-            .collect();
-        let file = parse_text(&format!("routes:\n{routes}"), &|_| None).unwrap();
-        // A real key for the presets that sign (Apple).
-        let dir = tempfile::tempdir().unwrap();
-        let key_file = dir.path().join("AuthKey_TEST.p8");
-        std::fs::write(&key_file, quirkgate_core::signed_jwt::test_es256_key().0).unwrap();
-        let key_path = key_file.to_str().unwrap().to_owned();
-        let env = move |var: &str| {
-            Some(if var.ends_with("_KEY_FILE") {
-                key_path.clone()
-            } else {
-                "value".to_owned()
-            })
-        };
-        let plan =
-            compile_with_env(&file, Resolution::Skip, &env).unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(plan.route_list.len(), crate::plan::file::PRESETS.len());
-        let errors = compile_with_env(&file, Resolution::Skip, &|_| None)
-            .err()
-            .expect("presets that need values are refused without them");
-        for (name, _) in crate::plan::file::PRESETS {
-            for var in crate::plan::file::preset_variables(name) {
-                assert!(
-                    errors
-                        .iter()
-                        .any(|e| e.key.to_string().contains(&format!("(/{name})"))
-                            && e.kind.to_string().contains(&var)),
-                    "{name} {var}: {errors:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn a_missing_or_unusable_key_file_is_a_load_error_naming_the_route() {
-        let dir = tempfile::tempdir().unwrap();
-        let not_a_key = dir.path().join("not-a-key.p8");
-        std::fs::write(&not_a_key, "hello").unwrap();
-        for (key_file, needle) in [
-            ("/nonexistent/AuthKey.p8".to_owned(), "No such file"),
-            (not_a_key.to_str().unwrap().to_owned(), "no PEM private key"),
-        ] {
-            let text = "routes:\n  - path: /apple\n    preset: apple\n    upstream: https://provider.example/t\n";
-            let file = parse_text(text, &|_| None).unwrap();
-            let env = |var: &str| {
-                Some(if var == "APPLE_KEY_FILE" {
-                    key_file.clone()
-                } else {
-                    "value".to_owned()
-                })
-            };
-            let errors = compile_with_env(&file, Resolution::Skip, &env)
-                .err()
-                .expect("refused");
-            assert!(
-                errors.iter().any(|e| route_of(e) == Some(0)
-                    && e.to_string().starts_with("routes[0] (/apple)")
-                    && e.kind.to_string().contains("signed_client_secret")
-                    && e.kind.to_string().contains(needle)),
-                "{errors:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn duplicate_paths_are_refused() {
-        let errors = compile_text(
-            "routes:\n  - path: /a\n    preset: tiktok\n  - path: /b\n    aliases: [/a]\n    preset: tiktok\n",
-        )
-        .err()
-        .expect("the file must be refused");
-        assert!(
-            errors
-                .iter()
-                .any(|e| route_of(e) == Some(1)
-                    && matches!(&e.kind, Kind::PathTaken(p) if p == "/a")),
-            "{errors:?}"
-        );
-    }
-
-    #[test]
-    fn access_keys_compile_and_bad_values_are_named() {
-        let plan = compile_text(
-            "trusted_proxies: [10.0.0.0/8]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: [app]\n    allow_sources: [192.0.2.0/24, \"::1\"]\n    shared_secret: { header: X-Quirkgate-Secret, value: s3cret }\n    rate_limit: { per_client_address_per_second: 5, per_route_per_second: 50 }\n    max_concurrent_exchanges: 8\n",
-        )
-        .unwrap();
-        let route = plan.route("/a").unwrap();
-        assert_eq!(plan.trusted_proxies.len(), 1);
-        assert_eq!(route.access.allow_sources.len(), 2);
-        assert!(route.access.shared_secret.is_some() && route.access.exchange_slots.is_some());
-        assert!(
-            format!("{:?}", route.request_rules[0]).starts_with("RequireClientId"),
-            "the client id check runs before the preset's rules"
-        );
-
-        let errors = compile_text(
-            "trusted_proxies: [nope]\nroutes:\n  - path: /a\n    preset: tiktok\n    allowed_client_ids: []\n    allow_sources: [10.0.0.1/8]\n    shared_secret: { header: Authorization, value: x }\n    rate_limit: { per_route_per_second: 0 }\n    max_concurrent_exchanges: 0\n    provider_concurrency: 0\n",
-        )
-        .err()
-        .expect("the file must be refused");
-        let has = |key: &str, kind: &dyn Fn(&Kind) -> bool| {
-            errors
-                .iter()
-                .any(|e| key_in_route(e) == key && kind(&e.kind))
-        };
-        assert!(
-            has(
-                "trusted_proxies",
-                &|k| matches!(k, Kind::Invalid(t) if t.contains("'nope'"))
-            ),
-            "{errors:?}"
-        );
-        assert!(
-            has("allowed_client_ids", &|k| matches!(
-                k,
-                Kind::NoAllowedClientIds
-            )),
-            "{errors:?}"
-        );
-        assert!(
-            has(
-                "allow_sources",
-                &|k| matches!(k, Kind::Invalid(t) if t.contains("'10.0.0.1/8' has host bits set"))
-            ),
-            "{errors:?}"
-        );
-        assert!(
-            has(
-                "",
-                &|k| matches!(k, Kind::Invalid(t) if t.contains("shared_secret.header"))
-            ),
-            "{errors:?}"
-        );
-        assert!(
-            has("rate_limit.per_route_per_second", &|k| matches!(
-                k,
-                Kind::BelowOne
-            )),
-            "{errors:?}"
-        );
-        assert!(
-            has("max_concurrent_exchanges", &|k| matches!(k, Kind::BelowOne)),
-            "{errors:?}"
-        );
-        assert!(
-            has("provider_concurrency", &|k| matches!(
-                k,
-                Kind::ConcurrencyOutOfRange { .. }
-            )),
-            "{errors:?}"
-        );
-    }
-
-    #[test]
-    fn preset_rules_run_before_the_routes_own() {
-        let errors = compile_text(
-            "routes:\n  - path: /a\n    preset: tiktok\n    request:\n      - rename: { body: { client_id: other } }\n",
-        )
-        .err()
-        .expect("the file must be refused");
-        assert!(
-            errors
-                .iter()
-                .any(|e| matches!(&e.kind, Kind::Rule { list: RuleList::Request, word: "rename", why, .. } if why.contains("can never apply"))),
-            "{errors:?}"
-        );
-    }
-}
+mod tests;

@@ -24,25 +24,69 @@ pub struct UpstreamTarget {
     pub query: String,
 }
 
+/// Why an `upstream` URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamUrlError {
+    /// Not a URL at all (the URL and the parser's reason).
+    NotAUrl { url: String, why: String },
+    /// A scheme other than http and https.
+    Scheme(String),
+    /// No host.
+    NoHost(String),
+    /// `user:password@` in the URL.
+    Credentials(String),
+}
+
+impl std::fmt::Display for UpstreamUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotAUrl { url, why } => write!(f, "invalid upstream URL '{url}': {why}"),
+            Self::Scheme(url) => write!(f, "upstream '{url}' must start with http:// or https://"),
+            Self::NoHost(url) => write!(f, "upstream '{url}' has no host"),
+            Self::Credentials(url) => write!(f, "upstream '{url}' must not carry credentials"),
+        }
+    }
+}
+
+/// Why a `ca_file` cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaFileError {
+    /// Unreadable, or not PEM (the reason).
+    Unreadable(String),
+    /// PEM with no certificate in it.
+    NoCertificate,
+    /// Certificate `n` (from 1) is not X.509.
+    NotX509(usize),
+}
+
+impl std::fmt::Display for CaFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(why) => f.write_str(why),
+            Self::NoCertificate => f.write_str("no PEM certificate in it"),
+            Self::NotX509(n) => write!(f, "certificate {n} is not valid X.509"),
+        }
+    }
+}
+
 impl UpstreamTarget {
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| format!("invalid upstream URL '{url}': {e}"))?;
+    pub fn parse(url: &str) -> Result<Self, UpstreamUrlError> {
+        let uri: http::Uri =
+            url.parse()
+                .map_err(|e: http::uri::InvalidUri| UpstreamUrlError::NotAUrl {
+                    url: url.to_owned(),
+                    why: e.to_string(),
+                })?;
         let tls = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
-            _ => {
-                return Err(format!(
-                    "upstream '{url}' must start with http:// or https://"
-                ))
-            }
+            _ => return Err(UpstreamUrlError::Scheme(url.to_owned())),
         };
         let authority = uri
             .authority()
-            .ok_or_else(|| format!("upstream '{url}' has no host"))?;
+            .ok_or_else(|| UpstreamUrlError::NoHost(url.to_owned()))?;
         if authority.as_str().contains('@') {
-            return Err(format!("upstream '{url}' must not carry credentials"));
+            return Err(UpstreamUrlError::Credentials(url.to_owned()));
         }
         let host = authority
             .host()
@@ -151,8 +195,8 @@ pub async fn resolve(target: &UpstreamTarget) -> Vec<SocketAddr> {
 
 /// Trust anchors for a route with `ca_file`: the system's roots plus the file's
 /// certificates (a per-peer CA list replaces Pingora's default store, so both go in).
-pub fn trust_anchors_with(ca_file: &str) -> Result<(Arc<CaType>, u64), String> {
-    let pem = std::fs::read(ca_file).map_err(|e| format!("ca_file {ca_file}: {e}"))?;
+pub fn trust_anchors_with(ca_file: &str) -> Result<(Arc<CaType>, u64), CaFileError> {
+    let pem = std::fs::read(ca_file).map_err(|e| CaFileError::Unreadable(e.to_string()))?;
     let trust_group = {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -161,24 +205,19 @@ pub fn trust_anchors_with(ca_file: &str) -> Result<(Arc<CaType>, u64), String> {
     };
     let extra: Vec<Vec<u8>> = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("ca_file {ca_file}: {e}"))?
+        .map_err(|e| CaFileError::Unreadable(e.to_string()))?
         .into_iter()
         .map(|c| c.to_vec())
         .collect();
     if extra.is_empty() {
-        return Err(format!("ca_file {ca_file}: no PEM certificate in it"));
+        return Err(CaFileError::NoCertificate);
     }
     let system: Vec<Vec<u8>> = pingora::tls::load_native_certs()
         .map(|certs| certs.into_iter().map(|c| c.to_vec()).collect())
         .unwrap_or_default();
     let mut anchors = Vec::with_capacity(system.len() + extra.len());
     for (index, der) in extra.into_iter().enumerate() {
-        anchors.push(wrap_certificate(der).ok_or_else(|| {
-            format!(
-                "ca_file {ca_file}: certificate {} is not valid X.509",
-                index + 1
-            )
-        })?);
+        anchors.push(wrap_certificate(der).ok_or(CaFileError::NotX509(index + 1))?);
     }
     // A system root the X.509 parser can't read is skipped rather than fatal.
     anchors.extend(system.into_iter().filter_map(wrap_certificate));
@@ -247,9 +286,18 @@ mod tests {
 
     #[test]
     fn refuses_other_schemes_and_userinfo() {
-        assert!(UpstreamTarget::parse("ftp://x/").is_err());
-        assert!(UpstreamTarget::parse("https://user:pw@x/").is_err());
-        assert!(UpstreamTarget::parse("/relative").is_err());
+        assert_eq!(
+            UpstreamTarget::parse("ftp://x/").err(),
+            Some(UpstreamUrlError::Scheme("ftp://x/".into()))
+        );
+        assert_eq!(
+            UpstreamTarget::parse("https://user:pw@x/").err(),
+            Some(UpstreamUrlError::Credentials("https://user:pw@x/".into()))
+        );
+        assert!(matches!(
+            UpstreamTarget::parse("/relative"),
+            Err(UpstreamUrlError::Scheme(_))
+        ));
     }
 
     #[test]

@@ -113,13 +113,13 @@ pub async fn exchange(
     let started = Instant::now();
     deadline
         .as_mut()
-        .reset(tokio::time::Instant::from_std(started) + route.timeout);
+        .reset(tokio::time::Instant::from_std(started) + route.provider.timeout);
     let result = tokio::select! {
         biased;
         outcome = async {
             // A turn at the provider (`provider_concurrency`): waiting counts
             // against the timeout, and nothing is sent before it comes.
-            let _turn = match &route.provider_turns {
+            let _turn = match &route.provider.turns {
                 Some(turns) => Some(turns.acquire().await.expect("a route's turns are never closed")),
                 None => None,
             };
@@ -148,12 +148,13 @@ async fn attempts(
     grant_type: Option<&str>,
     report: &mut ExchangeReport,
 ) -> Result<ProviderAnswer, OAuthError> {
-    let replay_safe = grant_type.is_some_and(|g| route.retry_after_send.iter().any(|r| r == g));
+    let replay_safe =
+        grant_type.is_some_and(|g| route.provider.retry_after_send.iter().any(|r| r == g));
     let mut failures: u32 = 0;
     // Set once a pooled connection failed before the request went out: from then on, fresh ones.
     let mut force_fresh = false;
     loop {
-        let Some(address) = route.addresses.pick(failures) else {
+        let Some(address) = route.provider.addresses.pick(failures) else {
             METRICS
                 .upstream_errors
                 .with_label_values(&[&route.name, FailureKind::Resolve.as_str()])
@@ -200,7 +201,7 @@ async fn attempts(
                 kind,
             ));
         }
-        if failures >= route.retries {
+        if failures >= route.provider.retries {
             return Err(OAuthError::bad_gateway(
                 format!(
                     "the provider could not be reached ({}) after {} attempts",
@@ -222,7 +223,7 @@ async fn attempts(
             .retries
             .with_label_values(&[&route.name, reason.as_str()])
             .inc();
-        tokio::time::sleep(backoff(failures, route.timeout)).await;
+        tokio::time::sleep(backoff(failures, route.provider.timeout)).await;
     }
 }
 
@@ -234,16 +235,16 @@ async fn attempt(
     force_fresh: bool,
     report: &mut ExchangeReport,
 ) -> Result<ProviderAnswer, AttemptFailure> {
-    let key = PoolKey::new(&route.peer, address);
+    let key = PoolKey::new(&route.provider.peer, address);
     let pooled = if force_fresh {
         None
     } else {
-        idle_connections::take(key, route.peer.idle_timeout)
+        idle_connections::take(key, route.provider.peer.idle_timeout)
     };
     let (mut stream, reused) = match pooled {
         Some(stream) => (stream, true),
         None => {
-            let peer = build_peer(&route.upstream, address, &route.peer);
+            let peer = build_peer(&route.provider.upstream, address, &route.provider.peer);
             // Boxed: the connect future (TLS included) is large and rarely needed.
             let stream = Box::pin(connector.transport.new_stream(&peer))
                 .await
@@ -280,7 +281,7 @@ async fn attempt(
             key,
             stream,
             connector.idle_per_thread,
-            route.peer.idle_timeout,
+            route.provider.peer.idle_timeout,
         );
     }
     Ok(answer)

@@ -3,6 +3,7 @@
 //! [`request`] (with the "can never apply" checker), response rules in
 //! [`response`]. Compilation refuses what can never work, naming the rule.
 
+pub(crate) mod refusal;
 mod request;
 mod response;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use crate::plan::duration::DurationText;
 use quirkgate_core::rules::request::TokenMethod;
 use quirkgate_core::signed_jwt::JwtAlgorithm;
 
+pub use refusal::RuleRefusal;
 pub use request::{compile_request_rules, compile_route_request_rules};
 pub use response::compile_response_rules;
 

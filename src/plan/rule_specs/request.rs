@@ -7,6 +7,7 @@ use quirkgate_core::http1::fields::{owned_header, Owned};
 use quirkgate_core::rules::request::*;
 use quirkgate_core::signed_jwt::{JwtAlgorithm, JwtClaims, JwtMinter};
 
+use super::refusal::RuleRefusal;
 use super::*;
 use crate::plan::error::{ConfigError, ConfigErrorKind, KeyPath, RuleList};
 
@@ -18,12 +19,13 @@ struct NameTracker {
 }
 
 impl NameTracker {
-    fn check(&self, place: Place, name: &str) -> Result<(), String> {
+    fn check(&self, place: Place, name: &str) -> Result<(), RuleRefusal> {
         match self.gone.get(&(place, name.to_owned())) {
-            Some(rule) => Err(format!(
-                "can never apply: {} parameter '{name}' is gone after rule {rule}",
-                place.word()
-            )),
+            Some(&after_rule) => Err(RuleRefusal::Gone {
+                place,
+                name: name.to_owned(),
+                after_rule,
+            }),
             None => Ok(()),
         }
     }
@@ -43,27 +45,25 @@ fn placed<T: Clone>(body: &T, query: &T, headers: &T) -> [(Place, T); 3] {
     ]
 }
 
-fn check_name(place: Place, name: &str) -> Result<String, String> {
+fn check_name(place: Place, name: &str) -> Result<String, RuleRefusal> {
     if name.is_empty() {
-        return Err(format!("empty {} parameter name", place.word()));
+        return Err(RuleRefusal::EmptyName(place));
     }
     if place != Place::Headers {
         return Ok(name.to_owned());
     }
     let lower = name.to_ascii_lowercase();
     http::HeaderName::from_bytes(lower.as_bytes())
-        .map_err(|_| format!("'{name}' is not a valid header name"))?;
+        .map_err(|_| RuleRefusal::BadHeaderName(name.to_owned()))?;
     if owned_header(&lower) == Some(Owned::Written) {
-        return Err(format!(
-            "header '{name}' is set by the gateway and cannot be changed by rules"
-        ));
+        return Err(RuleRefusal::GatewayHeader(name.to_owned()));
     }
     Ok(lower)
 }
 
-fn check_header_value(place: Place, value: &str) -> Result<(), String> {
+fn check_header_value(place: Place, value: &str) -> Result<(), RuleRefusal> {
     if place == Place::Headers && http::HeaderValue::from_str(value).is_err() {
-        return Err("header value has characters not allowed in HTTP headers".into());
+        return Err(RuleRefusal::BadHeaderValue);
     }
     Ok(())
 }
@@ -93,7 +93,7 @@ pub fn compile_route_request_rules(
     };
     for (index, spec) in specs.iter().enumerate() {
         compiling.number = index + 1;
-        let label = |why: String| {
+        let label = |why: RuleRefusal| {
             ConfigError::new(
                 KeyPath::root(),
                 ConfigErrorKind::Rule {
@@ -107,7 +107,7 @@ pub fn compile_route_request_rules(
         let before = compiling.rules.len();
         compiling.rule(spec).map_err(label)?;
         if compiling.rules.len() == before {
-            return Err(label("does nothing: name at least one parameter".into()));
+            return Err(label(RuleRefusal::NamesNothing));
         }
     }
     Ok(compiling.rules)
@@ -130,7 +130,7 @@ struct Compiling {
 
 impl Compiling {
     /// Each rule type compiles itself; this only dispatches.
-    fn rule(&mut self, spec: &RequestRuleSpec) -> Result<(), String> {
+    fn rule(&mut self, spec: &RequestRuleSpec) -> Result<(), RuleRefusal> {
         match spec {
             RequestRuleSpec::Remove(names) => self.remove(names),
             RequestRuleSpec::Rename(pairs) => self.rename(pairs),
@@ -163,17 +163,21 @@ impl Compiling {
         key_file: &str,
         algorithm: JwtAlgorithm,
         claims: JwtClaims,
-    ) -> Result<JwtMinter, String> {
+    ) -> Result<JwtMinter, RuleRefusal> {
         for (name, value) in [
             ("issuer", &claims.issuer),
             ("client_id", &claims.subject),
             ("audience", &claims.audience),
         ] {
             if value.is_empty() {
-                return Err(format!("'{name}' is empty"));
+                return Err(RuleRefusal::EmptyClaim(name));
             }
         }
-        let pem = std::fs::read(key_file).map_err(|e| format!("key_file '{key_file}': {e}"))?;
+        let key_file_refusal = |why: String| RuleRefusal::KeyFile {
+            path: key_file.to_owned(),
+            why,
+        };
+        let pem = std::fs::read(key_file).map_err(|e| key_file_refusal(e.to_string()))?;
         JwtMinter::new(
             &pem,
             algorithm,
@@ -181,7 +185,7 @@ impl Compiling {
             &self.route,
             std::time::SystemTime::now(),
         )
-        .map_err(|e| format!("key_file '{key_file}': {e}"))
+        .map_err(|e| key_file_refusal(e.to_string()))
     }
 
     /// The body parameters a client credential rule leaves for the rules after it.
@@ -192,15 +196,15 @@ impl Compiling {
         }
     }
 
-    fn signed_client_secret(&mut self, spec: &SignedClientSecretSpec) -> Result<(), String> {
+    fn signed_client_secret(&mut self, spec: &SignedClientSecretSpec) -> Result<(), RuleRefusal> {
         let lifetime = spec
             .lifetime
             .map_or(DEFAULT_SIGNED_SECRET_LIFETIME, |d| d.0);
         if lifetime > MAX_SIGNED_SECRET_LIFETIME {
-            return Err("lifetime is longer than 6 months (Apple refuses such secrets)".into());
+            return Err(RuleRefusal::LifetimeOverSixMonths);
         }
         if spec.key_id.is_empty() {
-            return Err("'key_id' is empty".into());
+            return Err(RuleRefusal::EmptyClaim("key_id"));
         }
         let minter = self.minter(
             &spec.key_file,
@@ -222,7 +226,7 @@ impl Compiling {
         Ok(())
     }
 
-    fn client_assertion(&mut self, spec: &ClientAssertionSpec) -> Result<(), String> {
+    fn client_assertion(&mut self, spec: &ClientAssertionSpec) -> Result<(), RuleRefusal> {
         let minter = self.minter(
             &spec.key_file,
             spec.algorithm.0,
@@ -245,19 +249,15 @@ impl Compiling {
         Ok(())
     }
 
-    fn json_body(&mut self, on: bool) -> Result<(), String> {
+    fn json_body(&mut self, on: bool) -> Result<(), RuleRefusal> {
         if !on {
             return Ok(());
         }
-        if let Some(rule) = self.json_since {
-            return Err(format!(
-                "does nothing: rule {rule} already sends a JSON body"
-            ));
+        if let Some(first) = self.json_since {
+            return Err(RuleRefusal::JsonBodyTwice { first });
         }
-        if let Some(rule) = self.get_since {
-            return Err(format!(
-                "can never apply: the body is not sent with the GET of rule {rule}"
-            ));
+        if let Some(get_rule) = self.get_since {
+            return Err(RuleRefusal::BodyAfterGet { get_rule });
         }
         self.json_since = Some(self.number);
         self.rules.push(Box::new(JsonBody));
@@ -265,10 +265,10 @@ impl Compiling {
     }
 
     /// `bearer_to_query` and `bearer_to_header`.
-    fn move_bearer(&mut self, to: Place, name: &str) -> Result<(), String> {
+    fn move_bearer(&mut self, to: Place, name: &str) -> Result<(), RuleRefusal> {
         let name = check_name(to, name)?;
         if to == Place::Headers && name == "authorization" {
-            return Err("does nothing: the token is already in the Authorization header".into());
+            return Err(RuleRefusal::BearerAlreadyInAuthorization);
         }
         self.tracker.check(Place::Headers, "authorization")?;
         self.tracker
@@ -281,11 +281,9 @@ impl Compiling {
         Ok(())
     }
 
-    fn appsecret_proof(&mut self, spec: &AppSecretProofSpec) -> Result<(), String> {
+    fn appsecret_proof(&mut self, spec: &AppSecretProofSpec) -> Result<(), RuleRefusal> {
         if spec.secret.is_empty() {
-            return Err(
-                "needs the app secret in 'secret' (e.g. \"${FACEBOOK_APP_SECRET}\")".into(),
-            );
+            return Err(RuleRefusal::AppSecretMissing);
         }
         // The token is read where the rules before left it.
         let token_query_name = match self.tracker.check(Place::Headers, "authorization") {
@@ -307,7 +305,7 @@ impl Compiling {
         place: Place,
         names: &[String],
         takes_away: bool,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, RuleRefusal> {
         let mut checked = Vec::with_capacity(names.len());
         for name in names {
             let name = check_name(place, name)?;
@@ -320,7 +318,7 @@ impl Compiling {
         Ok(checked)
     }
 
-    fn remove(&mut self, names: &PlacedNames) -> Result<(), String> {
+    fn remove(&mut self, names: &PlacedNames) -> Result<(), RuleRefusal> {
         for (place, list) in placed(&names.body, &names.query, &names.headers) {
             if list.is_empty() {
                 continue;
@@ -334,7 +332,7 @@ impl Compiling {
         Ok(())
     }
 
-    fn rename(&mut self, pairs: &PlacedPairs) -> Result<(), String> {
+    fn rename(&mut self, pairs: &PlacedPairs) -> Result<(), RuleRefusal> {
         for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
             if map.is_empty() {
                 continue;
@@ -343,10 +341,10 @@ impl Compiling {
             for (from, to) in &map {
                 let (from, to) = (check_name(place, from)?, check_name(place, to)?);
                 if from == to {
-                    return Err(format!("renames '{from}' to itself"));
+                    return Err(RuleRefusal::RenamesToItself(from));
                 }
                 if map.contains_key(&to) {
-                    return Err(format!("'{to}' is both renamed and a rename target: split the chain into two rules"));
+                    return Err(RuleRefusal::RenameChain(to));
                 }
                 self.tracker.check(place, &from)?;
                 self.tracker.remove(place, &from, self.number);
@@ -362,7 +360,7 @@ impl Compiling {
     }
 
     /// `replace`, `add` and `append`: values set by name.
-    fn set(&mut self, pairs: &PlacedPairs, mode: SetMode) -> Result<(), String> {
+    fn set(&mut self, pairs: &PlacedPairs, mode: SetMode) -> Result<(), RuleRefusal> {
         for (place, map) in placed(&pairs.body, &pairs.query, &pairs.headers) {
             if map.is_empty() {
                 continue;
@@ -387,9 +385,9 @@ impl Compiling {
         Ok(())
     }
 
-    fn basic_to_body(&mut self, names: &CredentialNames) -> Result<(), String> {
+    fn basic_to_body(&mut self, names: &CredentialNames) -> Result<(), RuleRefusal> {
         if names.keep_id {
-            return Err("keep_id belongs to body_to_basic".into());
+            return Err(RuleRefusal::KeepIdMisplaced);
         }
         self.tracker.check(Place::Headers, "authorization")?;
         self.tracker
@@ -403,7 +401,7 @@ impl Compiling {
         Ok(())
     }
 
-    fn body_to_basic(&mut self, names: &CredentialNames) -> Result<(), String> {
+    fn body_to_basic(&mut self, names: &CredentialNames) -> Result<(), RuleRefusal> {
         self.tracker.check(Place::Body, &names.id)?;
         if !names.keep_id {
             self.tracker.remove(Place::Body, &names.id, self.number);
@@ -419,7 +417,7 @@ impl Compiling {
     }
 
     /// `move_to_query` and `move_to_body`.
-    fn move_params(&mut self, names: &[String], from: Place, to: Place) -> Result<(), String> {
+    fn move_params(&mut self, names: &[String], from: Place, to: Place) -> Result<(), RuleRefusal> {
         for name in names {
             check_name(from, name)?;
             self.tracker.check(from, name)?;
@@ -436,12 +434,10 @@ impl Compiling {
         Ok(())
     }
 
-    fn method(&mut self, method: TokenMethod) -> Result<(), String> {
+    fn method(&mut self, method: TokenMethod) -> Result<(), RuleRefusal> {
         if method == TokenMethod::Get {
-            if let Some(rule) = self.json_since {
-                return Err(format!(
-                    "the JSON body of rule {rule} would never be sent with GET"
-                ));
+            if let Some(json_rule) = self.json_since {
+                return Err(RuleRefusal::GetAfterJsonBody { json_rule });
             }
             self.get_since = Some(self.number);
         } else {
@@ -451,7 +447,7 @@ impl Compiling {
         Ok(())
     }
 
-    fn require(&mut self, require: &RequireSpec) -> Result<(), String> {
+    fn require(&mut self, require: &RequireSpec) -> Result<(), RuleRefusal> {
         let invalid_client = require.error == RequireError::InvalidClient;
         for (place, list) in placed(&require.body, &require.query, &require.headers) {
             if list.is_empty() {

@@ -3,6 +3,7 @@
 
 use quirkgate_core::rules::response::*;
 
+use super::refusal::RuleRefusal;
 use super::*;
 use crate::plan::error::{ConfigError, ConfigErrorKind, KeyPath, RuleList};
 
@@ -22,7 +23,7 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::Remove(_) => "remove",
             ResponseRuleSpec::Convert(_) => "convert",
         };
-        let label = |why: String| {
+        let label = |why: RuleRefusal| {
             ConfigError::new(
                 KeyPath::root(),
                 ConfigErrorKind::Rule {
@@ -38,24 +39,23 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
     Ok(plan.with_fields_read())
 }
 
-fn field_path(text: &str) -> Result<FieldPath, String> {
+fn field_path(text: &str) -> Result<FieldPath, RuleRefusal> {
     let path = FieldPath::parse(text);
     if path.is_well_formed() {
         Ok(path)
     } else {
-        Err(format!(
-            "'{text}' is not a field path (write data.user or response.0)"
-        ))
+        Err(RuleRefusal::BadFieldPath(text.to_owned()))
     }
 }
 
-fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Result<(), String> {
-    let nothing = || Err("does nothing".to_owned());
+fn compile_response_rule(
+    spec: &ResponseRuleSpec,
+    plan: &mut ResponsePlan,
+) -> Result<(), RuleRefusal> {
+    let nothing = || Err(RuleRefusal::DoesNothing);
     match spec {
         ResponseRuleSpec::ErrorFrom(s) => plan.rules.push(Box::new(compile_error_from(s)?)),
-        ResponseRuleSpec::Unwrap(path) if path.is_empty() => {
-            return Err("needs a field path".into())
-        }
+        ResponseRuleSpec::Unwrap(path) if path.is_empty() => return Err(RuleRefusal::NoFieldPath),
         ResponseRuleSpec::Unwrap(path) => {
             plan.rules.push(Box::new(UnwrapObject(field_path(path)?)))
         }
@@ -65,7 +65,7 @@ fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Re
             plan.form_any_content_type = true;
         }
         ResponseRuleSpec::FormToJson(FormToJsonSpec::Mode(mode)) => {
-            return Err(format!("'{mode}': write true, false or any_content_type"))
+            return Err(RuleRefusal::UnknownFormMode(mode.clone()))
         }
         ResponseRuleSpec::Jsonp(false) => return nothing(),
         ResponseRuleSpec::Jsonp(true) => plan.jsonp = true,
@@ -75,7 +75,7 @@ fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Re
             for (from, to) in &p.json {
                 let (from, to) = (field_path(from)?, field_path(to)?);
                 if from == to {
-                    return Err(format!("renames '{from}' to itself"));
+                    return Err(RuleRefusal::RenamesToItself(from.to_string()));
                 }
                 pairs.push((from, to));
             }
@@ -91,9 +91,11 @@ fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Re
         ResponseRuleSpec::Convert(p) => {
             let mut conversions = Vec::new();
             for (path, word) in &p.json {
-                let conversion = Conversion::parse(word).ok_or_else(|| {
-                    format!("'{word}' for '{path}': write number, string or space_separated")
-                })?;
+                let conversion =
+                    Conversion::parse(word).ok_or_else(|| RuleRefusal::UnknownConversion {
+                        path: path.clone(),
+                        word: word.clone(),
+                    })?;
                 conversions.push((field_path(path)?, conversion));
             }
             plan.rules.push(Box::new(ConvertValues(conversions)));
@@ -102,7 +104,7 @@ fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Re
     Ok(())
 }
 
-fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
+fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, RuleRefusal> {
     let paths = |list: &OneOrMany| {
         list.0
             .iter()
@@ -131,15 +133,15 @@ fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
         && when.equals.is_empty()
         && when.not_equals.is_empty()
     {
-        return Err("'when' needs present, nonzero, equals or not_equals: otherwise it would turn every answer into an error".into());
+        return Err(RuleRefusal::ErrorAlways);
     }
     if let Some(status) = spec.status {
         if !(400..500).contains(&status) {
-            return Err(format!("status {status} is not a 4xx status"));
+            return Err(RuleRefusal::NotClientErrorStatus(status));
         }
     }
     if spec.error.is_none() && spec.default.is_none() {
-        return Err("needs 'error' (the field with the provider's code) or 'default'".into());
+        return Err(RuleRefusal::ErrorCodeMissing);
     }
     Ok(ErrorFrom {
         when,
@@ -152,7 +154,7 @@ fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
 }
 
 /// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
-fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, RuleRefusal> {
     let text = |v: &serde_yaml::Value| match v {
         serde_yaml::Value::String(s) => Some(s.clone()),
         serde_yaml::Value::Number(n) => Some(n.to_string()),
@@ -162,7 +164,7 @@ fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String
     map.iter()
         .map(|(k, v)| match (text(k), v.as_str()) {
             (Some(k), Some(v)) => Ok((k, v.to_owned())),
-            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
+            _ => Err(RuleRefusal::BadCodeMap),
         })
         .collect()
 }

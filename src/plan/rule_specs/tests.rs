@@ -7,16 +7,17 @@ use quirkgate_core::rules::response::ResponsePlan;
 
 use super::*;
 use crate::plan::error::{ConfigError, ConfigErrorKind, RuleList};
+use quirkgate_core::rules::request::Place;
 
 /// Why a rule was refused, once the error is known to be a rule's.
-fn why(err: ConfigError) -> String {
+fn why(err: ConfigError) -> RuleRefusal {
     match err.kind {
         ConfigErrorKind::Rule { why, .. } => why,
         other => panic!("not a rule error: {other}"),
     }
 }
 
-fn request_rules(yaml: &str) -> Result<Vec<Box<dyn RequestRule>>, String> {
+fn request_rules(yaml: &str) -> Result<Vec<Box<dyn RequestRule>>, RuleRefusal> {
     compile_request_rules(&request_specs(yaml)).map_err(why)
 }
 
@@ -29,11 +30,16 @@ fn parse<T: serde::de::DeserializeOwned>(yaml: &str) -> Result<T, serde_yaml::Er
 }
 
 /// Compiles `yaml` and rewrites `body` (with an optional Authorization).
-fn rewritten(yaml: &str, body: &str, authorization: Option<&str>) -> Result<String, String> {
-    let rules = compile_request_rules(&request_specs(yaml)).map_err(|e| e.to_string())?;
+/// The rules must compile; a refused request gives its status and code.
+fn rewritten(
+    yaml: &str,
+    body: &str,
+    authorization: Option<&str>,
+) -> Result<String, (u16, std::borrow::Cow<'static, str>)> {
+    let rules = compile_request_rules(&request_specs(yaml)).unwrap_or_else(|e| panic!("{e}"));
     quirkgate_core::rewrite::rewrite(&rules, body.as_bytes(), authorization)
         .map(|out| out.body)
-        .map_err(|e| format!("{} {}", e.status, e.code))
+        .map_err(|e| (e.status, e.code))
 }
 
 #[test]
@@ -51,14 +57,14 @@ fn basic_to_body_defaults_to_the_standard_names() {
 #[test]
 fn require_defaults_to_invalid_request() {
     let err = rewritten("- require: { body: [code] }\n", "grant_type=x", None).unwrap_err();
-    assert_eq!(err, "400 invalid_request");
+    assert_eq!(err, (400, "invalid_request".into()));
     let err = rewritten(
         "- require: { body: [code], error: invalid_client }\n",
         "grant_type=x",
         None,
     )
     .unwrap_err();
-    assert_eq!(err, "401 invalid_client");
+    assert_eq!(err, (401, "invalid_client".into()));
 }
 
 #[test]
@@ -92,8 +98,10 @@ fn a_name_added_again_after_removal_may_be_replaced() {
 #[test]
 fn header_values_must_be_valid_http_but_body_values_need_not() {
     let bad_header = request_specs("- add: { headers: { x-h: \"a\\nb\" } }\n");
-    assert!(why(compile_request_rules(&bad_header).unwrap_err())
-        .contains("not allowed in HTTP headers"));
+    assert_eq!(
+        why(compile_request_rules(&bad_header).unwrap_err()),
+        RuleRefusal::BadHeaderValue
+    );
     assert!(compile_request_rules(&request_specs("- add: { headers: { x-h: ok } }\n")).is_ok());
     assert!(compile_request_rules(&request_specs("- add: { body: { a: \"a\\nb\" } }\n")).is_ok());
 }
@@ -115,8 +123,16 @@ fn a_rule_on_a_removed_name_is_refused_with_its_number() {
     assert!(
         matches!(
             &err.kind,
-            ConfigErrorKind::Rule { list: RuleList::Request, number: 2, word: "replace", why }
-                if why.contains("after rule 1")
+            ConfigErrorKind::Rule {
+                list: RuleList::Request,
+                number: 2,
+                word: "replace",
+                why: RuleRefusal::Gone {
+                    place: Place::Body,
+                    after_rule: 1,
+                    ..
+                },
+            }
         ),
         "{err}"
     );
@@ -124,10 +140,14 @@ fn a_rule_on_a_removed_name_is_refused_with_its_number() {
 
 #[test]
 fn managed_headers_and_empty_rules_are_refused() {
-    assert!(compile_request_rules(&request_specs("- add: { headers: { Host: evil } }\n")).is_err());
-    assert!(request_rules("- rename: {}\n")
-        .unwrap_err()
-        .contains("does nothing"));
+    assert_eq!(
+        request_rules("- add: { headers: { Host: evil } }\n").unwrap_err(),
+        RuleRefusal::GatewayHeader("Host".into())
+    );
+    assert_eq!(
+        request_rules("- rename: {}\n").unwrap_err(),
+        RuleRefusal::NamesNothing
+    );
     // A method outside the vocabulary is refused by the file parser.
     assert!(parse::<Vec<RequestRuleSpec>>("- method: PUT\n").is_err());
 }
@@ -135,17 +155,20 @@ fn managed_headers_and_empty_rules_are_refused() {
 #[test]
 fn rename_chains_in_one_rule_are_refused() {
     let specs = request_specs("- rename: { body: { a: b, b: c } }\n");
-    assert!(why(compile_request_rules(&specs).unwrap_err()).contains("chain"));
+    assert_eq!(
+        why(compile_request_rules(&specs).unwrap_err()),
+        RuleRefusal::RenameChain("b".into())
+    );
 }
 
 #[test]
 fn error_from_needs_a_condition() {
-    let specs: Vec<ResponseRuleSpec> =
-        parse("- error_from: { when: { absent: access_token }, error: error }\n").unwrap();
-    assert!(compile_response_rules(&specs).is_err());
+    let refused =
+        response_rules("- error_from: { when: { absent: access_token }, error: error }\n");
+    assert_eq!(refused.err(), Some(RuleRefusal::ErrorAlways));
 }
 
-fn response_rules(yaml: &str) -> Result<ResponsePlan, String> {
+fn response_rules(yaml: &str) -> Result<ResponsePlan, RuleRefusal> {
     response_rules_typed(yaml).map_err(why)
 }
 
@@ -220,8 +243,14 @@ fn error_from_status_must_be_4xx() {
     };
     assert!(with(400).is_ok());
     assert!(with(499).is_ok());
-    assert!(with(500).err().unwrap().contains("not a 4xx status"));
-    assert!(with(302).is_err());
+    assert_eq!(
+        with(500).err(),
+        Some(RuleRefusal::NotClientErrorStatus(500))
+    );
+    assert_eq!(
+        with(302).err(),
+        Some(RuleRefusal::NotClientErrorStatus(302))
+    );
 }
 
 #[test]
@@ -297,7 +326,10 @@ fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms()
     assert!(with(", key_id: K").is_ok());
     assert!(with(", key_id: K, lifetime: 180d").is_ok());
     let err = |extra: &str| why(with(extra).err().unwrap());
-    assert!(err(", key_id: K, lifetime: 183d").contains("6 months"));
+    assert_eq!(
+        err(", key_id: K, lifetime: 183d"),
+        RuleRefusal::LifetimeOverSixMonths
+    );
     // An algorithm outside the vocabulary is refused by the file parser.
     let hs256 = format!(
         "- signed_client_secret: {{ key_file: \"{key_file}\", issuer: T, client_id: c, audience: a, key_id: K, algorithm: HS256 }}\n"
@@ -306,29 +338,57 @@ fn signed_client_secret_refuses_apples_impossible_lifetimes_and_bad_algorithms()
         .unwrap_err()
         .to_string()
         .contains("not supported"));
-    assert!(err(", key_id: K, algorithm: RS256").contains("not an RSA"));
-    assert!(err(", key_id: \"\"").contains("key_id"));
+    assert!(
+        matches!(err(", key_id: K, algorithm: RS256"), RuleRefusal::KeyFile { why, .. } if why.contains("not an RSA"))
+    );
+    assert_eq!(err(", key_id: \"\""), RuleRefusal::EmptyClaim("key_id"));
 }
 
 #[test]
 fn new_request_words_are_checked_against_the_rules_before_them() {
     let refused = |yaml: &str| request_rules(yaml).unwrap_err();
-    assert!(refused("- method: GET\n- json_body: true\n").contains("GET of rule 1"));
-    assert!(refused("- json_body: true\n- method: GET\n").contains("never be sent"));
-    assert!(refused("- json_body: true\n- json_body: true\n").contains("already"));
-    assert!(refused("- json_body: false\n").contains("does nothing"));
-    assert!(
-        refused("- bearer_to_query: access_token\n- bearer_to_header: x-token\n")
-            .contains("gone after rule 1")
+    assert_eq!(
+        refused("- method: GET\n- json_body: true\n"),
+        RuleRefusal::BodyAfterGet { get_rule: 1 }
     );
-    assert!(refused("- bearer_to_header: Authorization\n").contains("does nothing"));
-    assert!(refused("- bearer_to_header: host\n").contains("set by the gateway"));
-    assert!(
-        refused("- basic_to_body: {}\n- appsecret_proof: { secret: s }\n")
-            .contains("can never apply")
+    assert_eq!(
+        refused("- json_body: true\n- method: GET\n"),
+        RuleRefusal::GetAfterJsonBody { json_rule: 1 }
     );
-    assert!(refused("- appsecret_proof: { secret: \"\" }\n").contains("app secret"));
-    assert!(refused("- basic_to_body: { keep_id: true }\n").contains("body_to_basic"));
+    assert_eq!(
+        refused("- json_body: true\n- json_body: true\n"),
+        RuleRefusal::JsonBodyTwice { first: 1 }
+    );
+    assert_eq!(refused("- json_body: false\n"), RuleRefusal::NamesNothing);
+    let authorization_gone = RuleRefusal::Gone {
+        place: Place::Headers,
+        name: "authorization".into(),
+        after_rule: 1,
+    };
+    assert_eq!(
+        refused("- bearer_to_query: access_token\n- bearer_to_header: x-token\n"),
+        authorization_gone
+    );
+    assert_eq!(
+        refused("- bearer_to_header: Authorization\n"),
+        RuleRefusal::BearerAlreadyInAuthorization
+    );
+    assert_eq!(
+        refused("- bearer_to_header: host\n"),
+        RuleRefusal::GatewayHeader("host".into())
+    );
+    assert_eq!(
+        refused("- basic_to_body: {}\n- appsecret_proof: { secret: s }\n"),
+        authorization_gone
+    );
+    assert_eq!(
+        refused("- appsecret_proof: { secret: \"\" }\n"),
+        RuleRefusal::AppSecretMissing
+    );
+    assert_eq!(
+        refused("- basic_to_body: { keep_id: true }\n"),
+        RuleRefusal::KeepIdMisplaced
+    );
     // The proof reads the token where bearer_to_query left it.
     assert!(compile_request_rules(&request_specs(
         "- bearer_to_query: access_token\n- appsecret_proof: { secret: s }\n"
@@ -338,29 +398,31 @@ fn new_request_words_are_checked_against_the_rules_before_them() {
 
 #[test]
 fn new_response_words_are_checked_at_load() {
-    assert!(
-        response_rules("- convert: { json: { expires_in: integer } }\n")
-            .err()
-            .unwrap()
-            .contains("number, string or space_separated")
+    let refused = |yaml: &str| response_rules(yaml).err();
+    assert_eq!(
+        refused("- convert: { json: { expires_in: integer } }\n"),
+        Some(RuleRefusal::UnknownConversion {
+            path: "expires_in".into(),
+            word: "integer".into()
+        })
     );
-    assert!(response_rules("- convert: { json: {} }\n")
-        .err()
-        .unwrap()
-        .contains("does nothing"));
-    assert!(response_rules("- jsonp: false\n")
-        .err()
-        .unwrap()
-        .contains("does nothing"));
-    assert!(response_rules("- rename: { json: { \"data..a\": b } }\n")
-        .err()
-        .unwrap()
-        .contains("not a field path"));
-    assert!(response_rules("- unwrap: \"response.\"\n").is_err());
-    assert!(response_rules("- form_to_json: sometimes\n")
-        .err()
-        .unwrap()
-        .contains("any_content_type"));
+    assert_eq!(
+        refused("- convert: { json: {} }\n"),
+        Some(RuleRefusal::DoesNothing)
+    );
+    assert_eq!(refused("- jsonp: false\n"), Some(RuleRefusal::DoesNothing));
+    assert_eq!(
+        refused("- rename: { json: { \"data..a\": b } }\n"),
+        Some(RuleRefusal::BadFieldPath("data..a".into()))
+    );
+    assert_eq!(
+        refused("- unwrap: \"response.\"\n"),
+        Some(RuleRefusal::BadFieldPath("response.".into()))
+    );
+    assert_eq!(
+        refused("- form_to_json: sometimes\n"),
+        Some(RuleRefusal::UnknownFormMode("sometimes".into()))
+    );
     let plan = response_rules(
         "- jsonp: true\n- form_to_json: any_content_type\n- unwrap: response.0\n- rename: { json: { owner.user.id: user_id } }\n- convert: { json: { id: string } }\n",
     )

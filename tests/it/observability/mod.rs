@@ -36,8 +36,8 @@ pub(super) async fn scene() -> Scene {
     ]
     .concat();
     let gateway = Gateway::start(&routes);
-    // The SIGHUP handler is installed right after the first resolution, which
-    // sets quirkgate_upstream_addresses.
+    // Every upstream resolved once (and `Gateway::signal` waits for the
+    // SIGHUP handler itself).
     let deadline = Instant::now() + Duration::from_secs(10);
     while !gateway
         .metrics()
@@ -47,7 +47,6 @@ pub(super) async fn scene() -> Scene {
         assert!(Instant::now() < deadline, "addresses never resolved");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
     Scene {
         gateway,
         _tiktok: tiktok,

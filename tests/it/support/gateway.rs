@@ -218,7 +218,12 @@ impl Gateway {
         }
     }
 
+    /// Sends `signal`; a HUP waits until the gateway says it reloads on one
+    /// (before that, the default action would end it).
     pub fn signal(&self, signal: &str) {
+        if signal == "HUP" {
+            self.wait_for_log("SIGHUP reloads", Duration::from_secs(10));
+        }
         Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.child.id().to_string())

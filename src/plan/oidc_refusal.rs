@@ -1,0 +1,84 @@
+//! Why an `oidc:` block is refused at load: what is wrong at the key the
+//! load error names.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeRefusal {
+    /// A bridge endpoint on a path a route serves.
+    PathIsRoute(String),
+    /// A bridge endpoint on a path another block serves.
+    PathServedTwice(String),
+    /// `issuer` does not parse as a URL (the parser's reason).
+    IssuerNotUrl(String),
+    /// `issuer` is not https (http only on loopback).
+    IssuerNotHttps,
+    /// `issuer` has no host, or a query or a fragment.
+    IssuerShape,
+    /// `issuer` ends with `/`.
+    IssuerTrailingSlash,
+    /// `token_route` or `userinfo_route` names no route.
+    NoSuchRoute(String),
+    /// No `authorize_url`, and the preset has none.
+    AuthorizeUrlMissing,
+    /// `authorize_url` is not http(s).
+    AuthorizeUrlNotHttp,
+    /// `claims.sub` is empty.
+    NoSubject,
+    /// A claim the bridge sets itself.
+    ReservedClaim(&'static str),
+    /// `signing_keys: []`.
+    NoSigningKeys,
+    /// A `kid` empty or used twice.
+    KidNotUnique,
+    /// A signing key that cannot be read or used (the reason).
+    SigningKey(String),
+    /// A seal key that cannot be used (the reason).
+    SealKey(String),
+    /// `redirect_uris: []`.
+    NoRedirectUris,
+    /// A redirect URI that is not http(s), or has a fragment.
+    BadRedirectUri(String),
+    /// `client_ids: []`.
+    NoClientIds,
+    /// `id_token_lifetime` under a minute.
+    LifetimeUnderMinute,
+}
+
+impl fmt::Display for BridgeRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PathIsRoute(path) => write!(f, "{path} is also a route's path"),
+            Self::PathServedTwice(path) => write!(f, "{path} is served by another oidc block"),
+            Self::IssuerNotUrl(why) | Self::SigningKey(why) | Self::SealKey(why) => {
+                f.write_str(why)
+            }
+            Self::IssuerNotHttps => {
+                f.write_str("must be an https:// URL (http:// only on loopback)")
+            }
+            Self::IssuerShape => f.write_str("a URL with a host, and no query or fragment"),
+            Self::IssuerTrailingSlash => {
+                f.write_str("no trailing '/' (brokers compare it exactly)")
+            }
+            Self::NoSuchRoute(path) => write!(f, "no route has path '{path}'"),
+            Self::AuthorizeUrlMissing => {
+                f.write_str("missing (the token route's preset names no authorize URL)")
+            }
+            Self::AuthorizeUrlNotHttp => f.write_str("must be an http(s) URL"),
+            Self::NoSubject => {
+                f.write_str("'sub' needs at least one path into the provider's user")
+            }
+            Self::ReservedClaim(claim) => {
+                write!(f, "'{claim}' is set by the bridge, not the provider")
+            }
+            Self::NoSigningKeys => f.write_str("list at least one"),
+            Self::KidNotUnique => f.write_str("each key needs a kid of its own"),
+            Self::NoRedirectUris => f.write_str("list the brokers' callback URLs"),
+            Self::BadRedirectUri(uri) => {
+                write!(f, "'{uri}' is not an http(s) URL without a fragment")
+            }
+            Self::NoClientIds => f.write_str("list at least one (omit the key to serve any)"),
+            Self::LifetimeUnderMinute => f.write_str("at least 1m"),
+        }
+    }
+}
