@@ -295,7 +295,7 @@ impl fmt::Display for RuleList {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileError {
     pub file: String,
-    pub error: ConfigError,
+    pub error: Box<ConfigError>,
 }
 
 impl fmt::Display for FileError {

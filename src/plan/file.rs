@@ -367,7 +367,7 @@ pub fn preset_description(name: &str) -> String {
 pub fn load_file(path: &str) -> Result<GatewayFile, FileError> {
     let in_file = |error| FileError {
         file: path.to_owned(),
-        error,
+        error: Box::new(error),
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
         in_file(ConfigError::new(

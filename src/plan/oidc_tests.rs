@@ -131,7 +131,8 @@ fn each_mistake_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let key = es256_pem(dir.path());
     let issuer = "https://gw.example/oidc/tiktok";
-    let cases: [(String, &str, &dyn Fn(&Refusal) -> bool); 9] = [
+    type Case<'a> = (String, &'a str, &'a dyn Fn(&Refusal) -> bool);
+    let cases: [Case; 9] = [
         (
             block(&key, issuer, "").replace("token_route: /token/tiktok", "token_route: /nope"),
             "token_route",

@@ -18,7 +18,6 @@ use crate::plan::duration::DurationText;
 use quirkgate_core::rules::request::TokenMethod;
 use quirkgate_core::signed_jwt::JwtAlgorithm;
 
-pub use refusal::RuleRefusal;
 pub use request::{compile_request_rules, compile_route_request_rules};
 pub use response::compile_response_rules;
 
