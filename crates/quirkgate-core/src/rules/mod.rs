@@ -3,3 +3,5 @@
 
 pub mod request;
 pub mod response;
+pub mod signed;
+pub mod wrapped;
