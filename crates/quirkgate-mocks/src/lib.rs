@@ -5,3 +5,4 @@ pub mod auth0;
 pub mod kinds;
 pub mod long_tail;
 pub mod provider;
+pub mod strict;
