@@ -8,6 +8,7 @@ pub mod oidc;
 #[cfg(test)]
 mod preset_rewrites;
 pub mod rule_specs;
+mod tenant_host;
 pub mod upstream;
 
 use std::collections::HashMap;
@@ -259,7 +260,13 @@ fn compile_route(
         .clone()
         .or_else(|| preset.as_ref().and_then(|p| p.upstream.clone()));
     let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
-        Some(Ok(target)) => Some(target),
+        Some(Ok(target)) => {
+            let pattern = preset.as_ref().and_then(|p| p.upstream_host.as_deref());
+            tenant_host::check_tenant_host(pattern, file.upstream.as_deref(), &target)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(|()| target)
+        }
         Some(Err(e)) => {
             errors.push(ConfigError::invalid(KeyPath::key("upstream"), e));
             None
@@ -548,8 +555,14 @@ mod tests {
         let key_file = dir.path().join("AuthKey_TEST.p8");
         std::fs::write(&key_file, quirkgate_core::signed_jwt::test_es256_key().0).unwrap();
         let key_path = key_file.to_str().unwrap().to_owned();
+        // RSA keys for the presets that sign with RSA (Alipay's app key, and its public key).
+        let rsa_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/quirkgate-mocks/keys/");
         let env = move |var: &str| {
-            Some(if var.ends_with("_KEY_FILE") {
+            Some(if var == "ALIPAY_APP_KEY_FILE" {
+                format!("{rsa_dir}app_private.pem")
+            } else if var == "ALIPAY_PUBLIC_KEY_FILE" {
+                format!("{rsa_dir}alipay_public.pem")
+            } else if var.ends_with("_KEY_FILE") {
                 key_path.clone()
             } else {
                 "value".to_owned()

@@ -6,3 +6,5 @@ pub mod kinds;
 pub mod long_tail;
 pub mod provider;
 pub mod strict;
+pub mod signed;
+pub mod tenant;

@@ -5,6 +5,7 @@
 
 mod request;
 mod response;
+mod signed;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +20,7 @@ use quirkgate_core::signed_jwt::JwtAlgorithm;
 
 pub use request::{compile_request_rules, compile_route_request_rules};
 pub use response::compile_response_rules;
+pub use signed::{AnswerSignatureSpec, InBandStatusSpec, OkRuSigSpec, Rsa2SignSpec};
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -40,6 +42,8 @@ pub enum RequestRuleSpec {
     AppsecretProof(AppSecretProofSpec),
     SignedClientSecret(SignedClientSecretSpec),
     ClientAssertion(ClientAssertionSpec),
+    Rsa2Sign(Rsa2SignSpec),
+    OkruSig(OkRuSigSpec),
 }
 
 /// `signed_client_secret`: Sign in with Apple's client secret.
@@ -204,6 +208,8 @@ pub enum ResponseRuleSpec {
     Add(JsonValues),
     Remove(JsonNames),
     Convert(JsonPairs),
+    AnswerSignature(AnswerSignatureSpec),
+    InBandStatus(InBandStatusSpec),
 }
 
 /// `form_to_json: true` (answers labelled as forms) or `form_to_json:
@@ -301,6 +307,8 @@ impl RequestRuleSpec {
             RequestRuleSpec::AppsecretProof(_) => "appsecret_proof",
             RequestRuleSpec::SignedClientSecret(_) => "signed_client_secret",
             RequestRuleSpec::ClientAssertion(_) => "client_assertion",
+            RequestRuleSpec::Rsa2Sign(_) => "rsa2_sign",
+            RequestRuleSpec::OkruSig(_) => "okru_sig",
         }
     }
 }

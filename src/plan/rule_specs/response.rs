@@ -21,6 +21,8 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::Add(_) => "add",
             ResponseRuleSpec::Remove(_) => "remove",
             ResponseRuleSpec::Convert(_) => "convert",
+            ResponseRuleSpec::AnswerSignature(_) => "answer_signature",
+            ResponseRuleSpec::InBandStatus(_) => "in_band_status",
         };
         let label = |why: String| {
             ConfigError::new(
@@ -98,6 +100,15 @@ fn compile_response_rule(spec: &ResponseRuleSpec, plan: &mut ResponsePlan) -> Re
             }
             plan.rules.push(Box::new(ConvertValues(conversions)));
         }
+        ResponseRuleSpec::AnswerSignature(_) if plan.signature.is_some() => {
+            return Err("an answer has one signature: one answer_signature per route".into())
+        }
+        ResponseRuleSpec::AnswerSignature(s) => {
+            plan.signature = Some(super::signed::answer_signature(s)?)
+        }
+        ResponseRuleSpec::InBandStatus(s) => {
+            plan.rules.push(Box::new(super::signed::in_band_status(s)?))
+        }
     }
     Ok(())
 }
@@ -152,7 +163,7 @@ fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, String> {
 }
 
 /// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
-fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+pub(super) fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
     let text = |v: &serde_yaml::Value| match v {
         serde_yaml::Value::String(s) => Some(s.clone()),
         serde_yaml::Value::Number(n) => Some(n.to_string()),
