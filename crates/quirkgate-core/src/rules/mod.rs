@@ -5,3 +5,4 @@ pub mod request;
 pub mod response;
 pub mod signed;
 pub mod wrapped;
+pub mod two_step;
