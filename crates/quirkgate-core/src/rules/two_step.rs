@@ -17,7 +17,11 @@ pub struct CorpToken {
 
 impl std::fmt::Debug for CorpToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CorpToken {{ value: <redacted>, expires_at: {:?} }}", self.expires_at)
+        write!(
+            f,
+            "CorpToken {{ value: <redacted>, expires_at: {:?} }}",
+            self.expires_at
+        )
     }
 }
 
@@ -97,7 +101,10 @@ impl CorpTokenCache {
 
     /// How many fetches have finished (or been given up).
     pub fn generation(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).generation
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation
     }
 }
 
@@ -148,7 +155,11 @@ mod tests {
         let cache = CorpTokenCache::new(MARGIN);
         let start = Instant::now();
         fetch_now(&cache, start, "corp-1");
-        for later in [Duration::ZERO, HOUR, 2 * HOUR - MARGIN - Duration::from_secs(1)] {
+        for later in [
+            Duration::ZERO,
+            HOUR,
+            2 * HOUR - MARGIN - Duration::from_secs(1),
+        ] {
             match cache.lease(start + later) {
                 Lease::Cached(token) => assert_eq!(token.value(), "corp-1"),
                 other => panic!("{later:?}: {other:?}"),
@@ -166,20 +177,30 @@ mod tests {
         let cache = CorpTokenCache::new(MARGIN);
         let start = Instant::now();
         // Nothing cached: the second caller waits for the first one's fetch.
-        let Lease::Fetch(first) = cache.lease(start) else { panic!() };
-        let Lease::Wait { generation } = cache.lease(start) else { panic!() };
+        let Lease::Fetch(first) = cache.lease(start) else {
+            panic!()
+        };
+        let Lease::Wait { generation } = cache.lease(start) else {
+            panic!()
+        };
         first.complete("corp-1".into(), 2 * HOUR, start);
         assert!(cache.generation() > generation);
         // Due for renewal: one renews, the others use the old token meanwhile.
         let due = start + 2 * HOUR - MARGIN / 2;
-        let Lease::Fetch(renewing) = cache.lease(due) else { panic!() };
-        let Lease::Cached(old) = cache.lease(due) else { panic!() };
+        let Lease::Fetch(renewing) = cache.lease(due) else {
+            panic!()
+        };
+        let Lease::Cached(old) = cache.lease(due) else {
+            panic!()
+        };
         assert_eq!(old.value(), "corp-1");
         // A renewal given up (the provider failed) frees the slot for the next caller.
         drop(renewing);
         assert!(matches!(cache.lease(due), Lease::Fetch(_)));
         // Past expiry an old token is never handed out.
-        let Lease::Fetch(_) = cache.lease(start + 2 * HOUR) else { panic!() };
+        let Lease::Fetch(_) = cache.lease(start + 2 * HOUR) else {
+            panic!()
+        };
     }
 
     #[test]
@@ -198,7 +219,10 @@ mod tests {
                             Lease::Cached(token) => return token.value().to_owned(),
                             Lease::Fetch(fetch) => {
                                 fetches.fetch_add(1, Ordering::SeqCst);
-                                return fetch.complete("corp-1".into(), 2 * HOUR, start).value().to_owned();
+                                return fetch
+                                    .complete("corp-1".into(), 2 * HOUR, start)
+                                    .value()
+                                    .to_owned();
                             }
                             Lease::Wait { generation } => {
                                 while cache.generation() == generation {
