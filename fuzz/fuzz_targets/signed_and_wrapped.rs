@@ -12,9 +12,9 @@ use quirkgate_core::http1::ProviderAnswer;
 use quirkgate_core::rules::request::{Place, RequestRule, TokenMethod, TokenRequest};
 use quirkgate_core::rules::response::{FieldPath, ResponsePlan};
 use quirkgate_core::rules::signed::{
-    alipay_string_to_sign, OkRuSig, Rsa2Sign, RsaSigningKey, RsaVerifyingKey,
+    alipay_string_to_sign, AnswerSignature, OkRuSig, Rsa2Sign, RsaSigningKey, RsaVerifyingKey,
 };
-use quirkgate_core::rules::wrapped::{AnswerSignature, InBandStatus};
+use quirkgate_core::rules::wrapped::InBandStatus;
 
 const PRIVATE: &str = include_str!("../../crates/quirkgate-core/testdata/signed/app_private_pkcs8.pem");
 const PUBLIC: &str = include_str!("../../crates/quirkgate-core/testdata/signed/app_public.pem");

@@ -312,3 +312,19 @@ impl RequestRuleSpec {
         }
     }
 }
+
+/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
+pub(super) fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, String> {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (text(k), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k, v.to_owned())),
+            _ => Err("codes: keys must be strings or numbers, values strings".to_owned()),
+        })
+        .collect()
+}

@@ -7,8 +7,10 @@ use serde::Deserialize;
 
 use quirkgate_core::rules::request::{Place, RequestRule};
 use quirkgate_core::rules::response::FieldPath;
-use quirkgate_core::rules::signed::{OkRuSig, Rsa2Sign, RsaSigningKey, RsaVerifyingKey};
-use quirkgate_core::rules::wrapped::{AnswerSignature, InBandStatus};
+use quirkgate_core::rules::signed::{
+    AnswerSignature, OkRuSig, Rsa2Sign, RsaSigningKey, RsaVerifyingKey,
+};
+use quirkgate_core::rules::wrapped::InBandStatus;
 
 use super::OneOrMany;
 
@@ -216,7 +218,7 @@ pub(super) fn in_band_status(spec: &InBandStatusSpec) -> Result<InBandStatus, St
         body,
         error: paths(&spec.error, "error")?,
         description: paths(&spec.description, "description")?,
-        codes: super::response::scalar_map(&spec.codes)?,
+        codes: super::scalar_map(&spec.codes)?,
         default: spec.default.clone(),
     })
 }

@@ -42,7 +42,7 @@ pub struct ResponsePlan {
     /// (`None`: any field); see [`ResponsePlan::with_fields_read`].
     pub fields_read: Option<Vec<String>>,
     /// A signed answer (Alipay's) is checked on its raw bytes before anything reads it.
-    pub signature: Option<crate::rules::wrapped::AnswerSignature>,
+    pub signature: Option<crate::rules::signed::AnswerSignature>,
 }
 
 impl ResponsePlan {
