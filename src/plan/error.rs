@@ -222,6 +222,8 @@ pub enum ConfigErrorKind {
     CaFile { path: String, why: CaFileError },
     /// An `oidc` block refused.
     Bridge(BridgeRefusal),
+    /// A preset's upstream whose host is not the one its preset allows.
+    TenantHost { host: String, pattern: String },
 }
 
 impl fmt::Display for ConfigErrorKind {
@@ -270,6 +272,10 @@ impl fmt::Display for ConfigErrorKind {
             Self::Upstream(why) => write!(f, "{why}"),
             Self::CaFile { path, why } => write!(f, "ca_file {path}: {why}"),
             Self::Bridge(why) => write!(f, "{why}"),
+            Self::TenantHost { host, pattern } => write!(
+                f,
+                "the preset's upstream host '{host}' is not {pattern}: check the value its ${{…}} names"
+            ),
         }
     }
 }

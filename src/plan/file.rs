@@ -118,6 +118,9 @@ pub struct RateLimitFile {
 pub struct PresetFile {
     pub description: String,
     pub upstream: Option<String>,
+    /// The host the preset's own upstream must have once its `${VAR}`s are
+    /// filled in (`*.myshopify.com`: one label before the suffix).
+    pub upstream_host: Option<String>,
     pub methods: Option<Vec<String>>,
     #[serde(default, with = "serde_yaml::with::singleton_map_recursive")]
     pub request: Vec<RequestRuleSpec>,
@@ -273,6 +276,15 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("strava"),
     preset!("line"),
     preset!("x"),
+    preset!("alipay"),
+    preset!("alipay-userinfo"),
+    preset!("okru"),
+    preset!("okru-userinfo"),
+    preset!("withings"),
+    preset!("shopify"),
+    preset!("shopify-userinfo"),
+    preset!("gitlab"),
+    preset!("gitlab-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -9,6 +9,7 @@ mod oidc_refusal;
 #[cfg(test)]
 mod preset_rewrites;
 pub mod rule_specs;
+mod tenant_host;
 pub mod upstream;
 
 use std::collections::HashMap;
@@ -284,7 +285,13 @@ fn compile_route(
         .clone()
         .or_else(|| preset.as_ref().and_then(|p| p.upstream.clone()));
     let upstream = match upstream_url.as_deref().map(UpstreamTarget::parse) {
-        Some(Ok(target)) => Some(target),
+        Some(Ok(target)) => {
+            let pattern = preset.as_ref().and_then(|p| p.upstream_host.as_deref());
+            tenant_host::check_tenant_host(pattern, file.upstream.as_deref(), &target)
+                .map_err(|e| errors.push(e))
+                .ok()
+                .map(|()| target)
+        }
         Some(Err(e)) => {
             errors.push(ConfigError::new(
                 KeyPath::key("upstream"),

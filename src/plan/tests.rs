@@ -97,8 +97,14 @@ fn every_shipped_preset_compiles_into_a_route_and_needs_its_variables() {
     let key_file = dir.path().join("AuthKey_TEST.p8");
     std::fs::write(&key_file, quirkgate_core::signed_jwt::test_es256_key().0).unwrap();
     let key_path = key_file.to_str().unwrap().to_owned();
+    // RSA keys for the presets that sign with RSA (Alipay's app key, and its public key).
+    let rsa_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/quirkgate-mocks/keys/");
     let env = move |var: &str| {
-        Some(if var.ends_with("_KEY_FILE") {
+        Some(if var == "ALIPAY_APP_KEY_FILE" {
+            format!("{rsa_dir}app_private.pem")
+        } else if var == "ALIPAY_PUBLIC_KEY_FILE" {
+            format!("{rsa_dir}alipay_public.pem")
+        } else if var.ends_with("_KEY_FILE") {
             key_path.clone()
         } else {
             "value".to_owned()

@@ -22,6 +22,7 @@ mod reload;
 mod rewrite_properties;
 mod secrets;
 mod security_controls;
+mod signed_presets;
 mod standards;
 mod tiktok_gateway;
 mod upstream_policy;

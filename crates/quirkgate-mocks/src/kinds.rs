@@ -27,6 +27,11 @@ pub enum ProviderKind {
     Line,
     X,
     Apple,
+    Alipay,
+    OkRu,
+    Withings,
+    Shopify,
+    GitLab,
 }
 
 /// Every mock by the name `--provider` takes (the preset's name).
@@ -55,6 +60,11 @@ pub const PROVIDER_NAMES: &[(&str, ProviderKind)] = &[
     ("line", ProviderKind::Line),
     ("x", ProviderKind::X),
     ("apple", ProviderKind::Apple),
+    ("alipay", ProviderKind::Alipay),
+    ("okru", ProviderKind::OkRu),
+    ("withings", ProviderKind::Withings),
+    ("shopify", ProviderKind::Shopify),
+    ("gitlab", ProviderKind::GitLab),
 ];
 
 impl ProviderKind {

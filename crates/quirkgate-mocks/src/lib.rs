@@ -5,3 +5,6 @@ pub mod auth0;
 pub mod kinds;
 pub mod long_tail;
 pub mod provider;
+pub mod signed;
+pub mod strict;
+pub mod tenant;

@@ -97,6 +97,10 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> Answer {
         ProviderKind::VkUserInfo => vk_userinfo(request),
         ProviderKind::FacebookUserInfo => facebook_userinfo(request),
         ProviderKind::Apple => apple(request),
+        ProviderKind::Alipay | ProviderKind::OkRu | ProviderKind::Withings => {
+            super::signed::answer(kind, request)
+        }
+        ProviderKind::Shopify | ProviderKind::GitLab => super::tenant::answer(kind, request),
         _ => oauth_error(500, "server_error", "not a long-tail provider"),
     }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod refusal;
 mod request;
 mod response;
+mod signed;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +21,7 @@ use quirkgate_core::signed_jwt::JwtAlgorithm;
 
 pub use request::{compile_request_rules, compile_route_request_rules};
 pub use response::compile_response_rules;
+pub use signed::{AnswerSignatureSpec, InBandStatusSpec, OkRuSigSpec, Rsa2SignSpec};
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -41,6 +43,8 @@ pub enum RequestRuleSpec {
     AppsecretProof(AppSecretProofSpec),
     SignedClientSecret(SignedClientSecretSpec),
     ClientAssertion(ClientAssertionSpec),
+    Rsa2Sign(Rsa2SignSpec),
+    OkruSig(OkRuSigSpec),
 }
 
 /// `signed_client_secret`: Sign in with Apple's client secret.
@@ -205,6 +209,8 @@ pub enum ResponseRuleSpec {
     Add(JsonValues),
     Remove(JsonNames),
     Convert(JsonPairs),
+    AnswerSignature(AnswerSignatureSpec),
+    InBandStatus(InBandStatusSpec),
 }
 
 /// `form_to_json: true` (answers labelled as forms) or `form_to_json:
@@ -302,6 +308,26 @@ impl RequestRuleSpec {
             RequestRuleSpec::AppsecretProof(_) => "appsecret_proof",
             RequestRuleSpec::SignedClientSecret(_) => "signed_client_secret",
             RequestRuleSpec::ClientAssertion(_) => "client_assertion",
+            RequestRuleSpec::Rsa2Sign(_) => "rsa2_sign",
+            RequestRuleSpec::OkruSig(_) => "okru_sig",
         }
     }
+}
+
+/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
+pub(super) fn scalar_map(
+    map: &serde_yaml::Mapping,
+) -> Result<Vec<(String, String)>, refusal::RuleRefusal> {
+    let text = |v: &serde_yaml::Value| match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (text(k), v.as_str()) {
+            (Some(k), Some(v)) => Ok((k, v.to_owned())),
+            _ => Err(refusal::RuleRefusal::BadCodeMap),
+        })
+        .collect()
 }

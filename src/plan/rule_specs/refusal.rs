@@ -64,6 +64,18 @@ pub enum RuleRefusal {
     ErrorCodeMissing,
     /// `error_from.codes` with a key or value of the wrong type.
     BadCodeMap,
+    /// `okru_sig` without the app's secret key.
+    OkRuSecretMissing,
+    /// A field path of a signed or wrapped word that does not parse, at its key.
+    BadFieldPathAt { key: &'static str, text: String },
+    /// `in_band_status` without `status`.
+    NoStatusField,
+    /// `in_band_status` without `success`.
+    NoSuccessValues,
+    /// A `success` value that is neither a string nor a number.
+    SuccessNotScalar(String),
+    /// A second `answer_signature` on one route.
+    SignatureTwice,
 }
 
 impl fmt::Display for RuleRefusal {
@@ -140,6 +152,24 @@ impl fmt::Display for RuleRefusal {
             }
             Self::BadCodeMap => {
                 f.write_str("codes: keys must be strings or numbers, values strings")
+            }
+            Self::OkRuSecretMissing => f.write_str(
+                "needs the app's secret key in 'secret' (e.g. \"${OKRU_CLIENT_SECRET}\")",
+            ),
+            Self::BadFieldPathAt { key, text } => {
+                write!(f, "{key}: '{text}' is not a field path")
+            }
+            Self::NoStatusField => {
+                f.write_str("needs 'status': the field that says whether the call worked")
+            }
+            Self::NoSuccessValues => {
+                f.write_str("needs 'success': the status values of an answer that worked")
+            }
+            Self::SuccessNotScalar(value) => {
+                write!(f, "success: {value} is not a string or a number")
+            }
+            Self::SignatureTwice => {
+                f.write_str("an answer has one signature: one answer_signature per route")
             }
         }
     }

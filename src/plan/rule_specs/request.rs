@@ -153,7 +153,32 @@ impl Compiling {
             RequestRuleSpec::AppsecretProof(spec) => self.appsecret_proof(spec),
             RequestRuleSpec::SignedClientSecret(spec) => self.signed_client_secret(spec),
             RequestRuleSpec::ClientAssertion(spec) => self.client_assertion(spec),
+            RequestRuleSpec::Rsa2Sign(spec) => {
+                self.signed(spec.place.place(), super::signed::rsa2_sign(spec)?)
+            }
+            RequestRuleSpec::OkruSig(spec) => {
+                self.tracker.check(spec.place.place(), &spec.token)?;
+                self.signed(spec.place.place(), super::signed::okru_sig(spec)?)
+            }
         }
+    }
+
+    /// A rule that signs the parameters of `place`, adding `added`.
+    fn signed(
+        &mut self,
+        place: Place,
+        (added, rule): (Vec<String>, Box<dyn RequestRule>),
+    ) -> Result<(), RuleRefusal> {
+        if place == Place::Body {
+            if let Some(get_rule) = self.get_since {
+                return Err(RuleRefusal::BodyAfterGet { get_rule });
+            }
+        }
+        for name in &added {
+            self.tracker.appear(place, name);
+        }
+        self.rules.push(rule);
+        Ok(())
     }
 
     /// Reads the key and mints the first token: a missing or unusable key

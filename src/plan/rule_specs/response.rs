@@ -22,6 +22,8 @@ pub fn compile_response_rules(specs: &[ResponseRuleSpec]) -> Result<ResponsePlan
             ResponseRuleSpec::Add(_) => "add",
             ResponseRuleSpec::Remove(_) => "remove",
             ResponseRuleSpec::Convert(_) => "convert",
+            ResponseRuleSpec::AnswerSignature(_) => "answer_signature",
+            ResponseRuleSpec::InBandStatus(_) => "in_band_status",
         };
         let label = |why: RuleRefusal| {
             ConfigError::new(
@@ -100,6 +102,15 @@ fn compile_response_rule(
             }
             plan.rules.push(Box::new(ConvertValues(conversions)));
         }
+        ResponseRuleSpec::AnswerSignature(_) if plan.signature.is_some() => {
+            return Err(RuleRefusal::SignatureTwice)
+        }
+        ResponseRuleSpec::AnswerSignature(s) => {
+            plan.signature = Some(super::signed::answer_signature(s)?)
+        }
+        ResponseRuleSpec::InBandStatus(s) => {
+            plan.rules.push(Box::new(super::signed::in_band_status(s)?))
+        }
     }
     Ok(())
 }
@@ -151,20 +162,4 @@ fn compile_error_from(spec: &ErrorFromSpec) -> Result<ErrorFrom, RuleRefusal> {
         default: spec.default.clone(),
         status: spec.status,
     })
-}
-
-/// Map of YAML scalars (numbers or strings) to strings, e.g. WeChat's numeric error codes.
-fn scalar_map(map: &serde_yaml::Mapping) -> Result<Vec<(String, String)>, RuleRefusal> {
-    let text = |v: &serde_yaml::Value| match v {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    map.iter()
-        .map(|(k, v)| match (text(k), v.as_str()) {
-            (Some(k), Some(v)) => Ok((k, v.to_owned())),
-            _ => Err(RuleRefusal::BadCodeMap),
-        })
-        .collect()
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use quirkgate_core::rules::request::{RequestRule, JWT_BEARER_ASSERTION};
 use quirkgate_core::rules::response::ResponsePlan;
 
-use super::*;
 use super::refusal::RuleRefusal;
+use super::*;
 use crate::plan::error::{ConfigError, ConfigErrorKind, RuleList};
 use quirkgate_core::rules::request::Place;
 

@@ -45,6 +45,15 @@ fn presets_command_lists_every_preset() {
             "strava",
             "line",
             "x",
+            "alipay",
+            "alipay-userinfo",
+            "okru",
+            "okru-userinfo",
+            "withings",
+            "shopify",
+            "shopify-userinfo",
+            "gitlab",
+            "gitlab-userinfo",
         ],
         "{text}"
     );

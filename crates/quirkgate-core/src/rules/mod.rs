@@ -3,3 +3,6 @@
 
 pub mod request;
 pub mod response;
+pub mod signed;
+pub mod two_step;
+pub mod wrapped;

@@ -41,6 +41,8 @@ pub struct ResponsePlan {
     /// The top-level fields the rules read, when every rule names them
     /// (`None`: any field); see [`ResponsePlan::with_fields_read`].
     pub fields_read: Option<Vec<String>>,
+    /// A signed answer (Alipay's) is checked on its raw bytes before anything reads it.
+    pub signature: Option<crate::rules::signed::AnswerSignature>,
 }
 
 impl ResponsePlan {
@@ -67,6 +69,9 @@ impl ResponsePlan {
     /// Shapes a provider answer. Non-JSON answers are a gateway failure (502);
     /// non-2xx JSON answers pass through; 2xx answers go through the rules.
     pub fn shape(&self, answer: &ProviderAnswer) -> Result<CallerAnswer, OAuthError> {
+        if let Some(signature) = &self.signature {
+            signature.check(&answer.body)?;
+        }
         if self.jsonp {
             if let Some(payload) = jsonp_payload(&answer.body) {
                 let unwrapped = ProviderAnswer {

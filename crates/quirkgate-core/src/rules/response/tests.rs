@@ -480,6 +480,7 @@ fn jsonp_is_unwrapped_before_the_rules_and_only_when_it_is_jsonp() {
         form_to_json: true,
         form_any_content_type: true,
         jsonp: true,
+        signature: None,
         rules: vec![Box::new(ErrorFrom {
             when: ErrorCondition {
                 present: vec![FieldPath::parse("error")],
