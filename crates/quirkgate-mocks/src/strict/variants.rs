@@ -121,19 +121,31 @@ impl Endpoint {
         match self.credentials {
             Credentials::None => {}
             Credentials::Params { id, secret } => {
-                draft.params_mut(at).push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
                 if let Some(secret) = secret {
                     draft
                         .params_mut(at)
                         .push((secret.into(), MOCK_CLIENT_SECRET.into()));
                 }
             }
+            Credentials::ParamsOrBasic { id, secret } => {
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((secret.into(), MOCK_CLIENT_SECRET.into()));
+            }
             Credentials::Basic { .. } => draft.headers.push((
                 "authorization".into(),
                 basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
             )),
             Credentials::BasicWithId { id, .. } => {
-                draft.params_mut(at).push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
                 draft.headers.push((
                     "authorization".into(),
                     basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
@@ -143,12 +155,10 @@ impl Endpoint {
                 "authorization".into(),
                 format!("Bearer {}", value("access_token")),
             )),
-            Credentials::TokenHeader(name) => draft
-                .headers
-                .push((name.into(), value("access_token"))),
-            Credentials::TokenQuery(name) => {
-                draft.query.push((name.into(), value("access_token")))
+            Credentials::TokenHeader(name) => {
+                draft.headers.push((name.into(), value("access_token")))
             }
+            Credentials::TokenQuery(name) => draft.query.push((name.into(), value("access_token"))),
         }
         for name in self.params.required {
             draft.params_mut(at).push(((*name).into(), value(name)));
@@ -179,7 +189,9 @@ impl Endpoint {
             draft.remove_header(header.name);
             push(Violation::MissingHeader(header.name), draft.clone());
             if let Some(contains) = header.contains {
-                draft.headers.push((header.name.into(), format!("not-{}", contains.len())));
+                draft
+                    .headers
+                    .push((header.name.into(), format!("not-{}", contains.len())));
                 push(Violation::MissingHeader(header.name), draft);
             }
         }
@@ -244,9 +256,10 @@ impl Endpoint {
                 let mut draft = accepted.clone();
                 draft.take(at, id);
                 secret.map(|s| draft.take(at, s));
-                draft
-                    .headers
-                    .push(("authorization".into(), basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET)));
+                draft.headers.push((
+                    "authorization".into(),
+                    basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
+                ));
                 push(
                     Violation::Credentials(
                         "client credentials go in the parameters, not in Authorization",
@@ -271,12 +284,39 @@ impl Endpoint {
                 // Left out.
                 let mut draft = accepted.clone();
                 draft.take(at, id);
-                push(Violation::Credentials("client credentials are missing"), draft);
+                push(
+                    Violation::Credentials("client credentials are missing"),
+                    draft,
+                );
+            }
+            Credentials::ParamsOrBasic { id, secret } => {
+                let mut draft = accepted.clone();
+                draft.take(at, secret);
+                push(
+                    Violation::Credentials(
+                        "client credentials are required, in the parameters or as HTTP Basic",
+                    ),
+                    draft,
+                );
+                let mut draft = accepted.clone();
+                draft.take(at, id);
+                draft.take(at, secret);
+                draft
+                    .headers
+                    .push(("authorization".into(), "Bearer not-basic".into()));
+                push(
+                    Violation::Credentials(
+                        "client credentials are required, in the parameters or as HTTP Basic",
+                    ),
+                    draft,
+                );
             }
             Credentials::Basic { refused } => {
                 let mut draft = without_authorization();
                 if let [id, secret, ..] = refused {
-                    draft.params_mut(at).push(((*id).into(), MOCK_CLIENT_ID.into()));
+                    draft
+                        .params_mut(at)
+                        .push(((*id).into(), MOCK_CLIENT_ID.into()));
                     draft
                         .params_mut(at)
                         .push(((*secret).into(), MOCK_CLIENT_SECRET.into()));
