@@ -327,6 +327,12 @@ pub const NOTION_TOKEN: Endpoint = Endpoint {
     )
 };
 
+/// DingTalk's login page (login.dingtalk.com) takes the standard names.
+pub const DINGTALK_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth2/auth",
+    &["client_id", "redirect_uri", "response_type", "scope"],
+    &[],
+);
 pub const DINGTALK_TOKEN: Endpoint = Endpoint {
     path: "/v1.0/oauth2/userAccessToken",
     methods: &["POST"],
@@ -607,7 +613,7 @@ impl ProviderKind {
             Slack => &[SLACK_TOKEN],
             Reddit => &[REDDIT_TOKEN],
             Notion => &[NOTION_TOKEN],
-            DingTalk => &[DINGTALK_TOKEN, DINGTALK_USER],
+            DingTalk => &[DINGTALK_AUTHORIZE, DINGTALK_TOKEN, DINGTALK_USER],
             DingTalkUserInfo => &[DINGTALK_USER],
             Feishu => &[FEISHU_TOKEN],
             Qq => &[QQ_TOKEN],
