@@ -117,9 +117,10 @@ async fn a_user_info_401_challenges_a_bearer_caller() {
     ));
     let response = get_with_bearer(&gateway, "/userinfo", "revoked").await;
     assert_eq!(response.status(), 401);
+    // RFC 6750 §3.1: a token the provider refused names invalid_token.
     assert_eq!(
         response.headers()["www-authenticate"],
-        "Bearer realm=\"quirkgate\""
+        "Bearer error=\"invalid_token\", error_description=\"the provider refused the access token\""
     );
     // A good token: 200, no challenge.
     let response = get_with_bearer(&gateway, "/userinfo", "act.1").await;

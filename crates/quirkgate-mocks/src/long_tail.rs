@@ -301,7 +301,7 @@ fn dingtalk_userinfo(request: &SeenRequest) -> Answer {
         Some(token) if token.starts_with("dt.") && request.header("authorization").is_none() => {
             answer_json(
                 200,
-                json!({"nick": "Mock User", "unionId": "ding-union-1", "openId": "ding-open-1", "avatarUrl": "https://static.example/a.png"}),
+                json!({"nick": "Mock User", "unionId": "ding-union-1", "openId": "ding-open-1", "avatarUrl": "https://static.example/a.png", "email": "mock@dingtalk.example"}),
             )
         }
         _ => dingtalk_error(

@@ -57,6 +57,12 @@ pub struct Provider {
     pub authorize_path: &'static str,
     pub sub: &'static str,
     pub name_claim: &'static str,
+    /// The client id's name on the provider's authorize page.
+    pub client_id_param: &'static str,
+    /// The provider's scope for the broker's `openid profile email`.
+    pub scope: &'static str,
+    /// The fragment the authorize URL ends with, if the provider needs one.
+    pub fragment: Option<&'static str>,
 }
 
 pub const TIKTOK: Provider = Provider {
@@ -69,6 +75,9 @@ pub const TIKTOK: Provider = Provider {
     authorize_path: "/v2/auth/authorize/",
     sub: "union-1",
     name_claim: "Mock User",
+    client_id_param: "client_key",
+    scope: "user.info.basic,user.info.profile",
+    fragment: None,
 };
 
 pub const WECHAT: Provider = Provider {
@@ -81,6 +90,9 @@ pub const WECHAT: Provider = Provider {
     authorize_path: "/connect/qrconnect",
     sub: "union-1",
     name_claim: "Mock Weixin",
+    client_id_param: "appid",
+    scope: "snsapi_login",
+    fragment: Some("wechat_redirect"),
 };
 
 pub const GITHUB: Provider = Provider {
@@ -93,6 +105,24 @@ pub const GITHUB: Provider = Provider {
     authorize_path: "/login/oauth/authorize",
     sub: "583231",
     name_claim: "The Octocat",
+    client_id_param: "client_id",
+    scope: "read:user user:email",
+    fragment: None,
+};
+
+pub const DINGTALK: Provider = Provider {
+    name: "dingtalk",
+    kind: ProviderKind::DingTalk,
+    token_preset: "dingtalk",
+    token_path: "/v1.0/oauth2/userAccessToken",
+    userinfo_preset: "dingtalk-userinfo",
+    userinfo_path: "/v1.0/contact/users/me",
+    authorize_path: "/oauth2/auth",
+    sub: "ding-union-1",
+    name_claim: "Mock User",
+    client_id_param: "client_id",
+    scope: "openid",
+    fragment: None,
 };
 
 /// The routes and the `oidc:` block of a bridge in front of `mock`.
@@ -230,39 +260,23 @@ pub async fn login(
     );
     let sealed_state = get_param(&provider_params, "state").unwrap();
     assert!(!sealed_state.contains(csrf.secret()) && !sealed_state.contains(nonce.secret()));
-    match provider.name {
-        "tiktok" => {
-            assert_eq!(
-                get_param(&provider_params, "client_key").as_deref(),
-                Some(CLIENT_ID)
-            );
-            assert_eq!(get_param(&provider_params, "client_id"), None);
-            assert_eq!(
-                get_param(&provider_params, "scope").as_deref(),
-                Some("user.info.basic,user.info.profile")
-            );
-        }
-        "wechat" => {
-            assert_eq!(
-                get_param(&provider_params, "appid").as_deref(),
-                Some(CLIENT_ID)
-            );
-            assert_eq!(
-                get_param(&provider_params, "scope").as_deref(),
-                Some("snsapi_login")
-            );
-            assert!(to_provider.ends_with("#wechat_redirect"), "{to_provider}");
-        }
-        _ => {
-            assert_eq!(
-                get_param(&provider_params, "client_id").as_deref(),
-                Some(CLIENT_ID)
-            );
-            assert_eq!(
-                get_param(&provider_params, "scope").as_deref(),
-                Some("read:user user:email")
-            );
-        }
+    // The provider's own names and scopes.
+    assert_eq!(
+        get_param(&provider_params, provider.client_id_param).as_deref(),
+        Some(CLIENT_ID)
+    );
+    if provider.client_id_param != "client_id" {
+        assert_eq!(get_param(&provider_params, "client_id"), None);
+    }
+    assert_eq!(
+        get_param(&provider_params, "scope").as_deref(),
+        Some(provider.scope)
+    );
+    if let Some(fragment) = provider.fragment {
+        assert!(
+            to_provider.ends_with(&format!("#{fragment}")),
+            "{to_provider}"
+        );
     }
 
     // The provider's page sends the browser back to the bridge's callback with a code…
