@@ -4,4 +4,5 @@
 pub mod auth0;
 pub mod kinds;
 pub mod long_tail;
+pub mod long_tail_two;
 pub mod provider;

@@ -168,6 +168,9 @@ fn json(value: serde_json::Value) -> String {
 /// page would show an error instead). A scope containing `mock.deny` plays a
 /// user who declines. `None` for any other path.
 pub fn login_page(kind: ProviderKind, request: &SeenRequest) -> Option<Result<String, String>> {
+    if let ProviderKind::TailTwo(provider) = kind {
+        return super::long_tail_two::login_page(provider, request);
+    }
     // (path, the client id's name, whether response_type=code is required)
     let (path, id_name, needs_response_type) = match kind {
         ProviderKind::TikTok => ("/v2/auth/authorize/", "client_key", true),
@@ -220,6 +223,9 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
         }
         (ProviderKind::WeChat, "/sns/userinfo") => return wechat_user(request),
         (ProviderKind::GitHub, "/user") => return github_user(request),
+        (ProviderKind::TailTwo(provider), _) => {
+            return super::long_tail_two::answer(provider, request)
+        }
         _ => {}
     }
     match kind {

@@ -1,0 +1,313 @@
+//! Twitch (its token endpoint), Discord, Spotify, Bitbucket, Fitbit, eBay
+//! and PayPal, as `oauth-quirks.md` ("The long tail, part two") describes them.
+
+use serde_json::json;
+
+use super::{
+    json_answer, rfc, rfc_error, rfc_status, AuthorizeSpec, Credentials, Params, Refusal, Spec,
+    TokenAt, TokenSpec, UserSpec,
+};
+
+const BEARER: &[TokenAt] = &[TokenAt::Scheme("Bearer")];
+
+/// The eBay RuName the mock expects as `redirect_uri` (`EBAY_RUNAME`).
+pub const MOCK_EBAY_RUNAME: &str = "Mock_Seller-MockApp-PRD-mockrunam";
+
+pub(super) const TWITCH: Spec = Spec {
+    prefix: "tw",
+    token: Some(TokenSpec {
+        path: "/oauth2/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::BODY,
+        required: &[("redirect_uri", None)],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "refresh_token": refresh, "expires_in": 14124, "scope": ["user:read:email"], "token_type": "bearer"}),
+            )
+        },
+        // No `error`: a status and a message.
+        error: |refusal, _| {
+            let (status, message) = match refusal {
+                Refusal::Client => (403, "invalid client secret"),
+                Refusal::Request => (400, "missing or malformed parameters"),
+                Refusal::Grant => (400, "Invalid authorization code"),
+            };
+            json_answer(status, json!({"status": status, "message": message}))
+        },
+    }),
+    user: Some(UserSpec {
+        path: "/helix/users",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &["client-id"],
+        user: || json!({"data": [{"id": "141981764", "login": "twitchdev", "display_name": "TwitchDev", "email": "dev@twitch.example", "profile_image_url": "https://static-cdn.example/p.png"}]}),
+        error: |refusal, why| {
+            let status = if refusal == Refusal::Client { 401 } else { 400 };
+            json_answer(
+                status,
+                json!({"error": "Unauthorized", "status": status, "message": why}),
+            )
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/oauth2/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+pub(super) const DISCORD: Spec = Spec {
+    prefix: "dc",
+    token: Some(TokenSpec {
+        path: "/api/oauth2/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Either,
+        required: &[("redirect_uri", None)],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "token_type": "Bearer", "expires_in": 604800, "refresh_token": refresh, "scope": "identify email"}),
+            )
+        },
+        error: rfc_error,
+    }),
+    user: Some(UserSpec {
+        path: "/api/users/@me",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &[],
+        user: || json!({"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe", "email": "nelly@discord.example", "verified": true}),
+        error: |_, _| json_answer(401, json!({"message": "401: Unauthorized", "code": 0})),
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/api/oauth2/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+pub(super) const SPOTIFY: Spec = Spec {
+    prefix: "sp",
+    token: Some(TokenSpec {
+        path: "/api/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Either,
+        required: &[("redirect_uri", None)],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "token_type": "Bearer", "scope": "user-read-email", "expires_in": 3600, "refresh_token": refresh}),
+            )
+        },
+        error: |refusal, why| {
+            json_answer(
+                400,
+                json!({"error": rfc(refusal), "error_description": why}),
+            )
+        },
+    }),
+    user: Some(UserSpec {
+        path: "/v1/me",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &[],
+        user: || {
+            json!({"id": "smedjan", "display_name": "JM Wizzler", "email": "email@spotify.example",
+                   "images": [{"url": "https://i.scdn.example/image/1", "height": 300, "width": 300}], "product": "premium"})
+        },
+        // The Web API's own error shape.
+        error: |refusal, why| {
+            let status = if refusal == Refusal::Client { 401 } else { 400 };
+            json_answer(status, json!({"error": {"status": status, "message": why}}))
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+pub(super) const BITBUCKET: Spec = Spec {
+    prefix: "bb",
+    token: Some(TokenSpec {
+        path: "/site/oauth2/access_token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Basic,
+        required: &[],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "scopes": "account email", "expires_in": 7200, "refresh_token": refresh, "token_type": "bearer", "state": "authorization_code"}),
+            )
+        },
+        error: rfc_error,
+    }),
+    user: Some(UserSpec {
+        path: "/2.0/user",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &[],
+        user: || {
+            json!({"uuid": "{c788b2da-b7a2-404c-9e26-d3f077557007}", "account_id": "557058:mock", "username": "evzijst",
+                   "display_name": "Erik van Zijst", "links": {"avatar": {"href": "https://bitbucket.example/avatar.png"}}})
+        },
+        error: |refusal, why| {
+            let status = if refusal == Refusal::Client { 401 } else { 400 };
+            json_answer(status, json!({"type": "error", "error": {"message": why}}))
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/site/oauth2/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+/// Fitbit's `{"errors": [{errorType, message}], "success": false}`.
+fn fitbit_error(refusal: Refusal, why: &str) -> super::Answer {
+    json_answer(
+        rfc_status(refusal),
+        json!({"errors": [{"errorType": rfc(refusal), "message": why}], "success": false}),
+    )
+}
+
+pub(super) const FITBIT: Spec = Spec {
+    prefix: "fb",
+    token: Some(TokenSpec {
+        path: "/oauth2/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Basic,
+        required: &[],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "expires_in": 28800, "refresh_token": refresh, "scope": "profile", "token_type": "Bearer", "user_id": "26FWFL"}),
+            )
+        },
+        error: fitbit_error,
+    }),
+    user: Some(UserSpec {
+        path: "/1/user/-/profile.json",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &[],
+        user: || json!({"user": {"encodedId": "26FWFL", "displayName": "Mock", "fullName": "Mock Runner", "avatar": "https://static0.fitbit.example/a.png"}}),
+        error: |refusal, why| {
+            let kind = if refusal == Refusal::Client {
+                "invalid_token"
+            } else {
+                "validation"
+            };
+            json_answer(
+                rfc_status(refusal),
+                json!({"errors": [{"errorType": kind, "message": why}], "success": false}),
+            )
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/oauth2/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+pub(super) const EBAY: Spec = Spec {
+    prefix: "eb",
+    token: Some(TokenSpec {
+        path: "/identity/v1/oauth2/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Basic,
+        required: &[("redirect_uri", Some(MOCK_EBAY_RUNAME))],
+        refresh: false,
+        success: |access, refresh| {
+            // Only the RuName is a registered redirect (required above).
+            json_answer(
+                200,
+                json!({"access_token": access, "expires_in": 7200, "refresh_token": refresh, "refresh_token_expires_in": 47304000, "token_type": "User Access Token"}),
+            )
+        },
+        error: rfc_error,
+    }),
+    user: Some(UserSpec {
+        path: "/commerce/identity/v1/user/",
+        method: "GET",
+        token_at: BEARER,
+        required: &[],
+        required_headers: &[],
+        user: || json!({"userId": "1Lr7iuH", "username": "testuser_mock", "accountType": "INDIVIDUAL"}),
+        error: |refusal, why| {
+            let status = if refusal == Refusal::Client { 401 } else { 400 };
+            json_answer(
+                status,
+                json!({"errors": [{"errorId": 1001, "domain": "OAuth", "category": "REQUEST", "message": why}]}),
+            )
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/oauth2/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
+
+pub(super) const PAYPAL: Spec = Spec {
+    prefix: "pp",
+    token: Some(TokenSpec {
+        path: "/v1/oauth2/token",
+        method: "POST",
+        params: Params::Form,
+        credentials: Credentials::Basic,
+        required: &[],
+        refresh: true,
+        success: |access, refresh| {
+            json_answer(
+                200,
+                json!({"access_token": access, "token_type": "Bearer", "expires_in": 28800, "refresh_token": refresh, "nonce": "2026-12-02T00:00:00Zmock", "scope": "openid email"}),
+            )
+        },
+        error: rfc_error,
+    }),
+    user: Some(UserSpec {
+        path: "/v1/identity/oauth2/userinfo",
+        method: "GET",
+        token_at: BEARER,
+        required: &[("schema", Some("paypalv1.1"))],
+        required_headers: &[],
+        user: || {
+            json!({"user_id": "https://www.paypal.com/webapps/auth/identity/user/mWq6_1sU85v5EG9yHdPxJRrhGHrnMJ-1PQKtX6pcsmA",
+                   "name": "identity test", "payer_id": "WDJJHEBZ4X2LY",
+                   "emails": [{"value": "user1@paypal.example", "primary": true, "confirmed": true}]})
+        },
+        error: |refusal, why| {
+            let (status, error) = if refusal == Refusal::Client {
+                (401, "invalid_token")
+            } else {
+                (400, "invalid_request")
+            };
+            json_answer(status, json!({"error": error, "error_description": why}))
+        },
+    }),
+    authorize: Some(AuthorizeSpec {
+        path: "/signin/authorize",
+        client_id: "client_id",
+        response_type: true,
+    }),
+};
