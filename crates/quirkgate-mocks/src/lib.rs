@@ -6,3 +6,4 @@ pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;
 pub mod provider;
+pub mod strict;
