@@ -4,20 +4,28 @@
 use serde_json::json;
 
 use super::{
-    json_answer, rfc, rfc_status, AuthorizeSpec, Credentials, Params, Refusal, Spec, TokenAt,
-    TokenSpec, UserSpec,
+    form_post, get_user, json_answer, rfc, rfc_status, AuthorizeSpec, Refusal, Spec, TokenSpec,
+    UserSpec, BODY_CREDENTIALS,
 };
-
-const BODY: Credentials = Credentials::BODY;
+use crate::strict::{self, At, Body, Credentials, Endpoint, Params};
 
 pub(super) const KAKAO: Spec = Spec {
     prefix: "kk",
     token: Some(TokenSpec {
-        path: "/oauth/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: BODY,
-        required: &[("redirect_uri", None)],
+        endpoint: form_post(
+            "/oauth/token",
+            BODY_CREDENTIALS,
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"error":"invalid_request","error_description":"{why}","error_code":"KOE101"}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"error":"invalid_client","error_description":"{why}","error_code":"KOE010"}"#,
+                )),
+            },
+        ),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -38,11 +46,19 @@ pub(super) const KAKAO: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/v2/user/me",
-        method: "GET",
-        token_at: &[TokenAt::Scheme("Bearer")],
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/v2/user/me",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"msg":"{why}","code":-2}"#,
+                unauthorized: Some((401, r#"{"msg":"{why}","code":-401}"#)),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"id": 1234567890123u64, "connected_at": "2026-01-01T00:00:00Z",
                    "properties": {"nickname": "Mock Kakao"},
@@ -65,11 +81,20 @@ pub(super) const KAKAO: Spec = Spec {
 pub(super) const NAVER: Spec = Spec {
     prefix: "nv",
     token: Some(TokenSpec {
-        path: "/oauth2.0/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: BODY,
-        required: &[("state", None)],
+        endpoint: form_post(
+            "/oauth2.0/token",
+            BODY_CREDENTIALS,
+            strict::Refusal {
+                status: 200,
+                content_type: "application/json",
+                body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
+                unauthorized: Some((
+                    200,
+                    r#"{"error":"invalid_client","error_description":"{why}"}"#,
+                )),
+            },
+        ),
+        code_params: &[("state", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -91,11 +116,19 @@ pub(super) const NAVER: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/v1/nid/me",
-        method: "GET",
-        token_at: &[TokenAt::Scheme("Bearer")],
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/v1/nid/me",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"resultcode":"010","message":"{why}"}"#,
+                unauthorized: Some((401, r#"{"resultcode":"024","message":"{why}"}"#)),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"resultcode": "00", "message": "success",
                    "response": {"id": "32742776", "nickname": "OpenAPI", "name": "Mock Naver", "email": "openapi@naver.example", "profile_image": "https://ssl.pstatic.example/p.gif"}})
@@ -119,11 +152,15 @@ pub(super) const NAVER: Spec = Spec {
 pub(super) const WEIBO: Spec = Spec {
     prefix: "wb",
     token: Some(TokenSpec {
-        path: "/oauth2/access_token",
-        method: "POST",
-        params: Params::Form,
-        credentials: BODY,
-        required: &[("redirect_uri", None)],
+        endpoint: form_post(
+            "/oauth2/access_token",
+            BODY_CREDENTIALS,
+            strict::Refusal::json(
+                400,
+                r#"{"error":"invalid_request","error_code":21323,"request":"/oauth2/access_token","error_description":"{why}"}"#,
+            ),
+        ),
+        code_params: &[("redirect_uri", None)],
         refresh: false,
         success: |access, _| {
             json_answer(
@@ -144,11 +181,17 @@ pub(super) const WEIBO: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/2/users/show.json",
-        method: "GET",
-        token_at: &[TokenAt::Query("access_token")],
-        required: &[("uid", Some("1404376560"))],
-        required_headers: &[],
+        endpoint: get_user(
+            "/2/users/show.json",
+            Credentials::TokenQuery("access_token"),
+            &["uid"],
+            strict::Refusal::json(
+                400,
+                r#"{"error":"{why}","error_code":10016,"request":"/2/users/show.json"}"#,
+            ),
+        ),
+        fixed: &[("uid", "1404376560")],
+        token_param: None,
         user: || {
             json!({"id": 1404376560u64, "idstr": "1404376560", "screen_name": "zaku", "name": "zaku",
                    "profile_image_url": "https://tp1.sinaimg.example/50.jpg", "avatar_large": "https://tp1.sinaimg.example/180.jpg"})
@@ -174,11 +217,20 @@ pub(super) const WEIBO: Spec = Spec {
 pub(super) const BAIDU: Spec = Spec {
     prefix: "bd",
     token: Some(TokenSpec {
-        path: "/oauth/2.0/token",
-        method: "GET",
-        params: Params::Query,
-        credentials: BODY,
-        required: &[("redirect_uri", None)],
+        endpoint: Endpoint {
+            path: "/oauth/2.0/token",
+            methods: &["GET", "POST"],
+            body: Body::None,
+            credentials: BODY_CREDENTIALS,
+            headers: &[],
+            params: Params {
+                at: At::Query,
+                required: &["grant_type"],
+                forbidden: &[],
+            },
+            refusal: strict::Refusal::oauth(),
+        },
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -194,11 +246,14 @@ pub(super) const BAIDU: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/rest/2.0/passport/users/getInfo",
-        method: "GET",
-        token_at: &[TokenAt::Query("access_token")],
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/rest/2.0/passport/users/getInfo",
+            Credentials::TokenQuery("access_token"),
+            &[],
+            strict::Refusal::json(200, r#"{"error_code":100,"error_msg":"{why}"}"#),
+        ),
+        fixed: &[],
+        token_param: None,
         user: || json!({"openid": "bd-open-1", "userid": "2097322476", "username": "mock_baidu", "portrait": "e2c1776c31393837313031319605", "sex": "1"}),
         // Baidu's REST errors come with HTTP 200.
         error: |refusal, why| {
@@ -216,11 +271,28 @@ pub(super) const BAIDU: Spec = Spec {
 pub(super) const LARK: Spec = Spec {
     prefix: "lk",
     token: Some(TokenSpec {
-        path: "/open-apis/authen/v2/oauth/token",
-        method: "POST",
-        params: Params::Json,
-        credentials: BODY,
-        required: &[],
+        endpoint: Endpoint {
+            path: "/open-apis/authen/v2/oauth/token",
+            methods: &["POST"],
+            body: Body::Json,
+            credentials: BODY_CREDENTIALS,
+            headers: &[],
+            params: Params {
+                at: At::Body,
+                required: &["grant_type"],
+                forbidden: &[],
+            },
+            refusal: strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"code":20001,"error":"invalid_request","error_description":"{why}"}"#,
+                unauthorized: Some((
+                    400,
+                    r#"{"code":20002,"error":"invalid_client","error_description":"{why}"}"#,
+                )),
+            },
+        },
+        code_params: &[],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -241,11 +313,19 @@ pub(super) const LARK: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/open-apis/authen/v1/user_info",
-        method: "GET",
-        token_at: &[TokenAt::Scheme("Bearer")],
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/open-apis/authen/v1/user_info",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"code":99991400,"msg":"{why}"}"#,
+                unauthorized: Some((400, r#"{"code":99991663,"msg":"{why}"}"#)),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"code": 0, "msg": "success",
                    "data": {"name": "Mock Lark", "en_name": "Mock Lark", "avatar_url": "https://lark.example/a.png",
@@ -270,11 +350,20 @@ pub(super) const LARK: Spec = Spec {
 pub(super) const HUAWEI: Spec = Spec {
     prefix: "hw",
     token: Some(TokenSpec {
-        path: "/oauth2/v3/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: BODY,
-        required: &[("redirect_uri", None)],
+        endpoint: form_post(
+            "/oauth2/v3/token",
+            BODY_CREDENTIALS,
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"error":1101,"sub_error":20001,"error_description":"{why}"}"#,
+                unauthorized: Some((
+                    400,
+                    r#"{"error":1102,"sub_error":20003,"error_description":"{why}"}"#,
+                )),
+            },
+        ),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -296,14 +385,22 @@ pub(super) const HUAWEI: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/rest.php",
-        method: "POST",
-        token_at: &[TokenAt::Form("access_token")],
-        required: &[
-            ("nsp_svc", Some("GOpen.User.getInfo")),
-            ("getNickName", Some("1")),
-        ],
-        required_headers: &[],
+        endpoint: Endpoint {
+            path: "/rest.php",
+            methods: &["POST"],
+            body: Body::Form,
+            // The token is a form parameter, not a credential strict knows.
+            credentials: Credentials::None,
+            headers: &[],
+            params: Params {
+                at: At::Body,
+                required: &["access_token", "getNickName"],
+                forbidden: &[],
+            },
+            refusal: strict::Refusal::json(200, r#"{"NSP_STATUS":102,"error":"{why}"}"#),
+        },
+        fixed: &[("nsp_svc", "GOpen.User.getInfo"), ("getNickName", "1")],
+        token_param: Some("access_token"),
         user: || {
             json!({"displayName": "Mock Huawei", "headPictureURL": "https://upfile.hicloud.example/a.jpg",
                    "openID": "hw-open-1", "unionID": "hw-union-1", "email": "mock@huawei.example"})
@@ -329,11 +426,14 @@ pub(super) const KUAISHOU_USER: Spec = Spec {
     prefix: "ks",
     token: None,
     user: Some(UserSpec {
-        path: "/openapi/user_info",
-        method: "GET",
-        token_at: &[TokenAt::Query("access_token")],
-        required: &[("app_id", Some(MOCK_KUAISHOU_APP_ID))],
-        required_headers: &[],
+        endpoint: get_user(
+            "/openapi/user_info",
+            Credentials::TokenQuery("access_token"),
+            &["app_id"],
+            strict::Refusal::json(200, r#"{"result":100200101,"error_msg":"{why}"}"#),
+        ),
+        fixed: &[("app_id", MOCK_KUAISHOU_APP_ID)],
+        token_param: None,
         user: || json!({"result": 1, "user_info": {"name": "Mock Kuaishou", "sex": "F", "head": "https://k.example/h.jpg", "bigHead": "https://k.example/H.jpg", "city": "", "fan": 1, "follow": 2}}),
         error: |refusal, why| {
             let result = if refusal == Refusal::Client {

@@ -4,11 +4,10 @@
 use serde_json::json;
 
 use super::{
-    json_answer, rfc, rfc_error, rfc_status, AuthorizeSpec, Credentials, Params, Refusal, Spec,
-    TokenAt, TokenSpec, UserSpec,
+    form_post, get_user, json_answer, rfc, rfc_error, rfc_status, AuthorizeSpec, Refusal, Spec,
+    TokenSpec, UserSpec, BASIC_ONLY, BODY_CREDENTIALS,
 };
-
-const BEARER: &[TokenAt] = &[TokenAt::Scheme("Bearer")];
+use crate::strict::{self, At, Body, Credentials, Endpoint, Header, Params};
 
 /// The eBay RuName the mock expects as `redirect_uri` (`EBAY_RUNAME`).
 pub const MOCK_EBAY_RUNAME: &str = "Mock_Seller-MockApp-PRD-mockrunam";
@@ -16,11 +15,17 @@ pub const MOCK_EBAY_RUNAME: &str = "Mock_Seller-MockApp-PRD-mockrunam";
 pub(super) const TWITCH: Spec = Spec {
     prefix: "tw",
     token: Some(TokenSpec {
-        path: "/oauth2/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::BODY,
-        required: &[("redirect_uri", None)],
+        endpoint: form_post(
+            "/oauth2/token",
+            BODY_CREDENTIALS,
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"status":400,"message":"{why}"}"#,
+                unauthorized: Some((403, r#"{"status":403,"message":"{why}"}"#)),
+            },
+        ),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -39,11 +44,29 @@ pub(super) const TWITCH: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/helix/users",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &["client-id"],
+        endpoint: Endpoint {
+            path: "/helix/users",
+            methods: &["GET"],
+            body: Body::None,
+            credentials: Credentials::Bearer,
+            headers: &[Header::named("client-id")],
+            params: Params {
+                at: At::Query,
+                required: &[],
+                forbidden: &[],
+            },
+            refusal: strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"error":"Bad Request","status":400,"message":"{why}"}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"error":"Unauthorized","status":401,"message":"{why}"}"#,
+                )),
+            },
+        },
+        fixed: &[],
+        token_param: None,
         user: || json!({"data": [{"id": "141981764", "login": "twitchdev", "display_name": "TwitchDev", "email": "dev@twitch.example", "profile_image_url": "https://static-cdn.example/p.png"}]}),
         error: |refusal, why| {
             let status = if refusal == Refusal::Client { 401 } else { 400 };
@@ -63,11 +86,9 @@ pub(super) const TWITCH: Spec = Spec {
 pub(super) const DISCORD: Spec = Spec {
     prefix: "dc",
     token: Some(TokenSpec {
-        path: "/api/oauth2/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Either,
-        required: &[("redirect_uri", None)],
+        endpoint: // Discord also takes Basic; the preset sends the body, so that is what the mock declares.
+        form_post("/api/oauth2/token", BODY_CREDENTIALS, strict::Refusal::oauth()),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -78,11 +99,14 @@ pub(super) const DISCORD: Spec = Spec {
         error: rfc_error,
     }),
     user: Some(UserSpec {
-        path: "/api/users/@me",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/api/users/@me",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal::json(401, r#"{"message":"401: Unauthorized","code":0}"#),
+        ),
+        fixed: &[],
+        token_param: None,
         user: || json!({"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe", "email": "nelly@discord.example", "verified": true}),
         error: |_, _| json_answer(401, json!({"message": "401: Unauthorized", "code": 0})),
     }),
@@ -96,11 +120,9 @@ pub(super) const DISCORD: Spec = Spec {
 pub(super) const SPOTIFY: Spec = Spec {
     prefix: "sp",
     token: Some(TokenSpec {
-        path: "/api/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Either,
-        required: &[("redirect_uri", None)],
+        endpoint: // Spotify also takes Basic; the preset sends the body, so that is what the mock declares.
+        form_post("/api/token", BODY_CREDENTIALS, strict::Refusal::json(400, r#"{"error":"invalid_request","error_description":"{why}"}"#)),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -116,11 +138,19 @@ pub(super) const SPOTIFY: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/v1/me",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/v1/me",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"error":{"status":400,"message":"{why}"}}"#,
+                unauthorized: Some((401, r#"{"error":{"status":401,"message":"{why}"}}"#)),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"id": "smedjan", "display_name": "JM Wizzler", "email": "email@spotify.example",
                    "images": [{"url": "https://i.scdn.example/image/1", "height": 300, "width": 300}], "product": "premium"})
@@ -141,11 +171,12 @@ pub(super) const SPOTIFY: Spec = Spec {
 pub(super) const BITBUCKET: Spec = Spec {
     prefix: "bb",
     token: Some(TokenSpec {
-        path: "/site/oauth2/access_token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Basic,
-        required: &[],
+        endpoint: form_post(
+            "/site/oauth2/access_token",
+            BASIC_ONLY,
+            strict::Refusal::oauth(),
+        ),
+        code_params: &[],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -156,11 +187,19 @@ pub(super) const BITBUCKET: Spec = Spec {
         error: rfc_error,
     }),
     user: Some(UserSpec {
-        path: "/2.0/user",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/2.0/user",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"type":"error","error":{"message":"{why}"}}"#,
+                unauthorized: Some((401, r#"{"type":"error","error":{"message":"{why}"}}"#)),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"uuid": "{c788b2da-b7a2-404c-9e26-d3f077557007}", "account_id": "557058:mock", "username": "evzijst",
                    "display_name": "Erik van Zijst", "links": {"avatar": {"href": "https://bitbucket.example/avatar.png"}}})
@@ -188,11 +227,20 @@ fn fitbit_error(refusal: Refusal, why: &str) -> super::Answer {
 pub(super) const FITBIT: Spec = Spec {
     prefix: "fb",
     token: Some(TokenSpec {
-        path: "/oauth2/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Basic,
-        required: &[],
+        endpoint: form_post(
+            "/oauth2/token",
+            BASIC_ONLY,
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"errors":[{"errorType":"invalid_request","message":"{why}"}],"success":false}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"errors":[{"errorType":"invalid_client","message":"{why}"}],"success":false}"#,
+                )),
+            },
+        ),
+        code_params: &[],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -203,11 +251,22 @@ pub(super) const FITBIT: Spec = Spec {
         error: fitbit_error,
     }),
     user: Some(UserSpec {
-        path: "/1/user/-/profile.json",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/1/user/-/profile.json",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"errors":[{"errorType":"validation","message":"{why}"}],"success":false}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"errors":[{"errorType":"invalid_token","message":"{why}"}],"success":false}"#,
+                )),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || json!({"user": {"encodedId": "26FWFL", "displayName": "Mock", "fullName": "Mock Runner", "avatar": "https://static0.fitbit.example/a.png"}}),
         error: |refusal, why| {
             let kind = if refusal == Refusal::Client {
@@ -231,11 +290,12 @@ pub(super) const FITBIT: Spec = Spec {
 pub(super) const EBAY: Spec = Spec {
     prefix: "eb",
     token: Some(TokenSpec {
-        path: "/identity/v1/oauth2/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Basic,
-        required: &[("redirect_uri", Some(MOCK_EBAY_RUNAME))],
+        endpoint: form_post(
+            "/identity/v1/oauth2/token",
+            BASIC_ONLY,
+            strict::Refusal::oauth(),
+        ),
+        code_params: &[("redirect_uri", Some(MOCK_EBAY_RUNAME))],
         refresh: false,
         success: |access, refresh| {
             // Only the RuName is a registered redirect (required above).
@@ -247,11 +307,22 @@ pub(super) const EBAY: Spec = Spec {
         error: rfc_error,
     }),
     user: Some(UserSpec {
-        path: "/commerce/identity/v1/user/",
-        method: "GET",
-        token_at: BEARER,
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/commerce/identity/v1/user/",
+            Credentials::Bearer,
+            &[],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"errors":[{"errorId":2004,"domain":"ACCESS","category":"REQUEST","message":"{why}"}]}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"errors":[{"errorId":1001,"domain":"OAuth","category":"REQUEST","message":"{why}"}]}"#,
+                )),
+            },
+        ),
+        fixed: &[],
+        token_param: None,
         user: || json!({"userId": "1Lr7iuH", "username": "testuser_mock", "accountType": "INDIVIDUAL"}),
         error: |refusal, why| {
             let status = if refusal == Refusal::Client { 401 } else { 400 };
@@ -271,11 +342,8 @@ pub(super) const EBAY: Spec = Spec {
 pub(super) const PAYPAL: Spec = Spec {
     prefix: "pp",
     token: Some(TokenSpec {
-        path: "/v1/oauth2/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Basic,
-        required: &[],
+        endpoint: form_post("/v1/oauth2/token", BASIC_ONLY, strict::Refusal::oauth()),
+        code_params: &[],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -286,11 +354,22 @@ pub(super) const PAYPAL: Spec = Spec {
         error: rfc_error,
     }),
     user: Some(UserSpec {
-        path: "/v1/identity/oauth2/userinfo",
-        method: "GET",
-        token_at: BEARER,
-        required: &[("schema", Some("paypalv1.1"))],
-        required_headers: &[],
+        endpoint: get_user(
+            "/v1/identity/oauth2/userinfo",
+            Credentials::Bearer,
+            &["schema"],
+            strict::Refusal {
+                status: 400,
+                content_type: "application/json",
+                body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
+                unauthorized: Some((
+                    401,
+                    r#"{"error":"invalid_token","error_description":"{why}"}"#,
+                )),
+            },
+        ),
+        fixed: &[("schema", "paypalv1.1")],
+        token_param: None,
         user: || {
             json!({"user_id": "https://www.paypal.com/webapps/auth/identity/user/mWq6_1sU85v5EG9yHdPxJRrhGHrnMJ-1PQKtX6pcsmA",
                    "name": "identity test", "payer_id": "WDJJHEBZ4X2LY",

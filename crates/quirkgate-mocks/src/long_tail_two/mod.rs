@@ -15,6 +15,7 @@ pub use elsewhere::MOCK_EBAY_RUNAME;
 use serde_json::{json, Value};
 
 use super::kinds::SeenRequest;
+use super::strict::{self, At, Credentials, Endpoint};
 
 /// A mock's answer: status, content type, body.
 pub type Answer = (u16, &'static str, String);
@@ -104,78 +105,29 @@ pub struct Spec {
     pub authorize: Option<AuthorizeSpec>,
 }
 
-/// Where a request's parameters travel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Params {
-    /// The query string, no body (a GET).
-    Query,
-    /// An `application/x-www-form-urlencoded` body.
-    Form,
-    /// An `application/json` object of strings.
-    Json,
-}
-
-/// How the client authenticates at the token endpoint.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Credentials {
-    /// HTTP Basic only; credentials among the parameters are refused.
-    Basic,
-    /// Among the parameters only, under these names; a Basic header, or the
-    /// standard names when the provider renames them, are refused.
-    Params {
-        id: &'static str,
-        secret: &'static str,
-    },
-    /// Either, under the standard names.
-    Either,
-}
-
-impl Credentials {
-    /// Among the parameters only, under the standard names.
-    pub const BODY: Credentials = Credentials::Params {
-        id: "client_id",
-        secret: "client_secret",
-    };
-}
-
-/// The token endpoint.
+/// The token endpoint: what it accepts ([`strict::Endpoint`], judged before
+/// anything else), then the grant.
 pub struct TokenSpec {
-    pub path: &'static str,
-    pub method: &'static str,
-    pub params: Params,
-    pub credentials: Credentials,
-    /// Parameters the provider requires beyond the grant's (`redirect_uri`,
+    pub endpoint: Endpoint,
+    /// Parameters a code exchange needs beyond `code` (`redirect_uri`,
     /// Naver's `state`), with the value when it is fixed (eBay's RuName).
-    pub required: &'static [(&'static str, Option<&'static str>)],
+    pub code_params: &'static [(&'static str, Option<&'static str>)],
     /// Whether `grant_type=refresh_token` is served.
     pub refresh: bool,
     /// The success answer for (access token, refresh token).
     pub success: fn(&str, &str) -> Answer,
-    /// The provider's refusal.
+    /// The provider's refusal of a grant (`Refusal::Grant`) or request.
     pub error: fn(Refusal, &str) -> Answer,
 }
 
-/// Where the user call carries the access token.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenAt {
-    /// `Authorization: <scheme> <token>` (`Bearer`, Yandex's `OAuth`).
-    Scheme(&'static str),
-    /// A query parameter.
-    Query(&'static str),
-    /// A form body parameter.
-    Form(&'static str),
-}
-
-/// The user endpoint.
+/// The user endpoint: what it accepts, then the token and the user.
 pub struct UserSpec {
-    pub path: &'static str,
-    pub method: &'static str,
-    /// Where the token may be; any one of them will do.
-    pub token_at: &'static [TokenAt],
-    /// Query or form parameters the call needs, with the value when it is fixed.
-    pub required: &'static [(&'static str, Option<&'static str>)],
-    /// Headers the call needs (present and not empty).
-    pub required_headers: &'static [&'static str],
+    pub endpoint: Endpoint,
+    /// Parameters (query, or form for a POST) whose value is fixed.
+    pub fixed: &'static [(&'static str, &'static str)],
+    /// Where the token is when the endpoint's credentials do not say
+    /// (Huawei's form parameter).
+    pub token_param: Option<&'static str>,
     pub user: fn() -> Value,
     /// The provider's refusal of the call (`Refusal::Client`: a bad token).
     pub error: fn(Refusal, &str) -> Answer,
@@ -215,6 +167,60 @@ pub(super) fn rfc_error(refusal: Refusal, why: &str) -> Answer {
     )
 }
 
+/// Client credentials as body parameters under the standard names; a Basic header is refused.
+pub(crate) const BODY_CREDENTIALS: Credentials = Credentials::Params {
+    id: "client_id",
+    secret: Some("client_secret"),
+};
+
+/// HTTP Basic only; the standard names among the parameters are refused.
+pub(crate) const BASIC_ONLY: Credentials = Credentials::Basic {
+    refused: &["client_id", "client_secret"],
+};
+
+/// A token endpoint taking a form POST with `grant_type`.
+pub(crate) const fn form_post(
+    path: &'static str,
+    credentials: Credentials,
+    refusal: strict::Refusal,
+) -> Endpoint {
+    Endpoint {
+        path,
+        methods: &["POST"],
+        body: strict::Body::Form,
+        credentials,
+        headers: &[],
+        params: strict::Params {
+            at: At::Body,
+            required: &["grant_type"],
+            forbidden: &[],
+        },
+        refusal,
+    }
+}
+
+/// A user endpoint taking a GET, with `required` query parameters.
+pub(crate) const fn get_user(
+    path: &'static str,
+    credentials: Credentials,
+    required: &'static [&'static str],
+    refusal: strict::Refusal,
+) -> Endpoint {
+    Endpoint {
+        path,
+        methods: &["GET"],
+        body: strict::Body::None,
+        credentials,
+        headers: &[],
+        params: strict::Params {
+            at: At::Query,
+            required,
+            forbidden: &[],
+        },
+        refusal,
+    }
+}
+
 pub(crate) fn json_answer(status: u16, value: Value) -> Answer {
     (status, "application/json", value.to_string())
 }
@@ -222,10 +228,18 @@ pub(crate) fn json_answer(status: u16, value: Value) -> Answer {
 /// The answer of the provider's mock to `request`, by path.
 pub fn answer(provider: TailTwo, request: &SeenRequest) -> Answer {
     let spec = provider.spec();
-    if let Some(user) = spec.user.as_ref().filter(|u| u.path == request.path) {
+    if let Some(user) = spec
+        .user
+        .as_ref()
+        .filter(|u| u.endpoint.path == request.path)
+    {
         return user_answer(spec.prefix, user, request);
     }
-    if let Some(token) = spec.token.as_ref().filter(|t| t.path == request.path) {
+    if let Some(token) = spec
+        .token
+        .as_ref()
+        .filter(|t| t.endpoint.path == request.path)
+    {
         return token_answer(spec.prefix, token, request);
     }
     json_answer(404, json!({"error": "not_found", "path": request.path}))
@@ -272,62 +286,18 @@ pub fn login_page(provider: TailTwo, request: &SeenRequest) -> Option<Result<Str
     Some(judged)
 }
 
-fn content_type_is(request: &SeenRequest, wanted: &str) -> bool {
-    request
-        .header("content-type")
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|ct| ct.trim().eq_ignore_ascii_case(wanted))
-}
-
-/// The request's parameters where `params` says they travel; `Err` when they
-/// are elsewhere or the body is not of that kind.
-fn parameters(
-    request: &SeenRequest,
-    params: Params,
-) -> Result<Vec<(String, String)>, &'static str> {
-    match params {
-        Params::Query => {
-            if !request.raw_body.is_empty() {
-                return Err("parameters belong in the query; the body must be empty");
-            }
-            Ok(request.query.clone())
-        }
-        Params::Form => {
-            if !content_type_is(request, "application/x-www-form-urlencoded") {
-                return Err("Content-Type must be application/x-www-form-urlencoded");
-            }
-            if !request.query.is_empty() {
-                return Err("parameters belong in the body, not the query");
-            }
-            Ok(request.body.clone())
-        }
-        Params::Json => {
-            if !content_type_is(request, "application/json") {
-                return Err("Content-Type must be application/json");
-            }
-            let object = request
-                .json_body()
-                .ok_or("the body must be a JSON object")?;
-            object
-                .into_iter()
-                .map(|(k, v)| match v {
-                    Value::String(s) => Ok((k, s)),
-                    _ => Err("every JSON value must be a string"),
-                })
-                .collect()
-        }
+/// The parameters where the endpoint reads them.
+fn parameters(endpoint: &Endpoint, request: &SeenRequest) -> Vec<(String, String)> {
+    match (endpoint.params.at, endpoint.body) {
+        (At::Query, _) => request.query.clone(),
+        (At::Body, strict::Body::Json) => request
+            .json_body()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+            .collect(),
+        (At::Body, _) => request.body.clone(),
     }
-}
-
-fn basic_id(request: &SeenRequest) -> Option<String> {
-    use base64::Engine;
-    let value = request.header("authorization")?.strip_prefix("Basic ")?;
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(value)
-        .ok()?;
-    let raw = String::from_utf8(raw).ok()?;
-    let (id, secret) = raw.split_once(':')?;
-    (!id.is_empty() && !secret.is_empty()).then(|| id.to_owned())
 }
 
 /// A code or refresh token the mock refuses.
@@ -336,14 +306,10 @@ fn refused_grant(value: &str) -> bool {
 }
 
 fn token_answer(prefix: &str, spec: &TokenSpec, request: &SeenRequest) -> Answer {
-    let error = spec.error;
-    if request.method != spec.method {
-        return error(Refusal::Request, "method not allowed");
+    if let Err(refused) = strict::judge(std::slice::from_ref(&spec.endpoint), request) {
+        return refused;
     }
-    let params = match parameters(request, spec.params) {
-        Ok(params) => params,
-        Err(why) => return error(Refusal::Request, why),
-    };
+    let params = parameters(&spec.endpoint, request);
     let get = |name: &str| {
         params
             .iter()
@@ -351,47 +317,20 @@ fn token_answer(prefix: &str, spec: &TokenSpec, request: &SeenRequest) -> Answer
             .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    let has_basic = request.header("authorization").is_some();
-    let client_ok = match spec.credentials {
-        Credentials::Basic => {
-            if get("client_secret").is_some() {
-                return error(Refusal::Client, "client credentials must be HTTP Basic");
-            }
-            basic_id(request).is_some()
-        }
-        Credentials::Params { id, secret } => {
-            if has_basic {
-                return error(Refusal::Client, "client credentials must be parameters");
-            }
-            for standard in ["client_id", "client_secret"] {
-                if ![id, secret].contains(&standard) && get(standard).is_some() {
-                    return error(Refusal::Request, "unknown parameter under a standard name");
-                }
-            }
-            get(id).is_some() && get(secret).is_some()
-        }
-        Credentials::Either => {
-            let in_params = get("client_id").is_some() && get("client_secret").is_some();
-            in_params != basic_id(request).is_some()
-        }
-    };
-    if !client_ok {
-        return error(Refusal::Client, "client authentication failed");
-    }
-    let refresh_grant = spec.refresh && get("grant_type") == Some("refresh_token");
-    if !refresh_grant {
-        for (name, fixed) in spec.required {
-            match (get(name), fixed) {
-                (None, _) => return error(Refusal::Request, "a required parameter is missing"),
-                (Some(value), Some(fixed)) if value != *fixed => {
-                    return error(Refusal::Request, "a parameter has the wrong value")
-                }
-                _ => {}
-            }
-        }
-    }
+    let error = spec.error;
     let subject = match (get("grant_type"), get("code"), get("refresh_token")) {
-        (Some("authorization_code"), Some(code), _) => code,
+        (Some("authorization_code"), Some(code), _) => {
+            for (name, fixed) in spec.code_params {
+                match (get(name), fixed) {
+                    (None, _) => return error(Refusal::Request, "a required parameter is missing"),
+                    (Some(value), Some(fixed)) if value != *fixed => {
+                        return error(Refusal::Request, "a parameter has the wrong value")
+                    }
+                    _ => {}
+                }
+            }
+            code
+        }
         (Some("refresh_token"), _, Some(refresh)) if spec.refresh => refresh,
         _ => {
             return error(
@@ -413,48 +352,34 @@ fn token_answer(prefix: &str, spec: &TokenSpec, request: &SeenRequest) -> Answer
 }
 
 fn user_answer(prefix: &str, spec: &UserSpec, request: &SeenRequest) -> Answer {
-    let error = spec.error;
-    if request.method != spec.method {
-        return error(Refusal::Request, "method not allowed");
+    if let Err(refused) = strict::judge(std::slice::from_ref(&spec.endpoint), request) {
+        return refused;
     }
     let param = |name: &str| {
-        request.query_param(name).or_else(|| {
-            (request.method == "POST")
-                .then(|| request.body_param(name))
-                .flatten()
-        })
+        request
+            .query_param(name)
+            .or_else(|| request.body_param(name))
     };
-    for (name, fixed) in spec.required {
-        match (param(name), fixed) {
-            (None, _) => return error(Refusal::Request, "a required parameter is missing"),
-            (Some(value), Some(fixed)) if value != *fixed => {
-                return error(Refusal::Request, "a parameter has the wrong value")
-            }
-            _ => {}
-        }
-    }
     if spec
-        .required_headers
+        .fixed
         .iter()
-        .any(|name| request.header(name).is_none_or(str::is_empty))
+        .any(|(name, value)| param(name) != Some(value))
     {
-        return error(Refusal::Request, "a required header is missing");
+        return (spec.error)(Refusal::Request, "a parameter has the wrong value");
     }
-    let token = spec.token_at.iter().find_map(|place| match place {
-        TokenAt::Scheme(scheme) => request
+    let token = match (spec.endpoint.credentials, spec.token_param) {
+        (_, Some(name)) => param(name),
+        (Credentials::TokenQuery(name), None) => request.query_param(name),
+        (Credentials::TokenHeader(name), None) => request.header(name),
+        _ => request
             .header("authorization")
             .and_then(|v| v.split_once(' '))
-            .filter(|(s, _)| s == scheme)
-            .map(|(_, t)| t.to_owned()),
-        TokenAt::Query(name) => request.query_param(name).map(str::to_owned),
-        TokenAt::Form(name) => (content_type_is(request, "application/x-www-form-urlencoded"))
-            .then(|| request.body_param(name).map(str::to_owned))
-            .flatten(),
-    });
+            .map(|(_, token)| token),
+    };
     match token {
         Some(token) if token.starts_with(&format!("{prefix}.")) && !token.contains("expired") => {
             json_answer(200, (spec.user)())
         }
-        _ => error(Refusal::Client, "the access token is missing or invalid"),
+        _ => (spec.error)(Refusal::Client, "the access token is missing or invalid"),
     }
 }

@@ -4,18 +4,17 @@
 use serde_json::json;
 
 use super::{
-    json_answer, rfc, rfc_error, AuthorizeSpec, Credentials, Params, Refusal, Spec, TokenAt,
-    TokenSpec, UserSpec,
+    form_post, get_user, json_answer, rfc, rfc_error, AuthorizeSpec, Refusal, Spec, TokenSpec,
+    UserSpec, BODY_CREDENTIALS,
 };
+use crate::strict::{self, Credentials};
 
 pub(super) const YANDEX: Spec = Spec {
     prefix: "ya",
     token: Some(TokenSpec {
-        path: "/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Either,
-        required: &[],
+        endpoint: // Yandex also takes Basic; the preset sends the body, so that is what the mock declares.
+        form_post("/token", BODY_CREDENTIALS, strict::Refusal::oauth()),
+        code_params: &[],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -26,12 +25,10 @@ pub(super) const YANDEX: Spec = Spec {
         error: rfc_error,
     }),
     user: Some(UserSpec {
-        path: "/info",
-        method: "GET",
-        // The scheme is `OAuth`, not `Bearer`; or `oauth_token` in the query.
-        token_at: &[TokenAt::Scheme("OAuth"), TokenAt::Query("oauth_token")],
-        required: &[("format", Some("json"))],
-        required_headers: &[],
+        endpoint: // Yandex also takes `Authorization: OAuth …`, never Bearer; the preset sends the query parameter.
+        get_user("/info", Credentials::TokenQuery("oauth_token"), &["format"], strict::Refusal::json(400, r#"{"error":"invalid_request","error_description":"{why}"}"#)),
+        fixed: &[("format", "json")],
+        token_param: None,
         user: || {
             json!({"id": "1000034426", "login": "ivan", "client_id": "ya-client", "display_name": "Ivan",
                    "real_name": "Ivan Ivanov", "default_email": "ivan@yandex.example",
@@ -57,11 +54,9 @@ pub(super) const YANDEX: Spec = Spec {
 pub(super) const MAILRU: Spec = Spec {
     prefix: "mr",
     token: Some(TokenSpec {
-        path: "/token",
-        method: "POST",
-        params: Params::Form,
-        credentials: Credentials::Either,
-        required: &[("redirect_uri", None)],
+        endpoint: // Mail.ru also takes Basic; the preset sends the body, so that is what the mock declares.
+        form_post("/token", BODY_CREDENTIALS, strict::Refusal::json(400, r#"{"error":"invalid_request","error_code":1,"error_description":"{why}"}"#)),
+        code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
             json_answer(
@@ -82,11 +77,17 @@ pub(super) const MAILRU: Spec = Spec {
         },
     }),
     user: Some(UserSpec {
-        path: "/userinfo",
-        method: "GET",
-        token_at: &[TokenAt::Query("access_token")],
-        required: &[],
-        required_headers: &[],
+        endpoint: get_user(
+            "/userinfo",
+            Credentials::TokenQuery("access_token"),
+            &[],
+            strict::Refusal::json(
+                200,
+                r#"{"error":"invalid_request","error_code":1,"error_description":"{why}"}"#,
+            ),
+        ),
+        fixed: &[],
+        token_param: None,
         user: || {
             json!({"id": "8123456", "email": "ivan@mail.example", "name": "Ivan Ivanov", "first_name": "Ivan",
                    "last_name": "Ivanov", "image": "https://filin.mail.example/pic", "gender": "m", "locale": "ru_RU"})

@@ -174,11 +174,7 @@ impl Refusal {
         };
         let why = serde_json::to_string(&violation.to_string()).expect("a string serializes");
         let why = &why[1..why.len() - 1];
-        (
-            status,
-            self.content_type,
-            template.replace("{why}", why),
-        )
+        (status, self.content_type, template.replace("{why}", why))
     }
 }
 
@@ -417,7 +413,9 @@ impl Endpoint {
                     ));
                 }
                 if !query.contains(&name) {
-                    return Err(Violation::Credentials("the access token parameter is missing"));
+                    return Err(Violation::Credentials(
+                        "the access token parameter is missing",
+                    ));
                 }
                 Ok(())
             }

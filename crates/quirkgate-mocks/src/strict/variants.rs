@@ -121,7 +121,9 @@ impl Endpoint {
         match self.credentials {
             Credentials::None => {}
             Credentials::Params { id, secret } => {
-                draft.params_mut(at).push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
                 if let Some(secret) = secret {
                     draft
                         .params_mut(at)
@@ -133,7 +135,9 @@ impl Endpoint {
                 basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
             )),
             Credentials::BasicWithId { id, .. } => {
-                draft.params_mut(at).push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
                 draft.headers.push((
                     "authorization".into(),
                     basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
@@ -143,12 +147,10 @@ impl Endpoint {
                 "authorization".into(),
                 format!("Bearer {}", value("access_token")),
             )),
-            Credentials::TokenHeader(name) => draft
-                .headers
-                .push((name.into(), value("access_token"))),
-            Credentials::TokenQuery(name) => {
-                draft.query.push((name.into(), value("access_token")))
+            Credentials::TokenHeader(name) => {
+                draft.headers.push((name.into(), value("access_token")))
             }
+            Credentials::TokenQuery(name) => draft.query.push((name.into(), value("access_token"))),
         }
         for name in self.params.required {
             draft.params_mut(at).push(((*name).into(), value(name)));
@@ -179,7 +181,9 @@ impl Endpoint {
             draft.remove_header(header.name);
             push(Violation::MissingHeader(header.name), draft.clone());
             if let Some(contains) = header.contains {
-                draft.headers.push((header.name.into(), format!("not-{}", contains.len())));
+                draft
+                    .headers
+                    .push((header.name.into(), format!("not-{}", contains.len())));
                 push(Violation::MissingHeader(header.name), draft);
             }
         }
@@ -244,9 +248,10 @@ impl Endpoint {
                 let mut draft = accepted.clone();
                 draft.take(at, id);
                 secret.map(|s| draft.take(at, s));
-                draft
-                    .headers
-                    .push(("authorization".into(), basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET)));
+                draft.headers.push((
+                    "authorization".into(),
+                    basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
+                ));
                 push(
                     Violation::Credentials(
                         "client credentials go in the parameters, not in Authorization",
@@ -271,12 +276,17 @@ impl Endpoint {
                 // Left out.
                 let mut draft = accepted.clone();
                 draft.take(at, id);
-                push(Violation::Credentials("client credentials are missing"), draft);
+                push(
+                    Violation::Credentials("client credentials are missing"),
+                    draft,
+                );
             }
             Credentials::Basic { refused } => {
                 let mut draft = without_authorization();
                 if let [id, secret, ..] = refused {
-                    draft.params_mut(at).push(((*id).into(), MOCK_CLIENT_ID.into()));
+                    draft
+                        .params_mut(at)
+                        .push(((*id).into(), MOCK_CLIENT_ID.into()));
                     draft
                         .params_mut(at)
                         .push(((*secret).into(), MOCK_CLIENT_SECRET.into()));
