@@ -76,6 +76,12 @@ pub enum Credentials {
         id: &'static str,
         secret: Option<&'static str>,
     },
+    /// Either the parameters, as in [`Credentials::Params`], or HTTP Basic
+    /// (the RFC 6749 §2.3.1 choice); never neither.
+    ParamsOrBasic {
+        id: &'static str,
+        secret: &'static str,
+    },
     /// HTTP Basic only; the `refused` names among the parameters are refused.
     Basic { refused: &'static [&'static str] },
     /// HTTP Basic (when `basic_required`, else optional for public clients)
@@ -129,15 +135,27 @@ pub struct Params {
 }
 
 /// How a provider refuses a request: `body` is a template in which `{why}`
-/// becomes the reason, escaped for a JSON string. Credential faults use
-/// `unauthorized` when the provider answers those differently (RFC 6749's
-/// 401 `invalid_client`).
+/// becomes the reason, escaped for a JSON string. A provider that answers
+/// some faults otherwise (RFC 6749's 401 `invalid_client` for credentials,
+/// GitHub's 403 for a missing `User-Agent`) lists them in `overrides`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refusal {
     pub status: u16,
     pub content_type: &'static str,
     pub body: &'static str,
-    pub unauthorized: Option<(u16, &'static str)>,
+    pub overrides: &'static [(Fault, u16, &'static str)],
+}
+
+/// The kinds of [`Violation`], for [`Refusal::overrides`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Method,
+    /// The content type or a body that does not read as it.
+    ContentType,
+    Credentials,
+    Header,
+    /// A required parameter missing or a refused one present.
+    Param,
 }
 
 const JSON: &str = "application/json";
@@ -149,10 +167,11 @@ impl Refusal {
             status: 400,
             content_type: JSON,
             body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
-            unauthorized: Some((
+            overrides: &[(
+                Fault::Credentials,
                 401,
                 r#"{"error":"invalid_client","error_description":"{why}"}"#,
-            )),
+            )],
         }
     }
 
@@ -162,16 +181,19 @@ impl Refusal {
             status,
             content_type: JSON,
             body,
-            unauthorized: None,
+            overrides: &[],
         }
     }
 
     /// The provider's answer to `violation`.
     pub fn answer(&self, violation: &Violation) -> Answer {
-        let (status, template) = match (violation.is_credentials(), self.unauthorized) {
-            (true, Some(unauthorized)) => unauthorized,
-            _ => (self.status, self.body),
-        };
+        let (status, template) = self
+            .overrides
+            .iter()
+            .find(|(fault, _, _)| *fault == violation.fault())
+            .map_or((self.status, self.body), |(_, status, body)| {
+                (*status, *body)
+            });
         let why = serde_json::to_string(&violation.to_string()).expect("a string serializes");
         let why = &why[1..why.len() - 1];
         (status, self.content_type, template.replace("{why}", why))
@@ -197,8 +219,14 @@ pub enum Violation {
 }
 
 impl Violation {
-    fn is_credentials(&self) -> bool {
-        matches!(self, Violation::Credentials(_))
+    pub fn fault(&self) -> Fault {
+        match self {
+            Violation::Method(_) => Fault::Method,
+            Violation::ContentType { .. } | Violation::UnreadableBody => Fault::ContentType,
+            Violation::Credentials(_) => Fault::Credentials,
+            Violation::MissingHeader(_) => Fault::Header,
+            Violation::MissingParam(_) | Violation::ForbiddenParam(_) => Fault::Param,
+        }
     }
 }
 
@@ -352,6 +380,15 @@ impl Endpoint {
                     }
                 }
                 Ok(())
+            }
+            Credentials::ParamsOrBasic { id, secret } => {
+                if scheme("basic") || (here.contains(&id) && here.contains(&secret)) {
+                    Ok(())
+                } else {
+                    Err(Violation::Credentials(
+                        "client credentials are required, in the parameters or as HTTP Basic",
+                    ))
+                }
             }
             Credentials::Basic { refused } => {
                 if let Some(_name) = refused.iter().find(|n| anywhere(n)) {

@@ -130,6 +130,14 @@ impl Endpoint {
                         .push((secret.into(), MOCK_CLIENT_SECRET.into()));
                 }
             }
+            Credentials::ParamsOrBasic { id, secret } => {
+                draft
+                    .params_mut(at)
+                    .push((id.into(), MOCK_CLIENT_ID.into()));
+                draft
+                    .params_mut(at)
+                    .push((secret.into(), MOCK_CLIENT_SECRET.into()));
+            }
             Credentials::Basic { .. } => draft.headers.push((
                 "authorization".into(),
                 basic(MOCK_CLIENT_ID, MOCK_CLIENT_SECRET),
@@ -278,6 +286,28 @@ impl Endpoint {
                 draft.take(at, id);
                 push(
                     Violation::Credentials("client credentials are missing"),
+                    draft,
+                );
+            }
+            Credentials::ParamsOrBasic { id, secret } => {
+                let mut draft = accepted.clone();
+                draft.take(at, secret);
+                push(
+                    Violation::Credentials(
+                        "client credentials are required, in the parameters or as HTTP Basic",
+                    ),
+                    draft,
+                );
+                let mut draft = accepted.clone();
+                draft.take(at, id);
+                draft.take(at, secret);
+                draft
+                    .headers
+                    .push(("authorization".into(), "Bearer not-basic".into()));
+                push(
+                    Violation::Credentials(
+                        "client credentials are required, in the parameters or as HTTP Basic",
+                    ),
                     draft,
                 );
             }
