@@ -242,7 +242,7 @@ impl TokenGateway {
             },
         };
         let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
-        if answer.status == 401 {
+        if answer.status == 401 && answer.challenge.is_none() {
             // RFC 6749 §5.2: challenge with the scheme the caller authenticated with.
             answer.challenge = caller.parts().1.and_then(Challenge::for_authorization);
         }
@@ -317,9 +317,21 @@ impl TokenGateway {
     }
 
     /// The answer to a refused request; refusals before any upstream attempt are counted.
-    fn refuse(&self, error: OAuthError, record: &mut RequestRecord) -> CallerAnswer {
+    fn refuse(&self, mut error: OAuthError, record: &mut RequestRecord) -> CallerAnswer {
         record.refused(error.reason);
+        // RFC 6750 §3.1: a refused access token is a 401 with its Bearer
+        // challenge, whatever status the provider answered it with.
+        let refused_token = error.code == "invalid_token";
+        if refused_token {
+            error.status = 401;
+        }
         let mut answer = CallerAnswer::refusal(&error);
+        if refused_token {
+            answer.challenge = Some(Challenge::BearerRefused {
+                error: "invalid_token",
+                description: "the provider refused the access token",
+            });
+        }
         if error.status == 405 {
             if let Served::Route(route) = &record.served {
                 answer.allow = Some(route.allow.clone());

@@ -49,12 +49,7 @@ async fn serves_https_with_http2_and_reloads_the_certificate_on_sighup() {
             &key.display().to_string(),
         );
     let gateway = Gateway::start_with(
-        &route(
-            "/token/proxy",
-            "tiktok",
-            &format!("http://{}/", tiktok.addr),
-            "",
-        ),
+        &route("/token/proxy", "tiktok", &tiktok_token_url(tiktok.addr), ""),
         &tls,
         "info",
     );
@@ -177,12 +172,7 @@ async fn over_tls_pipelined_requests_are_answered_in_order_and_a_stalled_handsha
     let pki = TestPki::new();
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start_with(
-        &route(
-            "/token/proxy",
-            "tiktok",
-            &format!("http://{}/", tiktok.addr),
-            "",
-        ),
+        &route("/token/proxy", "tiktok", &tiktok_token_url(tiktok.addr), ""),
         &format!(
             "client_idle_timeout: 1s\ntls:\n  cert_file: {}\n  key_file: {}\n",
             pki.leaf_cert_path.display(),

@@ -64,21 +64,51 @@ impl Probe {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_logs_metrics_or_error_bodies_on_any_route_at_trace_level() {
     let providers = [
-        ("/tiktok", "tiktok", ProviderKind::TikTok),
-        ("/tiktok-v1", "tiktok-v1", ProviderKind::TikTokV1),
-        ("/wechat", "wechat", ProviderKind::WeChat),
-        ("/github", "github", ProviderKind::GitHub),
-        ("/slack", "slack", ProviderKind::Slack),
-        ("/reddit", "basic-auth", ProviderKind::Reddit),
+        (
+            "/tiktok",
+            "tiktok",
+            ProviderKind::TikTok,
+            "/v2/oauth/token/",
+        ),
+        (
+            "/tiktok-v1",
+            "tiktok-v1",
+            ProviderKind::TikTokV1,
+            "/oauth/access_token/",
+        ),
+        (
+            "/wechat",
+            "wechat",
+            ProviderKind::WeChat,
+            "/sns/oauth2/access_token",
+        ),
+        (
+            "/github",
+            "github",
+            ProviderKind::GitHub,
+            "/login/oauth/access_token",
+        ),
+        (
+            "/slack",
+            "slack",
+            ProviderKind::Slack,
+            "/api/oauth.v2.access",
+        ),
+        (
+            "/reddit",
+            "basic-auth",
+            ProviderKind::Reddit,
+            "/api/v1/access_token",
+        ),
     ];
     let mut mocks = Vec::new();
     let mut routes = String::new();
-    for (path, preset, kind) in providers {
+    for (path, preset, kind, provider_path) in providers {
         let provider = mock(kind).await;
         routes.push_str(&route(
             path,
             preset,
-            &format!("http://{}/token", provider.addr),
+            &format!("http://{}{provider_path}", provider.addr),
             "max_body_bytes: 2048",
         ));
         mocks.push(provider);
@@ -94,7 +124,7 @@ async fn no_secret_reaches_logs_metrics_or_error_bodies_on_any_route_at_trace_le
     routes.push_str(&route(
         "/guarded",
         "tiktok",
-        &format!("http://{}/token", guarded.addr),
+        &tiktok_token_url(guarded.addr),
         &format!("shared_secret: {{ header: x-gateway-secret, value: \"{SHARED}\" }}"),
     ));
     let closed = free_port();
@@ -119,7 +149,7 @@ async fn no_secret_reaches_logs_metrics_or_error_bodies_on_any_route_at_trace_le
         "BADTOKEN-31337".into(),
     ];
 
-    for (path, _, _) in providers {
+    for (path, _, _, _) in providers {
         let name = path.trim_start_matches('/');
         let code = format!("CODE-{name}-1");
         let expired = format!("expired-CODE-{name}-2");
@@ -240,7 +270,7 @@ async fn no_secret_reaches_the_log_from_chunked_http10_or_http2_requests_at_trac
     let guarded = route(
         "/guarded",
         "tiktok",
-        &format!("http://{}/token", tiktok.addr),
+        &tiktok_token_url(tiktok.addr),
         &format!("shared_secret: {{ header: x-gateway-secret, value: \"{SHARED}\" }}"),
     );
     let plain = Gateway::start_with(&guarded, "", "trace");

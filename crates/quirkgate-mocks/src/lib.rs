@@ -2,6 +2,7 @@
 //! tests and benchmarks.
 
 pub mod auth0;
+pub mod endpoints;
 pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 pub use super::kinds::{ProviderKind, SeenRequest, PROVIDER_NAMES};
+use super::strict::{self, Credentials};
 
 /// A running mock; `seen` records every request (tests read it, the CLI prints it).
 pub struct MockProvider {
@@ -82,10 +83,14 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let Some(request) = read_request(&mut stream, &mut buf).await else {
             return;
         };
-        let (status, content_type, body, location) = match login_page(kind, &request) {
-            Some(Ok(location)) => (302, "text/plain", String::new(), Some(location)),
-            Some(Err(why)) => (400, "text/plain", why, None),
-            None => {
+        let (status, content_type, body, location) = match strict::judge(kind.endpoints(), &request)
+        {
+            Err((status, content_type, body)) => (status, content_type, body, None),
+            Ok(page) if page.credentials == Credentials::None => match login_page(&request) {
+                Ok(location) => (302, "text/plain", String::new(), Some(location)),
+                Err(why) => (400, "text/plain", why, None),
+            },
+            Ok(_) => {
                 let (status, content_type, body) = answer(kind, &request);
                 (status, content_type, body, None)
             }
@@ -163,53 +168,35 @@ fn json(value: serde_json::Value) -> String {
     value.to_string()
 }
 
-/// The authorize page of a provider, as if the user consented at once: a
-/// redirect to `redirect_uri` with a code and the `state` (`Err`: why the
-/// page would show an error instead). A scope containing `mock.deny` plays a
-/// user who declines. `None` for any other path.
-pub fn login_page(kind: ProviderKind, request: &SeenRequest) -> Option<Result<String, String>> {
-    if let ProviderKind::TailTwo(provider) = kind {
-        return super::long_tail_two::login_page(provider, request);
+/// The authorize page of a provider (an endpoint that takes no
+/// credentials), as if the user consented at once: a redirect to
+/// `redirect_uri` with a code and the `state` (`Err`: why the page would show
+/// an error instead). The strict check has seen the parameter names; a scope
+/// containing `mock.deny` plays a user who declines.
+pub fn login_page(request: &SeenRequest) -> Result<String, String> {
+    if request
+        .query_param("response_type")
+        .is_some_and(|t| t != "code")
+    {
+        return Err("response_type must be code".to_owned());
     }
-    // (path, the client id's name, whether response_type=code is required)
-    let (path, id_name, needs_response_type) = match kind {
-        ProviderKind::TikTok => ("/v2/auth/authorize/", "client_key", true),
-        ProviderKind::WeChat => ("/connect/qrconnect", "appid", true),
-        ProviderKind::GitHub => ("/login/oauth/authorize", "client_id", false),
-        _ => return None,
+    let redirect = request
+        .query_param("redirect_uri")
+        .ok_or("redirect_uri is missing")?;
+    let state = request.query_param("state").unwrap_or("");
+    let join = if redirect.contains('?') { '&' } else { '?' };
+    let params = if request
+        .query_param("scope")
+        .is_some_and(|s| s.contains("mock.deny"))
+    {
+        vec![("error", "access_denied"), ("state", state)]
+    } else {
+        vec![("code", "mockcode-1"), ("state", state)]
     };
-    if request.path != path || request.method != "GET" {
-        return None;
-    }
-    let judged = (|| {
-        request
-            .query_param(id_name)
-            .ok_or(format!("{id_name} is missing"))?;
-        if id_name != "client_id" && request.query_param("client_id").is_some() {
-            return Err(format!("this provider wants {id_name}, not client_id"));
-        }
-        if needs_response_type && request.query_param("response_type") != Some("code") {
-            return Err("response_type=code is missing".to_owned());
-        }
-        let redirect = request
-            .query_param("redirect_uri")
-            .ok_or("redirect_uri is missing")?;
-        let state = request.query_param("state").unwrap_or("");
-        let join = if redirect.contains('?') { '&' } else { '?' };
-        let params = if request
-            .query_param("scope")
-            .is_some_and(|s| s.contains("mock.deny"))
-        {
-            vec![("error", "access_denied"), ("state", state)]
-        } else {
-            vec![("code", "mockcode-1"), ("state", state)]
-        };
-        Ok(format!(
-            "{redirect}{join}{}",
-            serde_urlencoded::to_string(params).unwrap()
-        ))
-    })();
-    Some(judged)
+    Ok(format!(
+        "{redirect}{join}{}",
+        serde_urlencoded::to_string(params).expect("text pairs encode")
+    ))
 }
 
 /// The provider's documented answer to a request.
@@ -223,6 +210,9 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
         }
         (ProviderKind::WeChat, "/sns/userinfo") => return wechat_user(request),
         (ProviderKind::GitHub, "/user") => return github_user(request),
+        (ProviderKind::DingTalk, "/v1.0/contact/users/me") => {
+            return super::long_tail::answer(ProviderKind::DingTalkUserInfo, request)
+        }
         (ProviderKind::TailTwo(provider), _) => {
             return super::long_tail_two::answer(provider, request)
         }

@@ -7,15 +7,33 @@ use super::*;
 /// client of either kind succeeding.
 #[tokio::test]
 async fn plain_presets_put_client_credentials_where_each_provider_takes_them() {
-    for (preset, kind, prefix, basic_only) in [
-        ("zoom", ProviderKind::Zoom, "zm", true),
-        ("pinterest", ProviderKind::Pinterest, "pin", true),
-        ("linkedin", ProviderKind::LinkedIn, "li", false),
-        ("strava", ProviderKind::Strava, "st", false),
-        ("line", ProviderKind::Line, "line", false),
+    for (preset, kind, prefix, basic_only, provider_path) in [
+        ("zoom", ProviderKind::Zoom, "zm", true, "/oauth/token"),
+        (
+            "pinterest",
+            ProviderKind::Pinterest,
+            "pin",
+            true,
+            "/v5/oauth/token",
+        ),
+        (
+            "linkedin",
+            ProviderKind::LinkedIn,
+            "li",
+            false,
+            "/oauth/v2/accessToken",
+        ),
+        ("strava", ProviderKind::Strava, "st", false, "/oauth/token"),
+        (
+            "line",
+            ProviderKind::Line,
+            "line",
+            false,
+            "/oauth2/v2.1/token",
+        ),
     ] {
         let path = format!("/{preset}");
-        let (provider, gateway) = preset_route(&path, preset, kind, "/oauth/token").await;
+        let (provider, gateway) = preset_route(&path, preset, kind, provider_path).await;
         for (i, auth_type) in both_auth_types().into_iter().enumerate() {
             let client = oauth_client(&gateway.url(&path), "app id", ODD_SECRET, auth_type);
             let code = format!("{preset}{i}");

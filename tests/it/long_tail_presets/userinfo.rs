@@ -44,7 +44,7 @@ async fn vk_userinfo_preset_moves_the_token_to_the_query_and_answers_response_0(
     let (status, body) = bearer_get(&gateway, "/vk/userinfo", "expired").await;
     assert_eq!(
         (status, &body["error"]),
-        (400, &serde_json::json!("invalid_token")),
+        (401, &serde_json::json!("invalid_token")),
         "{body}"
     );
     // A Basic header is not a bearer token: refused before VK.
@@ -100,7 +100,7 @@ async fn facebook_userinfo_preset_adds_the_appsecret_proof() {
     let (status, body) = bearer_get(&gateway, "/facebook/me", "expired").await;
     assert_eq!(
         (status, &body["error"]),
-        (400, &serde_json::json!("invalid_token")),
+        (401, &serde_json::json!("invalid_token")),
         "{body}"
     );
     assert!(

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::{
-    form_post, get_user, json_answer, rfc, rfc_status, AuthorizeSpec, Refusal, Spec, TokenSpec,
+    authorize_page, form_post, get_user, json_answer, rfc, rfc_status, Refusal, Spec, TokenSpec,
     UserSpec, BODY_CREDENTIALS,
 };
-use crate::strict::{self, At, Body, Credentials, Endpoint, Params};
+use crate::strict::{self, At, Body, Credentials, Endpoint, Fault, Params};
 
 pub(super) const KAKAO: Spec = Spec {
     prefix: "kk",
@@ -19,10 +19,11 @@ pub(super) const KAKAO: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"error":"invalid_request","error_description":"{why}","error_code":"KOE101"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"error":"invalid_client","error_description":"{why}","error_code":"KOE010"}"#,
-                )),
+                )],
             },
         ),
         code_params: &[("redirect_uri", None)],
@@ -54,7 +55,7 @@ pub(super) const KAKAO: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"msg":"{why}","code":-2}"#,
-                unauthorized: Some((401, r#"{"msg":"{why}","code":-401}"#)),
+                overrides: &[(Fault::Credentials, 401, r#"{"msg":"{why}","code":-401}"#)],
             },
         ),
         fixed: &[],
@@ -71,11 +72,7 @@ pub(super) const KAKAO: Spec = Spec {
             json_answer(status, json!({"msg": why, "code": code}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth/authorize")),
 };
 
 pub(super) const NAVER: Spec = Spec {
@@ -88,10 +85,11 @@ pub(super) const NAVER: Spec = Spec {
                 status: 200,
                 content_type: "application/json",
                 body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     200,
                     r#"{"error":"invalid_client","error_description":"{why}"}"#,
-                )),
+                )],
             },
         ),
         code_params: &[("state", None)],
@@ -124,7 +122,11 @@ pub(super) const NAVER: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"resultcode":"010","message":"{why}"}"#,
-                unauthorized: Some((401, r#"{"resultcode":"024","message":"{why}"}"#)),
+                overrides: &[(
+                    Fault::Credentials,
+                    401,
+                    r#"{"resultcode":"024","message":"{why}"}"#,
+                )],
             },
         ),
         fixed: &[],
@@ -142,11 +144,7 @@ pub(super) const NAVER: Spec = Spec {
             json_answer(status, json!({"resultcode": code, "message": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2.0/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth2.0/authorize")),
 };
 
 pub(super) const WEIBO: Spec = Spec {
@@ -207,11 +205,7 @@ pub(super) const WEIBO: Spec = Spec {
             )
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2/authorize",
-        client_id: "client_id",
-        response_type: false,
-    }),
+    authorize: Some(authorize_page("/oauth2/authorize")),
 };
 
 pub(super) const BAIDU: Spec = Spec {
@@ -261,11 +255,7 @@ pub(super) const BAIDU: Spec = Spec {
             json_answer(200, json!({"error_code": code, "error_msg": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth/2.0/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth/2.0/authorize")),
 };
 
 pub(super) const LARK: Spec = Spec {
@@ -286,10 +276,11 @@ pub(super) const LARK: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"code":20001,"error":"invalid_request","error_description":"{why}"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     400,
                     r#"{"code":20002,"error":"invalid_client","error_description":"{why}"}"#,
-                )),
+                )],
             },
         },
         code_params: &[],
@@ -321,7 +312,11 @@ pub(super) const LARK: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"code":99991400,"msg":"{why}"}"#,
-                unauthorized: Some((400, r#"{"code":99991663,"msg":"{why}"}"#)),
+                overrides: &[(
+                    Fault::Credentials,
+                    400,
+                    r#"{"code":99991663,"msg":"{why}"}"#,
+                )],
             },
         ),
         fixed: &[],
@@ -340,11 +335,7 @@ pub(super) const LARK: Spec = Spec {
             json_answer(400, json!({"code": code, "msg": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/open-apis/authen/v1/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/open-apis/authen/v1/authorize")),
 };
 
 pub(super) const HUAWEI: Spec = Spec {
@@ -357,10 +348,11 @@ pub(super) const HUAWEI: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"error":1101,"sub_error":20001,"error_description":"{why}"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     400,
                     r#"{"error":1102,"sub_error":20003,"error_description":"{why}"}"#,
-                )),
+                )],
             },
         ),
         code_params: &[("redirect_uri", None)],
@@ -389,12 +381,15 @@ pub(super) const HUAWEI: Spec = Spec {
             path: "/rest.php",
             methods: &["POST"],
             body: Body::Form,
-            // The token is a form parameter, not a credential strict knows.
-            credentials: Credentials::None,
+            // The token is a form parameter, under its own name; no Authorization.
+            credentials: Credentials::Params {
+                id: "access_token",
+                secret: None,
+            },
             headers: &[],
             params: Params {
                 at: At::Body,
-                required: &["access_token", "getNickName"],
+                required: &["getNickName"],
                 forbidden: &[],
             },
             refusal: strict::Refusal::json(200, r#"{"NSP_STATUS":102,"error":"{why}"}"#),
@@ -411,11 +406,7 @@ pub(super) const HUAWEI: Spec = Spec {
             json_answer(200, json!({"NSP_STATUS": status, "error": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2/v3/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth2/v3/authorize")),
 };
 
 /// The Kuaishou app id the user-info mock expects (`KUAISHOU_APP_ID`).

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::{
-    form_post, get_user, json_answer, rfc, rfc_error, rfc_status, AuthorizeSpec, Refusal, Spec,
-    TokenSpec, UserSpec, BASIC_ONLY, BODY_CREDENTIALS,
+    authorize_page, form_post, get_user, json_answer, rfc, rfc_error, rfc_status, Refusal, Spec,
+    TokenSpec, UserSpec, BASIC_ONLY, BODY_CREDENTIALS, PARAMS_OR_BASIC,
 };
-use crate::strict::{self, At, Body, Credentials, Endpoint, Header, Params};
+use crate::strict::{self, At, Body, Credentials, Endpoint, Fault, Header, Params};
 
 /// The eBay RuName the mock expects as `redirect_uri` (`EBAY_RUNAME`).
 pub const MOCK_EBAY_RUNAME: &str = "Mock_Seller-MockApp-PRD-mockrunam";
@@ -22,7 +22,11 @@ pub(super) const TWITCH: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"status":400,"message":"{why}"}"#,
-                unauthorized: Some((403, r#"{"status":403,"message":"{why}"}"#)),
+                overrides: &[(
+                    Fault::Credentials,
+                    403,
+                    r#"{"status":403,"message":"{why}"}"#,
+                )],
             },
         ),
         code_params: &[("redirect_uri", None)],
@@ -59,10 +63,11 @@ pub(super) const TWITCH: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"error":"Bad Request","status":400,"message":"{why}"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"error":"Unauthorized","status":401,"message":"{why}"}"#,
-                )),
+                )],
             },
         },
         fixed: &[],
@@ -76,18 +81,17 @@ pub(super) const TWITCH: Spec = Spec {
             )
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth2/authorize")),
 };
 
 pub(super) const DISCORD: Spec = Spec {
     prefix: "dc",
     token: Some(TokenSpec {
-        endpoint: // Discord also takes Basic; the preset sends the body, so that is what the mock declares.
-        form_post("/api/oauth2/token", BODY_CREDENTIALS, strict::Refusal::oauth()),
+        endpoint: form_post(
+            "/api/oauth2/token",
+            PARAMS_OR_BASIC,
+            strict::Refusal::oauth(),
+        ),
         code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
@@ -110,18 +114,20 @@ pub(super) const DISCORD: Spec = Spec {
         user: || json!({"id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe", "email": "nelly@discord.example", "verified": true}),
         error: |_, _| json_answer(401, json!({"message": "401: Unauthorized", "code": 0})),
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/api/oauth2/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/api/oauth2/authorize")),
 };
 
 pub(super) const SPOTIFY: Spec = Spec {
     prefix: "sp",
     token: Some(TokenSpec {
-        endpoint: // Spotify also takes Basic; the preset sends the body, so that is what the mock declares.
-        form_post("/api/token", BODY_CREDENTIALS, strict::Refusal::json(400, r#"{"error":"invalid_request","error_description":"{why}"}"#)),
+        endpoint: form_post(
+            "/api/token",
+            PARAMS_OR_BASIC,
+            strict::Refusal::json(
+                400,
+                r#"{"error":"invalid_request","error_description":"{why}"}"#,
+            ),
+        ),
         code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
@@ -146,7 +152,11 @@ pub(super) const SPOTIFY: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"error":{"status":400,"message":"{why}"}}"#,
-                unauthorized: Some((401, r#"{"error":{"status":401,"message":"{why}"}}"#)),
+                overrides: &[(
+                    Fault::Credentials,
+                    401,
+                    r#"{"error":{"status":401,"message":"{why}"}}"#,
+                )],
             },
         ),
         fixed: &[],
@@ -161,11 +171,7 @@ pub(super) const SPOTIFY: Spec = Spec {
             json_answer(status, json!({"error": {"status": status, "message": why}}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/authorize")),
 };
 
 pub(super) const BITBUCKET: Spec = Spec {
@@ -195,7 +201,11 @@ pub(super) const BITBUCKET: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"type":"error","error":{"message":"{why}"}}"#,
-                unauthorized: Some((401, r#"{"type":"error","error":{"message":"{why}"}}"#)),
+                overrides: &[(
+                    Fault::Credentials,
+                    401,
+                    r#"{"type":"error","error":{"message":"{why}"}}"#,
+                )],
             },
         ),
         fixed: &[],
@@ -209,11 +219,7 @@ pub(super) const BITBUCKET: Spec = Spec {
             json_answer(status, json!({"type": "error", "error": {"message": why}}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/site/oauth2/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/site/oauth2/authorize")),
 };
 
 /// Fitbit's `{"errors": [{errorType, message}], "success": false}`.
@@ -234,10 +240,11 @@ pub(super) const FITBIT: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"errors":[{"errorType":"invalid_request","message":"{why}"}],"success":false}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"errors":[{"errorType":"invalid_client","message":"{why}"}],"success":false}"#,
-                )),
+                )],
             },
         ),
         code_params: &[],
@@ -259,10 +266,11 @@ pub(super) const FITBIT: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"errors":[{"errorType":"validation","message":"{why}"}],"success":false}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"errors":[{"errorType":"invalid_token","message":"{why}"}],"success":false}"#,
-                )),
+                )],
             },
         ),
         fixed: &[],
@@ -280,11 +288,7 @@ pub(super) const FITBIT: Spec = Spec {
             )
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth2/authorize")),
 };
 
 pub(super) const EBAY: Spec = Spec {
@@ -315,10 +319,11 @@ pub(super) const EBAY: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"errors":[{"errorId":2004,"domain":"ACCESS","category":"REQUEST","message":"{why}"}]}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"errors":[{"errorId":1001,"domain":"OAuth","category":"REQUEST","message":"{why}"}]}"#,
-                )),
+                )],
             },
         ),
         fixed: &[],
@@ -332,11 +337,7 @@ pub(super) const EBAY: Spec = Spec {
             )
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/oauth2/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/oauth2/authorize")),
 };
 
 pub(super) const PAYPAL: Spec = Spec {
@@ -362,10 +363,11 @@ pub(super) const PAYPAL: Spec = Spec {
                 status: 400,
                 content_type: "application/json",
                 body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
-                unauthorized: Some((
+                overrides: &[(
+                    Fault::Credentials,
                     401,
                     r#"{"error":"invalid_token","error_description":"{why}"}"#,
-                )),
+                )],
             },
         ),
         fixed: &[("schema", "paypalv1.1")],
@@ -384,9 +386,5 @@ pub(super) const PAYPAL: Spec = Spec {
             json_answer(status, json!({"error": error, "error_description": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/signin/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/signin/authorize")),
 };

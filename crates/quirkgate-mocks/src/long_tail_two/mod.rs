@@ -62,6 +62,28 @@ impl TailTwo {
         TailTwo::PayPal,
     ];
 
+    /// Every endpoint the provider's mock serves; any other path is a 404.
+    pub fn endpoints(self) -> &'static [Endpoint] {
+        macro_rules! endpoints {
+            ($($provider:ident => $spec:path),* $(,)?) => {
+                match self {
+                    $(TailTwo::$provider => {
+                        static ALL: ([Endpoint; 3], usize) = all_endpoints(&$spec);
+                        &ALL.0[..ALL.1]
+                    })*
+                }
+            };
+        }
+        endpoints!(
+            Kakao => asia::KAKAO, Naver => asia::NAVER, Weibo => asia::WEIBO, Baidu => asia::BAIDU,
+            Lark => asia::LARK, Huawei => asia::HUAWEI, KuaishouUser => asia::KUAISHOU_USER,
+            Yandex => russia::YANDEX, MailRu => russia::MAILRU, Twitch => elsewhere::TWITCH,
+            Discord => elsewhere::DISCORD, Spotify => elsewhere::SPOTIFY,
+            Bitbucket => elsewhere::BITBUCKET, Fitbit => elsewhere::FITBIT,
+            Ebay => elsewhere::EBAY, PayPal => elsewhere::PAYPAL,
+        )
+    }
+
     /// The provider's spec.
     pub fn spec(self) -> &'static Spec {
         match self {
@@ -102,7 +124,8 @@ pub struct Spec {
     pub prefix: &'static str,
     pub token: Option<TokenSpec>,
     pub user: Option<UserSpec>,
-    pub authorize: Option<AuthorizeSpec>,
+    /// The authorize page (consenting at once: `provider::login_page`).
+    pub authorize: Option<Endpoint>,
 }
 
 /// The token endpoint: what it accepts ([`strict::Endpoint`], judged before
@@ -133,14 +156,6 @@ pub struct UserSpec {
     pub error: fn(Refusal, &str) -> Answer,
 }
 
-/// The authorize page, which consents at once.
-pub struct AuthorizeSpec {
-    pub path: &'static str,
-    /// The client id's name on this leg.
-    pub client_id: &'static str,
-    pub response_type: bool,
-}
-
 /// The standard code a refusal carries.
 pub(super) fn rfc(refusal: Refusal) -> &'static str {
     match refusal {
@@ -166,6 +181,54 @@ pub(super) fn rfc_error(refusal: Refusal, why: &str) -> Answer {
         json!({"error": rfc(refusal), "error_description": why}),
     )
 }
+
+/// An authorize page: a GET naming the client and the redirect.
+pub(crate) const fn authorize_page(path: &'static str) -> Endpoint {
+    Endpoint {
+        path,
+        methods: &["GET"],
+        body: strict::Body::None,
+        credentials: Credentials::None,
+        headers: &[],
+        params: strict::Params {
+            at: At::Query,
+            required: &["client_id", "redirect_uri"],
+            forbidden: &[],
+        },
+        refusal: strict::Refusal {
+            status: 400,
+            content_type: "text/plain",
+            body: "{why}",
+            overrides: &[],
+        },
+    }
+}
+
+/// Every endpoint of `spec`, for the strict check before any logic.
+const fn all_endpoints(spec: &Spec) -> ([Endpoint; 3], usize) {
+    let empty = authorize_page("/");
+    let mut out = [empty, empty, empty];
+    let mut n = 0;
+    if let Some(page) = &spec.authorize {
+        out[n] = *page;
+        n += 1;
+    }
+    if let Some(token) = &spec.token {
+        out[n] = token.endpoint;
+        n += 1;
+    }
+    if let Some(user) = &spec.user {
+        out[n] = user.endpoint;
+        n += 1;
+    }
+    (out, n)
+}
+
+/// Either body parameters or HTTP Basic, under the standard names.
+pub(crate) const PARAMS_OR_BASIC: Credentials = Credentials::ParamsOrBasic {
+    id: "client_id",
+    secret: "client_secret",
+};
 
 /// Client credentials as body parameters under the standard names; a Basic header is refused.
 pub(crate) const BODY_CREDENTIALS: Credentials = Credentials::Params {
@@ -243,47 +306,6 @@ pub fn answer(provider: TailTwo, request: &SeenRequest) -> Answer {
         return token_answer(spec.prefix, token, request);
     }
     json_answer(404, json!({"error": "not_found", "path": request.path}))
-}
-
-/// The provider's authorize page, when `request` is for it (see
-/// `provider::login_page`): a redirect with a code, or why not.
-pub fn login_page(provider: TailTwo, request: &SeenRequest) -> Option<Result<String, String>> {
-    let page = provider.spec().authorize.as_ref()?;
-    if request.path != page.path || request.method != "GET" {
-        return None;
-    }
-    let judged = (|| {
-        request
-            .query_param(page.client_id)
-            .ok_or(format!("{} is missing", page.client_id))?;
-        if page.client_id != "client_id" && request.query_param("client_id").is_some() {
-            return Err(format!(
-                "this provider wants {}, not client_id",
-                page.client_id
-            ));
-        }
-        if page.response_type && request.query_param("response_type") != Some("code") {
-            return Err("response_type=code is missing".to_owned());
-        }
-        let redirect = request
-            .query_param("redirect_uri")
-            .ok_or("redirect_uri is missing")?;
-        let state = request.query_param("state").unwrap_or("");
-        let join = if redirect.contains('?') { '&' } else { '?' };
-        let declined = request
-            .query_param("scope")
-            .is_some_and(|s| s.contains("mock.deny"));
-        let params = if declined {
-            vec![("error", "access_denied"), ("state", state)]
-        } else {
-            vec![("code", "mockcode-1"), ("state", state)]
-        };
-        Ok(format!(
-            "{redirect}{join}{}",
-            serde_urlencoded::to_string(params).unwrap()
-        ))
-    })();
-    Some(judged)
 }
 
 /// The parameters where the endpoint reads them.

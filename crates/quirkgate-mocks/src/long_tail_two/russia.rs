@@ -4,16 +4,15 @@
 use serde_json::json;
 
 use super::{
-    form_post, get_user, json_answer, rfc, rfc_error, AuthorizeSpec, Refusal, Spec, TokenSpec,
-    UserSpec, BODY_CREDENTIALS,
+    authorize_page, form_post, get_user, json_answer, rfc, rfc_error, Refusal, Spec, TokenSpec,
+    UserSpec, PARAMS_OR_BASIC,
 };
 use crate::strict::{self, Credentials};
 
 pub(super) const YANDEX: Spec = Spec {
     prefix: "ya",
     token: Some(TokenSpec {
-        endpoint: // Yandex also takes Basic; the preset sends the body, so that is what the mock declares.
-        form_post("/token", BODY_CREDENTIALS, strict::Refusal::oauth()),
+        endpoint: form_post("/token", PARAMS_OR_BASIC, strict::Refusal::oauth()),
         code_params: &[],
         refresh: true,
         success: |access, refresh| {
@@ -44,18 +43,20 @@ pub(super) const YANDEX: Spec = Spec {
             json_answer(status, json!({"error": error, "error_description": why}))
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/authorize",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/authorize")),
 };
 
 pub(super) const MAILRU: Spec = Spec {
     prefix: "mr",
     token: Some(TokenSpec {
-        endpoint: // Mail.ru also takes Basic; the preset sends the body, so that is what the mock declares.
-        form_post("/token", BODY_CREDENTIALS, strict::Refusal::json(400, r#"{"error":"invalid_request","error_code":1,"error_description":"{why}"}"#)),
+        endpoint: form_post(
+            "/token",
+            PARAMS_OR_BASIC,
+            strict::Refusal::json(
+                400,
+                r#"{"error":"invalid_request","error_code":1,"error_description":"{why}"}"#,
+            ),
+        ),
         code_params: &[("redirect_uri", None)],
         refresh: true,
         success: |access, refresh| {
@@ -105,9 +106,5 @@ pub(super) const MAILRU: Spec = Spec {
             )
         },
     }),
-    authorize: Some(AuthorizeSpec {
-        path: "/login",
-        client_id: "client_id",
-        response_type: true,
-    }),
+    authorize: Some(authorize_page("/login")),
 };
