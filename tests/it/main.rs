@@ -15,6 +15,7 @@ mod front_door;
 mod hostile_input;
 mod hostile_provider;
 mod long_tail_presets;
+mod long_tail_two;
 mod observability;
 mod oidc_bridge;
 mod presets;

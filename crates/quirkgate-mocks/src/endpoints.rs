@@ -629,6 +629,7 @@ impl ProviderKind {
             Line => &[LINE_TOKEN],
             X => &[X_TOKEN],
             Apple => &[APPLE_TOKEN],
+            TailTwo(provider) => provider.endpoints(),
         }
     }
 }

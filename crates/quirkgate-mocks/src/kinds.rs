@@ -1,5 +1,7 @@
 //! Which provider a mock imitates, and a request as a mock received it.
 
+pub use super::long_tail_two::TailTwo;
+
 /// Which provider to imitate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -32,6 +34,8 @@ pub enum ProviderKind {
     Withings,
     Shopify,
     GitLab,
+    /// A provider of the long tail, part two (`long_tail_two`).
+    TailTwo(TailTwo),
 }
 
 /// Every mock by the name `--provider` takes (the preset's name).
@@ -65,6 +69,43 @@ pub const PROVIDER_NAMES: &[(&str, ProviderKind)] = &[
     ("withings", ProviderKind::Withings),
     ("shopify", ProviderKind::Shopify),
     ("gitlab", ProviderKind::GitLab),
+    // The long tail, part two: one mock per provider serves its token and user presets.
+    ("kakao", ProviderKind::TailTwo(TailTwo::Kakao)),
+    ("kakao-userinfo", ProviderKind::TailTwo(TailTwo::Kakao)),
+    ("naver", ProviderKind::TailTwo(TailTwo::Naver)),
+    ("naver-userinfo", ProviderKind::TailTwo(TailTwo::Naver)),
+    ("weibo", ProviderKind::TailTwo(TailTwo::Weibo)),
+    ("weibo-userinfo", ProviderKind::TailTwo(TailTwo::Weibo)),
+    ("baidu", ProviderKind::TailTwo(TailTwo::Baidu)),
+    ("baidu-userinfo", ProviderKind::TailTwo(TailTwo::Baidu)),
+    ("lark", ProviderKind::TailTwo(TailTwo::Lark)),
+    ("lark-userinfo", ProviderKind::TailTwo(TailTwo::Lark)),
+    ("huawei", ProviderKind::TailTwo(TailTwo::Huawei)),
+    ("huawei-userinfo", ProviderKind::TailTwo(TailTwo::Huawei)),
+    (
+        "kuaishou-userinfo",
+        ProviderKind::TailTwo(TailTwo::KuaishouUser),
+    ),
+    ("yandex", ProviderKind::TailTwo(TailTwo::Yandex)),
+    ("yandex-userinfo", ProviderKind::TailTwo(TailTwo::Yandex)),
+    ("mailru", ProviderKind::TailTwo(TailTwo::MailRu)),
+    ("mailru-userinfo", ProviderKind::TailTwo(TailTwo::MailRu)),
+    ("twitch", ProviderKind::TailTwo(TailTwo::Twitch)),
+    ("discord", ProviderKind::TailTwo(TailTwo::Discord)),
+    ("discord-userinfo", ProviderKind::TailTwo(TailTwo::Discord)),
+    ("spotify", ProviderKind::TailTwo(TailTwo::Spotify)),
+    ("spotify-userinfo", ProviderKind::TailTwo(TailTwo::Spotify)),
+    ("bitbucket", ProviderKind::TailTwo(TailTwo::Bitbucket)),
+    (
+        "bitbucket-userinfo",
+        ProviderKind::TailTwo(TailTwo::Bitbucket),
+    ),
+    ("fitbit", ProviderKind::TailTwo(TailTwo::Fitbit)),
+    ("fitbit-userinfo", ProviderKind::TailTwo(TailTwo::Fitbit)),
+    ("ebay", ProviderKind::TailTwo(TailTwo::Ebay)),
+    ("ebay-userinfo", ProviderKind::TailTwo(TailTwo::Ebay)),
+    ("paypal", ProviderKind::TailTwo(TailTwo::PayPal)),
+    ("paypal-userinfo", ProviderKind::TailTwo(TailTwo::PayPal)),
 ];
 
 impl ProviderKind {

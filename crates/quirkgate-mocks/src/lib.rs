@@ -5,6 +5,7 @@ pub mod auth0;
 pub mod endpoints;
 pub mod kinds;
 pub mod long_tail;
+pub mod long_tail_two;
 pub mod provider;
 pub mod signed;
 pub mod strict;

@@ -213,6 +213,9 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
         (ProviderKind::DingTalk, "/v1.0/contact/users/me") => {
             return super::long_tail::answer(ProviderKind::DingTalkUserInfo, request)
         }
+        (ProviderKind::TailTwo(provider), _) => {
+            return super::long_tail_two::answer(provider, request)
+        }
         _ => {}
     }
     match kind {

@@ -6,6 +6,7 @@
 
 use super::*;
 use quirkgate_mocks::long_tail::MOCK_FACEBOOK_APP_SECRET;
+use quirkgate_mocks::long_tail_two::{TailTwo, MOCK_KUAISHOU_APP_ID};
 
 /// (preset, mock, the mock's path, a token the mock refuses, a form body the route needs)
 const USERINFO_ROUTES: &[(&str, ProviderKind, &str, &str, Option<&str>)] = &[
@@ -57,6 +58,111 @@ const USERINFO_ROUTES: &[(&str, ProviderKind, &str, &str, Option<&str>)] = &[
         "/v19.0/me",
         "expired-facebook",
         None,
+    ), // The long tail, part two: each mock refuses a token without its prefix.
+    (
+        "kakao-userinfo",
+        ProviderKind::TailTwo(TailTwo::Kakao),
+        "/v2/user/me",
+        "expired-token",
+        None,
+    ),
+    (
+        "naver-userinfo",
+        ProviderKind::TailTwo(TailTwo::Naver),
+        "/v1/nid/me",
+        "expired-token",
+        None,
+    ),
+    (
+        "weibo-userinfo",
+        ProviderKind::TailTwo(TailTwo::Weibo),
+        "/2/users/show.json",
+        "expired-token",
+        Some("uid=1404376560"),
+    ),
+    (
+        "baidu-userinfo",
+        ProviderKind::TailTwo(TailTwo::Baidu),
+        "/rest/2.0/passport/users/getInfo",
+        "expired-token",
+        None,
+    ),
+    (
+        "lark-userinfo",
+        ProviderKind::TailTwo(TailTwo::Lark),
+        "/open-apis/authen/v1/user_info",
+        "expired-token",
+        None,
+    ),
+    (
+        "huawei-userinfo",
+        ProviderKind::TailTwo(TailTwo::Huawei),
+        "/rest.php?nsp_svc=GOpen.User.getInfo",
+        "expired-token",
+        None,
+    ),
+    (
+        "kuaishou-userinfo",
+        ProviderKind::TailTwo(TailTwo::KuaishouUser),
+        "/openapi/user_info",
+        "expired-token",
+        None,
+    ),
+    (
+        "yandex-userinfo",
+        ProviderKind::TailTwo(TailTwo::Yandex),
+        "/info",
+        "expired-token",
+        None,
+    ),
+    (
+        "mailru-userinfo",
+        ProviderKind::TailTwo(TailTwo::MailRu),
+        "/userinfo",
+        "expired-token",
+        None,
+    ),
+    (
+        "discord-userinfo",
+        ProviderKind::TailTwo(TailTwo::Discord),
+        "/api/users/@me",
+        "expired-token",
+        None,
+    ),
+    (
+        "spotify-userinfo",
+        ProviderKind::TailTwo(TailTwo::Spotify),
+        "/v1/me",
+        "expired-token",
+        None,
+    ),
+    (
+        "bitbucket-userinfo",
+        ProviderKind::TailTwo(TailTwo::Bitbucket),
+        "/2.0/user",
+        "expired-token",
+        None,
+    ),
+    (
+        "fitbit-userinfo",
+        ProviderKind::TailTwo(TailTwo::Fitbit),
+        "/1/user/-/profile.json",
+        "expired-token",
+        None,
+    ),
+    (
+        "ebay-userinfo",
+        ProviderKind::TailTwo(TailTwo::Ebay),
+        "/commerce/identity/v1/user/",
+        "expired-token",
+        None,
+    ),
+    (
+        "paypal-userinfo",
+        ProviderKind::TailTwo(TailTwo::PayPal),
+        "/v1/identity/oauth2/userinfo",
+        "expired-token",
+        None,
     ),
 ];
 
@@ -77,6 +183,7 @@ async fn every_userinfo_preset_answers_a_refused_token_as_rfc_6750_invalid_token
         &[
             ("TWITCH_CLIENT_ID", "twitch-app-id"),
             ("FACEBOOK_APP_SECRET", MOCK_FACEBOOK_APP_SECRET),
+            ("KUAISHOU_APP_ID", MOCK_KUAISHOU_APP_ID),
         ],
     );
     for ((preset, _, _, token, form), provider) in USERINFO_ROUTES.iter().zip(&mocks) {
