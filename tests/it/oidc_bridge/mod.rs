@@ -10,6 +10,7 @@ mod kept_alive;
 mod key_rotation;
 mod login;
 mod refusals;
+mod token_step;
 
 use std::time::Duration;
 
