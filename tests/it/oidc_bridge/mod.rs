@@ -6,10 +6,12 @@
 //! and `at_hash`) → `/userinfo`. For TikTok, WeChat and GitHub, each a single
 //! `mock-provider` serving its authorize page, token and user endpoints.
 
+mod claims;
 mod kept_alive;
 mod key_rotation;
 mod login;
 mod refusals;
+mod short_state;
 mod token_step;
 
 use std::time::Duration;
