@@ -9,6 +9,7 @@
 mod claims;
 mod kept_alive;
 mod key_rotation;
+mod keygen;
 mod login;
 mod refusals;
 mod short_state;
