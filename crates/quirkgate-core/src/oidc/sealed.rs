@@ -8,83 +8,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::authorize::{pkce_verifies, BrokerLogin};
+use super::authorize::pkce_verifies;
 use super::redeemed::RedeemedCodes;
 use super::seal::{SealError, SealPurpose, Sealer};
-use super::state::{open_state, seal_state, StateShape, StateTooLong};
+#[cfg(test)]
+use super::state::StateShape;
+pub use super::state::{SealedLogin, LOGIN_LIFETIME};
 use crate::oauth_error::{OAuthError, Reason};
 
-/// How long a user may take on the provider's authorize page, in seconds.
-pub const LOGIN_LIFETIME: u64 = 600;
 /// How long the broker has to redeem the code it was given, in seconds.
 pub const CODE_LIFETIME: u64 = 300;
 /// An access token's lifetime when the provider does not give one, in seconds.
 pub const DEFAULT_ACCESS_LIFETIME: u64 = 7200;
 /// Wrapped access tokens (they carry a provider field `/userinfo` needs) start so.
 pub const WRAPPED_PREFIX: &str = "qg.";
-
-/// What the provider's `state` carries from `/authorize` to `/callback`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedLogin {
-    #[serde(rename = "c")]
-    pub client_id: String,
-    #[serde(rename = "r")]
-    pub redirect_uri: String,
-    /// The broker's `state`, handed back with the code.
-    #[serde(rename = "s", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(rename = "n", skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    /// The broker's PKCE S256 challenge.
-    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
-    pub code_challenge: Option<String>,
-}
-
-impl SealedLogin {
-    pub fn of(login: &BrokerLogin) -> Self {
-        SealedLogin {
-            client_id: login.client_id.clone(),
-            redirect_uri: login.redirect_uri.clone(),
-            state: login.state.clone(),
-            nonce: login.nonce.clone(),
-            code_challenge: login.code_challenge.clone(),
-        }
-    }
-
-    /// The provider's `state` in its packed form (`state.rs`), valid for
-    /// [`LOGIN_LIFETIME`]; refused when longer than the provider takes.
-    pub fn seal(
-        &self,
-        sealer: &Sealer,
-        shape: &StateShape<'_>,
-        now: u64,
-    ) -> Result<String, StateTooLong> {
-        seal_state(self, sealer, shape, now + LOGIN_LIFETIME)
-    }
-
-    /// The login the provider's `state` carries back, refused with the text the browser sees.
-    pub fn open(
-        sealer: &Sealer,
-        shape: &StateShape<'_>,
-        state: Option<&str>,
-        now: u64,
-    ) -> Result<Self, OAuthError> {
-        state
-            .ok_or(SealError::Invalid)
-            .and_then(|state| open_state(sealer, shape, state, now))
-            .map_err(|why| {
-                OAuthError::invalid_request(
-                    match why {
-                        SealError::Expired => "the login took too long: start it again",
-                        SealError::Invalid => {
-                            "the login's state is missing, altered or not this gateway's: start it again"
-                        }
-                    },
-                    Reason::InvalidGrant,
-                )
-            })
-    }
-}
 
 /// What the broker's code carries from `/callback` to `/token`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,10 +15,78 @@
 //! go back to another entry.
 
 use ring::digest::{digest, SHA256};
+use serde::{Deserialize, Serialize};
 
+use super::authorize::BrokerLogin;
 use super::seal::{SealError, SealPurpose, Sealer, MAX_SEALED_TEXT};
-use super::sealed::SealedLogin;
+use crate::oauth_error::{OAuthError, Reason};
 use crate::signed_jwt::base64url;
+
+/// How long a user may take on the provider's authorize page, in seconds.
+pub const LOGIN_LIFETIME: u64 = 600;
+
+/// What the provider's `state` carries from `/authorize` to `/callback`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedLogin {
+    #[serde(rename = "c")]
+    pub client_id: String,
+    #[serde(rename = "r")]
+    pub redirect_uri: String,
+    /// The broker's `state`, handed back with the code.
+    #[serde(rename = "s", skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(rename = "n", skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The broker's PKCE S256 challenge.
+    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+}
+
+impl SealedLogin {
+    pub fn of(login: &BrokerLogin) -> Self {
+        SealedLogin {
+            client_id: login.client_id.clone(),
+            redirect_uri: login.redirect_uri.clone(),
+            state: login.state.clone(),
+            nonce: login.nonce.clone(),
+            code_challenge: login.code_challenge.clone(),
+        }
+    }
+
+    /// The provider's `state` in its packed form (`state.rs`), valid for
+    /// [`LOGIN_LIFETIME`]; refused when longer than the provider takes.
+    pub fn seal(
+        &self,
+        sealer: &Sealer,
+        shape: &StateShape<'_>,
+        now: u64,
+    ) -> Result<String, StateTooLong> {
+        seal_state(self, sealer, shape, now + LOGIN_LIFETIME)
+    }
+
+    /// The login the provider's `state` carries back, refused with the text the browser sees.
+    pub fn open(
+        sealer: &Sealer,
+        shape: &StateShape<'_>,
+        state: Option<&str>,
+        now: u64,
+    ) -> Result<Self, OAuthError> {
+        state
+            .ok_or(SealError::Invalid)
+            .and_then(|state| open_state(sealer, shape, state, now))
+            .map_err(|why| {
+                OAuthError::invalid_request(
+                    match why {
+                        SealError::Expired => "the login took too long: start it again",
+                        SealError::Invalid => {
+                            "the login's state is missing, altered or not this gateway's: start it again"
+                        }
+                    },
+                    Reason::InvalidGrant,
+                )
+            })
+    }
+}
 
 const VERSION: u8 = 1 << 4;
 const HAS_STATE: u8 = 1;
