@@ -1,5 +1,6 @@
 //! `quirkgate --config FILE` runs the gateway; `--test` checks the file;
-//! `presets [NAME]` prints the shipped presets; `auth0 connection` sets up
+//! `presets [NAME]` prints the shipped presets; `oidc keygen` makes the
+//! bridge's keys; `auth0 connection` sets up
 //! the broker's side of a route; `healthcheck` probes a running gateway (for
 //! images without a shell). The mocks are a binary of their own
 //! (`quirkgate-mocks`), not part of this one.
@@ -65,11 +66,30 @@ enum Command {
         #[command(subcommand)]
         command: Auth0Command,
     },
+    /// The OpenID Connect bridge's keys.
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
     /// Exit 0 when URL answers 200 (a container HEALTHCHECK without a shell or curl).
     Healthcheck {
         /// The URL to probe (plain HTTP).
         #[arg(default_value = "http://127.0.0.1:9091/healthz")]
         url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Write a signing key (ES256; RS256 with --rsa) to DIR/oidc-signing.pem
+    /// and print its kid, a fresh seal key and the `oidc:` lines that use them.
+    Keygen {
+        /// The directory to write the key into (made if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// A 2048-bit RSA key (RS256) instead of P-256 (ES256).
+        #[arg(long)]
+        rsa: bool,
     },
 }
 
@@ -136,6 +156,15 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Some(Command::Oidc {
+            command: OidcCommand::Keygen { out, rsa },
+        }) => match oidc_keygen(&out, rsa) {
+            Ok(text) => print_out(&text),
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        },
         Some(Command::Healthcheck { url }) => match healthcheck(&url) {
             Ok(()) => {}
             Err(error) => {
@@ -323,4 +352,72 @@ fn healthcheck(url: &str) -> Result<(), String> {
             if status.is_empty() { "missing" } else { status }
         ))
     }
+}
+
+/// `oidc keygen`: a PKCS#8 signing key with a random kid, and a seal key.
+fn oidc_keygen(out: &std::path::Path, rsa: bool) -> Result<String, String> {
+    use base64::Engine;
+    use ring::rand::{SecureRandom, SystemRandom};
+    let random = SystemRandom::new();
+    let (pem, algorithm) = if rsa {
+        use rsa::pkcs8::EncodePrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .map_err(|e| format!("RSA key generation: {e}"))?;
+        let pem = key
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .map_err(|e| format!("RSA key encoding: {e}"))?;
+        (pem.to_string(), "RS256")
+    } else {
+        let der = ring::signature::EcdsaKeyPair::generate_pkcs8(
+            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &random,
+        )
+        .map_err(|_| "P-256 key generation failed".to_owned())?;
+        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|line| std::str::from_utf8(line).expect("base64 is ASCII"))
+            .collect();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        (pem, "ES256")
+    };
+    let mut bytes = [0u8; 38];
+    random
+        .fill(&mut bytes)
+        .map_err(|_| "the system random source failed".to_owned())?;
+    let (kid_bytes, seal) = bytes.split_at(6);
+    let kid = format!(
+        "{}-{}",
+        algorithm.to_ascii_lowercase(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(kid_bytes)
+    );
+    let seal = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(seal);
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let path = out.join("oidc-signing.pem");
+    write_private(&path, pem.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!(
+        "# wrote {path} ({algorithm}, kid {kid}); keep the seal key secret, e.g. in OIDC_SEAL_KEY\n\
+         export OIDC_SEAL_KEY={seal}\n\
+         # in the oidc: block\n\
+         #   signing_keys: [{{ kid: {kid}, key_file: \"{path}\", algorithm: {algorithm} }}]\n\
+         #   seal_keys: [\"${{OIDC_SEAL_KEY}}\"]\n",
+        path = path.display()
+    ))
+}
+
+/// A new file only its owner may read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
 }

@@ -12,7 +12,12 @@ pub(super) fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answered {
         Ok(params) => params,
         Err(e) => return Answered::error(e),
     };
-    let login = match SealedLogin::open(&bridge.sealer, param(&params, "state"), now) {
+    let login = match SealedLogin::open(
+        &bridge.sealer,
+        &bridge.state_shape(),
+        param(&params, "state"),
+        now,
+    ) {
         Ok(login) => login,
         Err(e) => return Answered::error(e),
     };

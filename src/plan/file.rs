@@ -152,6 +152,11 @@ pub struct OidcPresetFile {
     /// sent to the user-info route as form parameters.
     #[serde(default)]
     pub userinfo_params: Vec<String>,
+    /// The provider's cap on `state`, in bytes (WeChat: 128).
+    pub state_max_bytes: Option<usize>,
+    /// The characters the provider takes in `state`: `base64url` (the
+    /// default) or `alphanumeric` (WeChat).
+    pub state_alphabet: Option<String>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -203,6 +208,12 @@ pub struct OidcFile {
     pub scope_map: Option<std::collections::BTreeMap<String, String>>,
     /// Overrides the preset's claim paths, claim by claim.
     pub claims: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Put in front of every `sub` (`tiktok|`), so that subjects stay unique
+    /// when a broker links several bridges.
+    pub subject_prefix: Option<String>,
+    /// Override the preset's cap on the provider's `state`, and its alphabet.
+    pub state_max_bytes: Option<usize>,
+    pub state_alphabet: Option<String>,
 }
 
 /// `{ kid: 2026-11, key_file: /etc/quirkgate/oidc.pem, algorithm: ES256 }`.

@@ -16,7 +16,13 @@ use quirkgate_core::oidc::authorize::ProviderAuthorize;
 use quirkgate_core::oidc::claims::ClaimPaths;
 use quirkgate_core::oidc::redeemed::RedeemedCodes;
 use quirkgate_core::oidc::seal::{parse_seal_key, Sealer};
+use quirkgate_core::oidc::state::{StateAlphabet, StateShape};
 use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
+
+mod documents;
+mod shape;
+
+use documents::{discovery_document, jwks_document};
 
 const DEFAULT_ID_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// Largest form a bridge endpoint reads: token and authorize forms are small.
@@ -66,6 +72,17 @@ pub struct PublishedKey {
     pub key: SigningKey,
 }
 
+/// What `/authorize` does with a login whose sealed state is longer than
+/// the provider takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LongLogins {
+    /// No store: the broker hears the cap, and the login is never truncated.
+    Refuse,
+    // The `store:` block (issue 25) adds `Keep(..)` here: the sealed login is
+    // kept with the seal's lifetime, the provider gets a short handle, and
+    // `/callback` takes it once (GETDEL).
+}
+
 /// One compiled bridge.
 pub struct OidcBridge {
     pub issuer: String,
@@ -84,6 +101,10 @@ pub struct OidcBridge {
     pub userinfo_params: Vec<String>,
     pub redirect_uris: Vec<String>,
     pub client_ids: Option<Vec<String>>,
+    /// The provider's `state`: its alphabet and cap.
+    pub state_alphabet: StateAlphabet,
+    pub state_max_bytes: Option<usize>,
+    pub long_logins: LongLogins,
     pub id_token_lifetime: Duration,
     pub discovery: bytes::Bytes,
     pub jwks: bytes::Bytes,
@@ -107,6 +128,16 @@ impl OidcBridge {
 
     pub fn endpoint_path(&self, endpoint: BridgeEndpoint) -> String {
         format!("{}{}", self.prefix, endpoint.path_suffix())
+    }
+
+    /// How this bridge packs the provider's `state`.
+    pub fn state_shape(&self) -> StateShape<'_> {
+        StateShape {
+            redirect_uris: &self.redirect_uris,
+            client_ids: self.client_ids.as_deref(),
+            alphabet: self.state_alphabet,
+            max_bytes: self.state_max_bytes,
+        }
     }
 }
 
@@ -260,8 +291,15 @@ fn compile_bridge(
             errors.push(refused(at("claims"), Refusal::ReservedClaim(reserved)));
         }
     }
+    let subject_prefix = shape::subject_prefix(block.subject_prefix.as_deref())
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
+    if claim_paths.keys().any(|name| name.is_empty()) {
+        errors.push(refused(at("claims"), Refusal::UnnamedClaim));
+    }
     let claims = ClaimPaths {
         subject,
+        subject_prefix,
         others: claim_paths.into_iter().collect(),
     };
 
@@ -316,6 +354,15 @@ fn compile_bridge(
     if block.client_ids.as_ref().is_some_and(|ids| ids.is_empty()) {
         errors.push(refused(at("client_ids"), Refusal::NoClientIds));
     }
+    let (state_alphabet, state_max_bytes) = shape::provider_state(
+        block.state_max_bytes.or(facts.state_max_bytes),
+        block
+            .state_alphabet
+            .as_deref()
+            .or(facts.state_alphabet.as_deref()),
+    )
+    .map_err(|e| errors.extend(e))
+    .unwrap_or_default();
     let id_token_lifetime = block
         .id_token_lifetime
         .map_or(DEFAULT_ID_TOKEN_LIFETIME, |d| d.0);
@@ -346,6 +393,9 @@ fn compile_bridge(
         userinfo_params: facts.userinfo_params.clone(),
         redirect_uris: block.redirect_uris.clone(),
         client_ids: block.client_ids.clone(),
+        state_alphabet,
+        state_max_bytes,
+        long_logins: LongLogins::Refuse,
         id_token_lifetime,
         discovery: bytes::Bytes::new(),
         jwks: bytes::Bytes::new(),
@@ -369,65 +419,6 @@ fn redeemed_codes(issuer: &str) -> Arc<RedeemedCodes> {
         .entry(issuer.to_owned())
         .or_default()
         .clone()
-}
-
-/// OpenID Connect Discovery 1.0 §3.
-fn discovery_document(bridge: &OidcBridge) -> Vec<u8> {
-    let mut algorithms: Vec<&str> = bridge
-        .keys
-        .iter()
-        .map(|k| k.key.algorithm().as_str())
-        .collect();
-    algorithms.sort_unstable();
-    algorithms.dedup();
-    let mut scopes = vec!["openid".to_owned()];
-    scopes.extend(
-        bridge
-            .authorize
-            .scope_map
-            .keys()
-            .filter(|s| *s != "openid")
-            .cloned(),
-    );
-    let mut claims = vec![
-        "sub",
-        "iss",
-        "aud",
-        "exp",
-        "iat",
-        "auth_time",
-        "nonce",
-        "at_hash",
-    ];
-    claims.extend(bridge.claims.others.iter().map(|(name, _)| name.as_str()));
-    let document = serde_json::json!({
-        "issuer": bridge.issuer,
-        "authorization_endpoint": bridge.endpoint_url(BridgeEndpoint::Authorize),
-        "token_endpoint": bridge.endpoint_url(BridgeEndpoint::Token),
-        "userinfo_endpoint": bridge.endpoint_url(BridgeEndpoint::UserInfo),
-        "jwks_uri": bridge.endpoint_url(BridgeEndpoint::Jwks),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algorithms,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256"],
-        "scopes_supported": scopes,
-        "claims_supported": claims,
-        "authorization_response_iss_parameter_supported": true,
-    });
-    serde_json::to_vec(&document).expect("a JSON value serializes")
-}
-
-/// RFC 7517 §5: every key's public half.
-fn jwks_document(bridge: &OidcBridge) -> Vec<u8> {
-    let keys: Vec<_> = bridge
-        .keys
-        .iter()
-        .map(|k| k.key.public_jwk(&k.kid))
-        .collect();
-    serde_json::to_vec(&serde_json::json!({ "keys": keys })).expect("a JSON value serializes")
 }
 
 #[cfg(test)]

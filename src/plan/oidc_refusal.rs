@@ -43,6 +43,14 @@ pub enum BridgeRefusal {
     NoClientIds,
     /// `id_token_lifetime` under a minute.
     LifetimeUnderMinute,
+    /// A claim with an empty name.
+    UnnamedClaim,
+    /// `subject_prefix` too long or not visible ASCII (the longest allowed).
+    SubjectPrefix { max: usize },
+    /// `state_alphabet` outside the known ones.
+    UnknownStateAlphabet(String),
+    /// `state_max_bytes` below what a sealed login needs.
+    StateCapTooSmall { min: usize },
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -79,6 +87,16 @@ impl fmt::Display for BridgeRefusal {
             }
             Self::NoClientIds => f.write_str("list at least one (omit the key to serve any)"),
             Self::LifetimeUnderMinute => f.write_str("at least 1m"),
+            Self::UnnamedClaim => f.write_str("a claim needs a name"),
+            Self::SubjectPrefix { max } => {
+                write!(f, "at most {max} visible ASCII characters (`tiktok|`)")
+            }
+            Self::UnknownStateAlphabet(word) => {
+                write!(f, "'{word}' is not base64url or alphanumeric")
+            }
+            Self::StateCapTooSmall { min } => {
+                write!(f, "at least {min} (a sealed login needs that much)")
+            }
         }
     }
 }

@@ -132,7 +132,17 @@ fn each_mistake_is_named() {
     let key = es256_pem(dir.path());
     let issuer = "https://gw.example/oidc/tiktok";
     type Case<'a> = (String, &'a str, &'a dyn Fn(&Refusal) -> bool);
-    let cases: [Case; 9] = [
+    let cases: [Case; 11] = [
+        (
+            block(&key, issuer, "    state_max_bytes: 32\n"),
+            "state_max_bytes",
+            &|r| *r == Refusal::StateCapTooSmall { min: 64 },
+        ),
+        (
+            block(&key, issuer, "    subject_prefix: \" \"\n"),
+            "subject_prefix",
+            &|r| *r == Refusal::SubjectPrefix { max: 64 },
+        ),
         (
             block(&key, issuer, "").replace("token_route: /token/tiktok", "token_route: /nope"),
             "token_route",

@@ -6,11 +6,15 @@
 //! and `at_hash`) → `/userinfo`. For TikTok, WeChat and GitHub, each a single
 //! `mock-provider` serving its authorize page, token and user endpoints.
 
+mod claims;
 mod every_provider;
 mod kept_alive;
 mod key_rotation;
+mod keygen;
 mod login;
 mod refusals;
+mod short_state;
+mod token_step;
 
 use std::time::Duration;
 

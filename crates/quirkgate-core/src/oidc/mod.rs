@@ -12,4 +12,5 @@ pub mod params;
 pub mod redeemed;
 pub mod seal;
 pub mod sealed;
+pub mod state;
 pub mod token_answer;

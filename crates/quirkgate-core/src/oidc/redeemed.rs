@@ -58,8 +58,9 @@ mod tests {
         let redeemed = RedeemedCodes::default();
         assert!(redeemed.first_use("alive", 500, 1));
         for i in 1..SWEEP_AFTER {
-            assert!(redeemed.first_use(&format!("old-{i}"), 5, 1));
+            assert!(redeemed.first_use(&format!("old-{i}"), 10, 1));
         }
+        // At their forget-after second the old ones are swept (the seal refuses them from then on).
         assert!(redeemed.first_use("new", 500, 10));
         assert_eq!(
             redeemed.seen.lock().unwrap().len(),

@@ -112,11 +112,17 @@ impl Sealer {
 
     /// `value`, valid until `expires_at` (Unix seconds), as URL-safe text.
     pub fn seal<T: Serialize>(&self, purpose: SealPurpose, value: &T, expires_at: u64) -> String {
-        let mut message = serde_json::to_vec(&Envelope {
+        let message = serde_json::to_vec(&Envelope {
             x: expires_at,
             v: value,
         })
         .expect("sealed values are plain data");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.seal_bytes(purpose, message))
+    }
+
+    /// `plain` sealed for `purpose`: nonce, ciphertext and tag. The caller
+    /// packs its own expiry into `plain` (the provider state's binary form).
+    pub fn seal_bytes(&self, purpose: SealPurpose, mut plain: Vec<u8>) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -125,12 +131,35 @@ impl Sealer {
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(self.aad(purpose)),
-                &mut message,
+                &mut plain,
             )
             .expect("AES-GCM seals any message this size");
         let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&message);
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+        sealed.extend_from_slice(&plain);
+        sealed
+    }
+
+    /// What [`Sealer::seal_bytes`] sealed for `purpose` with any of the keys, if intact.
+    pub fn open_bytes(&self, purpose: SealPurpose, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
+            return Err(SealError::Invalid);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Invalid)?;
+        let aad = self.aad(purpose);
+        self.keys
+            .iter()
+            .find_map(|key| {
+                let mut buffer = ciphertext.to_vec();
+                key.open_in_place(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&aad),
+                    &mut buffer,
+                )
+                .ok()
+                .map(|plain| plain.to_vec())
+            })
+            .ok_or(SealError::Invalid)
     }
 
     /// The value sealed for `purpose`, if it is intact and `now` is before its expiry.
@@ -141,29 +170,13 @@ impl Sealer {
         now: u64,
     ) -> Result<T, SealError> {
         // Sealed values here are a few hundred bytes; refuse to decode a flood.
-        if text.len() > 8 * 1024 {
+        if text.len() > MAX_SEALED_TEXT {
             return Err(SealError::Invalid);
         }
         let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(text)
             .map_err(|_| SealError::Invalid)?;
-        if sealed.len() < NONCE_LEN + AES_256_GCM.tag_len() {
-            return Err(SealError::Invalid);
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Invalid)?;
-        let aad = self.aad(purpose);
-        let opened = self.keys.iter().find_map(|key| {
-            let mut buffer = ciphertext.to_vec();
-            key.open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&aad),
-                &mut buffer,
-            )
-            .ok()
-            .map(|plain| plain.to_vec())
-        });
-        let plain = opened.ok_or(SealError::Invalid)?;
+        let plain = self.open_bytes(purpose, &sealed)?;
         let envelope: Envelope<T> =
             serde_json::from_slice(&plain).map_err(|_| SealError::Invalid)?;
         if now >= envelope.x {
@@ -172,6 +185,9 @@ impl Sealer {
         Ok(envelope.v)
     }
 }
+
+/// Longest sealed text opened: anything longer is refused undecoded.
+pub const MAX_SEALED_TEXT: usize = 8 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -260,6 +276,16 @@ mod tests {
                 .unwrap()
                 .len(),
             4000
+        );
+        // Exactly 8 KiB of text still opens.
+        let at_limit = (6000..6200)
+            .map(|n| "x".repeat(n))
+            .find(|v| s.seal(SealPurpose::State, v, u64::MAX).len() == 8192)
+            .unwrap();
+        let text = s.seal(SealPurpose::State, &at_limit, u64::MAX);
+        assert_eq!(
+            s.open::<String>(SealPurpose::State, &text, 0).unwrap(),
+            at_limit
         );
         let oversized = s.seal(SealPurpose::State, &"x".repeat(7000), u64::MAX);
         assert!(oversized.len() > 8192);

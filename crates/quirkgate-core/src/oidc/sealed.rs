@@ -1,77 +1,27 @@
 //! What the bridge seals between its legs, with the checks each sealed value
 //! passes when it comes back. The clock is passed in (`now`, Unix seconds).
 //!
-//! Fields keep one- and two-letter names on the wire: a sealed login rides in
-//! the provider's `state`, which providers cap, and every byte sealed is a
-//! byte of it. The seal itself (`seal.rs`) authenticates purpose, issuer and expiry.
+//! The login rides in the provider's `state`, which providers cap: it is
+//! packed in binary (`state.rs`). Codes and access tokens keep one- and
+//! two-letter names on the wire. The seal itself (`seal.rs`) authenticates
+//! purpose, issuer and expiry.
 
 use serde::{Deserialize, Serialize};
 
-use super::authorize::{pkce_verifies, BrokerLogin};
+use super::authorize::pkce_verifies;
 use super::redeemed::RedeemedCodes;
 use super::seal::{SealError, SealPurpose, Sealer};
+#[cfg(test)]
+use super::state::StateShape;
+pub use super::state::{SealedLogin, LOGIN_LIFETIME};
 use crate::oauth_error::{OAuthError, Reason};
 
-/// How long a user may take on the provider's authorize page, in seconds.
-pub const LOGIN_LIFETIME: u64 = 600;
 /// How long the broker has to redeem the code it was given, in seconds.
 pub const CODE_LIFETIME: u64 = 300;
 /// An access token's lifetime when the provider does not give one, in seconds.
 pub const DEFAULT_ACCESS_LIFETIME: u64 = 7200;
 /// Wrapped access tokens (they carry a provider field `/userinfo` needs) start so.
 pub const WRAPPED_PREFIX: &str = "qg.";
-
-/// What the provider's `state` carries from `/authorize` to `/callback`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedLogin {
-    #[serde(rename = "c")]
-    pub client_id: String,
-    #[serde(rename = "r")]
-    pub redirect_uri: String,
-    /// The broker's `state`, handed back with the code.
-    #[serde(rename = "s", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    #[serde(rename = "n", skip_serializing_if = "Option::is_none")]
-    pub nonce: Option<String>,
-    /// The broker's PKCE S256 challenge.
-    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
-    pub code_challenge: Option<String>,
-}
-
-impl SealedLogin {
-    pub fn of(login: &BrokerLogin) -> Self {
-        SealedLogin {
-            client_id: login.client_id.clone(),
-            redirect_uri: login.redirect_uri.clone(),
-            state: login.state.clone(),
-            nonce: login.nonce.clone(),
-            code_challenge: login.code_challenge.clone(),
-        }
-    }
-
-    /// The provider's `state`, valid for [`LOGIN_LIFETIME`].
-    pub fn seal(&self, sealer: &Sealer, now: u64) -> String {
-        sealer.seal(SealPurpose::State, self, now + LOGIN_LIFETIME)
-    }
-
-    /// The login the provider's `state` carries back, refused with the text the browser sees.
-    pub fn open(sealer: &Sealer, state: Option<&str>, now: u64) -> Result<Self, OAuthError> {
-        state
-            .ok_or(SealError::Invalid)
-            .and_then(|state| sealer.open(SealPurpose::State, state, now))
-            .map_err(|why| {
-                OAuthError::invalid_request(
-                    match why {
-                        SealError::Expired => "the login took too long: start it again",
-                        SealError::Invalid => {
-                            "the login's state is missing, altered or not this gateway's: start it again"
-                        }
-                    },
-                    Reason::InvalidGrant,
-                )
-            })
-    }
-}
 
 /// What the broker's code carries from `/callback` to `/token`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -220,6 +170,15 @@ mod tests {
         Sealer::new(&[[7; 32]], "https://gw.example/oidc/tiktok").unwrap()
     }
 
+    fn shape() -> StateShape<'static> {
+        StateShape {
+            redirect_uris: Box::leak(Box::new([CALLBACK.to_owned()])),
+            client_ids: None,
+            alphabet: Default::default(),
+            max_bytes: None,
+        }
+    }
+
     fn login(code_challenge: Option<&str>) -> SealedLogin {
         SealedLogin {
             client_id: "ck_1".into(),
@@ -257,16 +216,16 @@ mod tests {
     #[test]
     fn a_login_opens_with_its_real_fields_until_it_expires() {
         let s = sealer();
-        let state = login(Some(CHALLENGE)).seal(&s, NOW);
+        let state = login(Some(CHALLENGE)).seal(&s, &shape(), NOW).unwrap();
         assert_eq!(
-            SealedLogin::open(&s, Some(&state), NOW + LOGIN_LIFETIME - 1).unwrap(),
+            SealedLogin::open(&s, &shape(), Some(&state), NOW + LOGIN_LIFETIME - 1).unwrap(),
             login(Some(CHALLENGE))
         );
-        let e = SealedLogin::open(&s, Some(&state), NOW + LOGIN_LIFETIME).unwrap_err();
+        let e = SealedLogin::open(&s, &shape(), Some(&state), NOW + LOGIN_LIFETIME).unwrap_err();
         assert_eq!((e.status, e.reason), (400, Reason::InvalidGrant));
         assert!(e.description.contains("too long"), "{}", e.description);
         for missing in [None, Some("junk")] {
-            let e = SealedLogin::open(&s, missing, NOW).unwrap_err();
+            let e = SealedLogin::open(&s, &shape(), missing, NOW).unwrap_err();
             assert!(
                 e.description.contains("missing, altered"),
                 "{}",
@@ -278,7 +237,7 @@ mod tests {
     #[test]
     fn a_sealed_value_opens_only_for_its_purpose() {
         let s = sealer();
-        let state = login(None).seal(&s, NOW);
+        let state = login(None).seal(&s, &shape(), NOW).unwrap();
         let e = redeem(&state, |_| {}).unwrap_err();
         assert_eq!(
             e.description, "the code is not one this bridge issued",
@@ -286,7 +245,7 @@ mod tests {
         );
         let code = issued(None);
         assert!(
-            SealedLogin::open(&s, Some(&code), NOW).is_err(),
+            SealedLogin::open(&s, &shape(), Some(&code), NOW).is_err(),
             "a code is no state"
         );
         assert_eq!(
@@ -306,7 +265,7 @@ mod tests {
             "the code is not one this bridge issued"
         );
         let login_as_code = s.seal(SealPurpose::Code, &login(None), NOW + 100);
-        assert!(SealedLogin::open(&s, Some(&login_as_code), NOW).is_err());
+        assert!(SealedLogin::open(&s, &shape(), Some(&login_as_code), NOW).is_err());
         let access = SealedAccess {
             provider_token: "act.1".into(),
             userinfo_fields: vec![],
