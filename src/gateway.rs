@@ -129,6 +129,8 @@ impl Drop for InFlight {
 pub struct Admitted {
     pub route: Arc<TokenRoute>,
     pub reads_form: bool,
+    /// The caller's address, when the route's checks needed it.
+    client: Option<std::net::IpAddr>,
 }
 
 /// What a front end lends the lifecycle: the caller's body, read when the
@@ -212,6 +214,7 @@ impl TokenGateway {
         Ok(Admitted {
             route: route.clone(),
             reads_form,
+            client,
         })
     }
 
@@ -229,7 +232,33 @@ impl TokenGateway {
     ) -> Option<CallerAnswer> {
         let outcome = match admitted {
             Err(error) => Err(error),
-            Ok(admitted) => match caller.read(&admitted).await {
+            // A fleet-wide rate limit asks the store, so it is decided here, off `admit`.
+            Ok(admitted) if admitted.route.rate_limits.is_fleet_wide() => {
+                match admitted.route.rate_limits.admit_fleet(admitted.client).await {
+                    Err(error) => Err(error),
+                    Ok(()) => self.read_and_forward(admitted, caller, record, deadline).await?,
+                }
+            }
+            Ok(admitted) => self.read_and_forward(admitted, caller, record, deadline).await?,
+        };
+        let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
+        if answer.status == 401 {
+            // RFC 6749 §5.2: challenge with the scheme the caller authenticated with.
+            answer.challenge = caller.parts().1.and_then(Challenge::for_authorization);
+        }
+        record.answered(&answer);
+        Some(answer)
+    }
+
+    /// Reads an admitted request's body and forwards it; `None` when the caller went away.
+    async fn read_and_forward(
+        &self,
+        admitted: Admitted,
+        caller: &mut impl CallerBody,
+        record: &mut RequestRecord,
+        deadline: Pin<&mut Sleep>,
+    ) -> Option<Result<CallerAnswer, OAuthError>> {
+        Some(match caller.read(&admitted).await {
                 Err(BodyError::Gone) => return None,
                 Err(BodyError::Refused(error)) => Err(error),
                 Ok(()) => {
@@ -239,15 +268,7 @@ impl TokenGateway {
                     self.forward(&admitted.route, body, authorization, record, deadline)
                         .await
                 }
-            },
-        };
-        let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
-        if answer.status == 401 {
-            // RFC 6749 §5.2: challenge with the scheme the caller authenticated with.
-            answer.challenge = caller.parts().1.and_then(Challenge::for_authorization);
-        }
-        record.answered(&answer);
-        Some(answer)
+        })
     }
 
     /// Rewrites the read request, exchanges it with the provider and shapes the answer.
