@@ -234,12 +234,23 @@ impl TokenGateway {
             Err(error) => Err(error),
             // A fleet-wide rate limit asks the store, so it is decided here, off `admit`.
             Ok(admitted) if admitted.route.rate_limits.is_fleet_wide() => {
-                match admitted.route.rate_limits.admit_fleet(admitted.client).await {
+                match admitted
+                    .route
+                    .rate_limits
+                    .admit_fleet(admitted.client)
+                    .await
+                {
                     Err(error) => Err(error),
-                    Ok(()) => self.read_and_forward(admitted, caller, record, deadline).await?,
+                    Ok(()) => {
+                        self.read_and_forward(admitted, caller, record, deadline)
+                            .await?
+                    }
                 }
             }
-            Ok(admitted) => self.read_and_forward(admitted, caller, record, deadline).await?,
+            Ok(admitted) => {
+                self.read_and_forward(admitted, caller, record, deadline)
+                    .await?
+            }
         };
         let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
         if answer.status == 401 {
@@ -259,15 +270,15 @@ impl TokenGateway {
         deadline: Pin<&mut Sleep>,
     ) -> Option<Result<CallerAnswer, OAuthError>> {
         Some(match caller.read(&admitted).await {
-                Err(BodyError::Gone) => return None,
-                Err(BodyError::Refused(error)) => Err(error),
-                Ok(()) => {
-                    record.body_consumed = true;
-                    let (body, authorization) = caller.parts();
-                    let body = if admitted.reads_form { body } else { &[] };
-                    self.forward(&admitted.route, body, authorization, record, deadline)
-                        .await
-                }
+            Err(BodyError::Gone) => return None,
+            Err(BodyError::Refused(error)) => Err(error),
+            Ok(()) => {
+                record.body_consumed = true;
+                let (body, authorization) = caller.parts();
+                let body = if admitted.reads_form { body } else { &[] };
+                self.forward(&admitted.route, body, authorization, record, deadline)
+                    .await
+            }
         })
     }
 

@@ -132,9 +132,10 @@ pub(crate) fn compile_store(file: &StoreFile) -> Result<Arc<Store>, Vec<ConfigEr
             key("master_name"),
             "sentinel mode names the master",
         )),
-        (StoreMode::Standalone | StoreMode::Cluster, Some(_)) => errors.push(
-            ConfigError::invalid(key("master_name"), "only sentinel mode names a master"),
-        ),
+        (StoreMode::Standalone | StoreMode::Cluster, Some(_)) => errors.push(ConfigError::invalid(
+            key("master_name"),
+            "only sentinel mode names a master",
+        )),
         _ => {}
     }
     if file.mode == StoreMode::Standalone && file.urls.len() > 1 {
@@ -204,13 +205,18 @@ pub(crate) fn fleet_scope(
 fn connection_info(url: &str, file: &StoreFile) -> Result<ConnectionInfo, String> {
     let scheme = url.split("://").next().unwrap_or_default();
     if scheme != "redis" && scheme != "rediss" {
-        return Err(format!("'{scheme}://': a store URL is redis:// or rediss://"));
+        return Err(format!(
+            "'{scheme}://': a store URL is redis:// or rediss://"
+        ));
     }
     if url.contains('#') {
         return Err("a store URL has no #fragment (TLS is always verified)".to_owned());
     }
     if url.contains('@') {
-        return Err("the user and password go in username: and password: (from ${VAR}s), not in the URL".to_owned());
+        return Err(
+            "the user and password go in username: and password: (from ${VAR}s), not in the URL"
+                .to_owned(),
+        );
     }
     let info = url
         .into_connection_info()
@@ -269,9 +275,18 @@ mod tests {
     #[test]
     fn a_store_block_compiles_in_each_mode() {
         assert!(compile("urls: [redis://127.0.0.1:6379]").is_ok());
-        assert!(compile("urls: [redis://a:26379, redis://b:26379]\nmode: sentinel\nmaster_name: m").is_ok());
-        assert!(compile("urls: [redis://a:7000, redis://b:7000]\nmode: cluster\nusername: u\npassword: p").is_ok());
-        assert!(compile("urls: [rediss://redis.example:6380]\ncommand_timeout: 100ms\npool_size: 2").is_ok());
+        assert!(compile(
+            "urls: [redis://a:26379, redis://b:26379]\nmode: sentinel\nmaster_name: m"
+        )
+        .is_ok());
+        assert!(compile(
+            "urls: [redis://a:7000, redis://b:7000]\nmode: cluster\nusername: u\npassword: p"
+        )
+        .is_ok());
+        assert!(compile(
+            "urls: [rediss://redis.example:6380]\ncommand_timeout: 100ms\npool_size: 2"
+        )
+        .is_ok());
     }
 
     #[test]
@@ -285,14 +300,23 @@ mod tests {
         };
         refused("urls: []", "store.urls");
         refused("urls: [http://redis:6379]", "redis:// or rediss://");
-        refused("urls: [\"rediss://redis:6380/#insecure\"]", "always verified");
+        refused(
+            "urls: [\"rediss://redis:6380/#insecure\"]",
+            "always verified",
+        );
         refused("urls: [\"redis://user:pw@redis:6379\"]", "password:");
-        refused("urls: [redis://a:1, redis://b:1]", "standalone mode takes one URL");
+        refused(
+            "urls: [redis://a:1, redis://b:1]",
+            "standalone mode takes one URL",
+        );
         refused("urls: [redis://a:1]\nmode: sentinel", "store.master_name");
         refused("urls: [redis://a:1]\nmaster_name: m", "only sentinel");
         refused("urls: [redis://a:1]\nca_file: /x.pem", "only rediss://");
         refused("urls: [redis://a:1]\npool_size: 0", "store.pool_size");
-        refused("urls: [redis://a:1]\ncommand_timeout: 0s", "store.command_timeout");
+        refused(
+            "urls: [redis://a:1]\ncommand_timeout: 0s",
+            "store.command_timeout",
+        );
     }
 
     #[test]

@@ -56,7 +56,11 @@ pub(crate) fn rate_windows(
         let address = client.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
         keys.push(format!(
             "qg:rl:{{{route_tag}:{window}}}:c:{}",
-            digest_hex("quirkgate rate limit caller v1", route_tag, address.as_bytes())
+            digest_hex(
+                "quirkgate rate limit caller v1",
+                route_tag,
+                address.as_bytes()
+            )
         ));
     }
     if per_route {
@@ -75,9 +79,18 @@ mod tests {
         assert!(key.starts_with("qg:code:"));
         assert_eq!(key.len(), "qg:code:".len() + 32);
         assert!(!key.contains("sealed") && !key.contains("example"));
-        assert_eq!(key, code_claim("https://login.example", "sealed-code-value"));
-        assert_ne!(key, code_claim("https://other.example", "sealed-code-value"));
-        assert_ne!(key, code_claim("https://login.example", "sealed-code-valuf"));
+        assert_eq!(
+            key,
+            code_claim("https://login.example", "sealed-code-value")
+        );
+        assert_ne!(
+            key,
+            code_claim("https://other.example", "sealed-code-value")
+        );
+        assert_ne!(
+            key,
+            code_claim("https://login.example", "sealed-code-valuf")
+        );
         assert_ne!(
             key[8..],
             login_context("https://login.example", "sealed-code-value")[7..],

@@ -164,7 +164,11 @@ static COUNT_WINDOWS_SCRIPT: std::sync::LazyLock<Script> =
 
 impl Store {
     pub(crate) fn new(settings: StoreSettings) -> Arc<Self> {
-        let slots = (0..settings.pool_size.max(1)).map(|_| Slot::default()).collect();
+        // `rediss://` uses rustls: the provider the rest of the gateway uses.
+        pingora::tls::install_default_crypto_provider();
+        let slots = (0..settings.pool_size.max(1))
+            .map(|_| Slot::default())
+            .collect();
         for op in StoreOp::ALL {
             METRICS.store_duration.with_label_values(&[op.as_str()]);
             for kind in StoreFailure::ALL {
@@ -172,6 +176,13 @@ impl Store {
                     .store_errors
                     .with_label_values(&[op.as_str(), kind.as_str()]);
             }
+        }
+        for (used, outcome) in [
+            ("claim_code", "refused"),
+            ("claim_code", "replica_memory"),
+            ("rate_limit", "replica_count"),
+        ] {
+            METRICS.store_fallbacks.with_label_values(&[used, outcome]);
         }
         Arc::new(Store {
             settings,
@@ -326,8 +337,10 @@ impl Store {
             }
             Ok(Err(error)) => {
                 *failed_at = Some(Instant::now());
-                log::warn!(target: "quirkgate::store", "store connect failed: {}", error.kind_name());
-                Err(StoreFailure::of(&error).on_connect())
+                // The kind only: an error's text may quote a command.
+                let failure = StoreFailure::of(&error);
+                log::warn!(target: "quirkgate::store", "store connect failed: {}", failure.as_str());
+                Err(failure)
             }
             Err(_) => {
                 *failed_at = Some(Instant::now());
@@ -356,26 +369,5 @@ impl Store {
                 client.get_async_connection().await.map(Connection::Cluster)
             }
         }
-    }
-}
-
-impl StoreFailure {
-    /// A failed connect is a connection failure unless the server refused us (auth).
-    fn on_connect(self) -> Self {
-        match self {
-            StoreFailure::Refused => StoreFailure::Refused,
-            _ => StoreFailure::Connection,
-        }
-    }
-}
-
-/// The kind of a store error for a log line: never its text, which may quote a command.
-trait KindName {
-    fn kind_name(&self) -> &'static str;
-}
-
-impl KindName for RedisError {
-    fn kind_name(&self) -> &'static str {
-        StoreFailure::of(self).as_str()
     }
 }

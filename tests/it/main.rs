@@ -23,5 +23,6 @@ mod rewrite_properties;
 mod secrets;
 mod security_controls;
 mod standards;
+mod store;
 mod tiktok_gateway;
 mod upstream_policy;
