@@ -114,15 +114,7 @@ pub struct RateLimitFile {
     /// `replica` (the default): each replica counts its own; `fleet`: the
     /// store counts for every replica.
     #[serde(default)]
-    pub scope: RateScope,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum RateScope {
-    #[default]
-    Replica,
-    Fleet,
+    pub scope: crate::plan::store::RateScope,
 }
 
 /// A shipped preset: a route fragment in the same vocabulary (`conf/presets/*.yaml`).

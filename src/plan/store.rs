@@ -73,6 +73,17 @@ pub enum OnStoreErrorWord {
     Allow,
 }
 
+/// `rate_limit.scope`: who counts a route's budget.
+#[derive(Debug, Deserialize, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RateScope {
+    /// Each replica counts its own (the default).
+    #[default]
+    Replica,
+    /// The store counts for every replica.
+    Fleet,
+}
+
 fn key(name: &'static str) -> KeyPath {
     KeyPath::key("store").then(name)
 }
@@ -188,13 +199,13 @@ pub(crate) fn compile_store(file: &StoreFile) -> Result<Arc<Store>, Vec<ConfigEr
 
 /// The store a route's `rate_limit.scope` counts in: `fleet` needs a `store:`.
 pub(crate) fn fleet_scope(
-    scope: crate::plan::file::RateScope,
+    scope: RateScope,
     store: Option<&Arc<Store>>,
 ) -> Result<Option<Arc<Store>>, ConfigError> {
     match (scope, store) {
-        (crate::plan::file::RateScope::Replica, _) => Ok(None),
-        (crate::plan::file::RateScope::Fleet, Some(store)) => Ok(Some(store.clone())),
-        (crate::plan::file::RateScope::Fleet, None) => Err(ConfigError::invalid(
+        (RateScope::Replica, _) => Ok(None),
+        (RateScope::Fleet, Some(store)) => Ok(Some(store.clone())),
+        (RateScope::Fleet, None) => Err(ConfigError::invalid(
             KeyPath::key("rate_limit").then("scope"),
             "fleet counts in the store: add a store: block",
         )),
@@ -317,6 +328,27 @@ mod tests {
             "urls: [redis://a:1]\ncommand_timeout: 0s",
             "store.command_timeout",
         );
+    }
+
+    #[test]
+    fn a_fleet_scope_needs_a_store() {
+        let routes = "routes:\n  - path: /t\n    preset: tiktok\n    rate_limit: { per_route_per_second: 5, scope: fleet }\n";
+        let load = |text: &str| {
+            let file: crate::plan::file::GatewayFile = serde_yaml::from_str(text).unwrap();
+            crate::plan::compile(&file, crate::plan::Resolution::Skip)
+                .map(|plan| plan.route_list[0].rate_limits.is_fleet_wide())
+                .map_err(|e| e.iter().map(ToString::to_string).collect::<Vec<_>>())
+        };
+        let errors = load(routes).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("rate_limit.scope") && e.contains("store:")),
+            "{errors:?}"
+        );
+        let with_store = format!("store: {{ urls: [\"redis://127.0.0.1:6379\"] }}\n{routes}");
+        assert_eq!(load(&with_store), Ok(true));
+        assert_eq!(load(&routes.replace("fleet", "replica")), Ok(false));
     }
 
     #[test]
