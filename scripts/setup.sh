@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build and test quirkgate:
 # cmake (Pingora's zlib-ng needs it), Prometheus (promtool and a server for
-# the observability tests), systemd-analyze (checks deploy/systemd) and
+# the observability tests), redis-server and redis-cli (the store tests start
+# real standalone, Cluster and TLS servers), systemd-analyze (checks deploy/systemd) and
 # kubernetes-validate from PyPI (checks deploy/kubernetes offline). Safe to run
 # again: it installs only what is missing.
 set -euo pipefail
@@ -11,6 +12,7 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+{ command -v redis-server && command -v redis-cli; } >/dev/null 2>&1 || missing+=(redis-server)
 has_kubernetes_validate() { python3 -c 'import kubernetes_validate' >/dev/null 2>&1; }
 if ! has_kubernetes_validate; then
   command -v python3 >/dev/null 2>&1 || missing+=(python3)

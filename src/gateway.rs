@@ -129,6 +129,8 @@ impl Drop for InFlight {
 pub struct Admitted {
     pub route: Arc<TokenRoute>,
     pub reads_form: bool,
+    /// The caller's address, when the route's checks needed it.
+    client: Option<std::net::IpAddr>,
 }
 
 /// What a front end lends the lifecycle: the caller's body, read when the
@@ -218,6 +220,7 @@ impl TokenGateway {
         Ok(Admitted {
             route: route.clone(),
             reads_form,
+            client,
         })
     }
 
@@ -235,17 +238,26 @@ impl TokenGateway {
     ) -> Option<CallerAnswer> {
         let outcome = match admitted {
             Err(error) => Err(error),
-            Ok(admitted) => match caller.read(&admitted).await {
-                Err(BodyError::Gone) => return None,
-                Err(BodyError::Refused(error)) => Err(error),
-                Ok(()) => {
-                    record.body_consumed = true;
-                    let (body, authorization) = caller.parts();
-                    let body = if admitted.reads_form { body } else { &[] };
-                    self.forward(&admitted.route, body, authorization, record, deadline)
-                        .await
+            // A fleet-wide rate limit asks the store, so it is decided here, off `admit`.
+            Ok(admitted) if admitted.route.admission.rate_limits.is_fleet_wide() => {
+                match admitted
+                    .route
+                    .admission
+                    .rate_limits
+                    .admit_fleet(admitted.client)
+                    .await
+                {
+                    Err(error) => Err(error),
+                    Ok(()) => {
+                        self.read_and_forward(admitted, caller, record, deadline)
+                            .await?
+                    }
                 }
-            },
+            }
+            Ok(admitted) => {
+                self.read_and_forward(admitted, caller, record, deadline)
+                    .await?
+            }
         };
         let mut answer = outcome.unwrap_or_else(|error| self.refuse(error, record));
         if answer.status == 401 && answer.challenge.is_none() {
@@ -254,6 +266,27 @@ impl TokenGateway {
         }
         record.answered(&answer);
         Some(answer)
+    }
+
+    /// Reads an admitted request's body and forwards it; `None` when the caller went away.
+    async fn read_and_forward(
+        &self,
+        admitted: Admitted,
+        caller: &mut impl CallerBody,
+        record: &mut RequestRecord,
+        deadline: Pin<&mut Sleep>,
+    ) -> Option<Result<CallerAnswer, OAuthError>> {
+        Some(match caller.read(&admitted).await {
+            Err(BodyError::Gone) => return None,
+            Err(BodyError::Refused(error)) => Err(error),
+            Ok(()) => {
+                record.body_consumed = true;
+                let (body, authorization) = caller.parts();
+                let body = if admitted.reads_form { body } else { &[] };
+                self.forward(&admitted.route, body, authorization, record, deadline)
+                    .await
+            }
+        })
     }
 
     /// Rewrites the read request, exchanges it with the provider and shapes the answer.

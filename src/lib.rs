@@ -8,18 +8,20 @@
 //! this list):
 //!
 //! 1. [`telemetry`]: Prometheus metrics and capped logging.
-//! 2. [`rate_limit`]: this replica's request-rate budgets.
-//! 3. [`plan`]: the file operators edit, and the plan compiled from it once
+//! 2. [`store`]: the optional shared store (Redis) replicas agree through:
+//!    code claims, login contexts, fleet rate-limit windows.
+//! 3. [`rate_limit`]: request-rate budgets, this replica's or the fleet's.
+//! 4. [`plan`]: the file operators edit, and the plan compiled from it once
 //!    per load; the request path only reads it.
-//! 4. [`upstream`]: the provider leg: retry policy, answer reading, idle
+//! 5. [`upstream`]: the provider leg: retry policy, answer reading, idle
 //!    connections, peers.
-//! 5. [`gateway`]: one request's lifecycle, shared by both front ends.
-//! 6. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
+//! 6. [`gateway`]: one request's lifecycle, shared by both front ends.
+//! 7. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
 //!    and user-info legs through the gateway.
-//! 7. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
+//! 8. [`front`]: the listener app (HTTP/1.1 fast path), the Pingora front end,
 //!    edge TLS.
-//! 8. [`server`]: the Pingora server a configuration describes.
-//! 9. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
+//! 9. [`server`]: the Pingora server a configuration describes.
+//! 10. [`broker`]: the identity broker's side of a route (`quirkgate auth0`):
 //!    the connection a route needs, the diff, the Auth0 Management API.
 //!
 //! The mock providers and the mock Auth0 live in the crate `quirkgate-mocks`,
@@ -32,6 +34,7 @@ mod gateway;
 mod plan;
 mod rate_limit;
 mod server;
+mod store;
 mod telemetry;
 mod upstream;
 

@@ -174,7 +174,7 @@ fn export_known_series(plan: &GatewayPlan) {
     }
 }
 
-/// `/metrics`, `/healthz` (alive), `/readyz` (plan loaded, upstreams resolved).
+/// `/metrics`, `/healthz` (alive), `/readyz` (plan loaded, upstreams resolved, the store answering).
 pub struct MetricsEndpoint {
     plan: Arc<ArcSwap<GatewayPlan>>,
 }
@@ -182,15 +182,26 @@ pub struct MetricsEndpoint {
 #[async_trait]
 impl ServeHttp for MetricsEndpoint {
     async fn response(&self, session: &mut ServerSession) -> http::Response<Vec<u8>> {
-        let (status, content_type, body) = match session.req_header().uri.path() {
+        let path = session.req_header().uri.path();
+        let plan = self.plan.load_full();
+        let store_answers = match (path, &plan.store) {
+            ("/readyz", Some(store)) => store.ping().await.is_ok(),
+            _ => true,
+        };
+        let (status, content_type, body) = match path {
             "/metrics" => (200, "text/plain; version=0.0.4", render()),
             "/healthz" => (200, "text/plain", b"ok\n".to_vec()),
-            "/readyz" if self.plan.load().is_ready() => (200, "text/plain", b"ready\n".to_vec()),
-            "/readyz" => (
+            "/readyz" if !plan.is_ready() => (
                 503,
                 "text/plain",
                 b"upstream addresses not resolved\n".to_vec(),
             ),
+            "/readyz" if !store_answers => (
+                503,
+                "text/plain",
+                b"the store (store:) cannot be reached\n".to_vec(),
+            ),
+            "/readyz" => (200, "text/plain", b"ready\n".to_vec()),
             _ => (404, "text/plain", b"not found\n".to_vec()),
         };
         http::Response::builder()

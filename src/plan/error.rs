@@ -5,6 +5,7 @@ use std::fmt;
 
 pub use crate::plan::oidc_refusal::BridgeRefusal;
 pub use crate::plan::rule_specs::refusal::RuleRefusal;
+pub use crate::plan::store_refusal::StoreRefusal;
 pub use crate::plan::upstream::{CaFileError, UpstreamUrlError};
 
 /// Why a `${VAR}` could not be expanded.
@@ -222,6 +223,8 @@ pub enum ConfigErrorKind {
     CaFile { path: String, why: CaFileError },
     /// An `oidc` block refused.
     Bridge(BridgeRefusal),
+    /// A `store:` block refused.
+    Store(StoreRefusal),
     /// A preset's upstream whose host is not the one its preset allows.
     TenantHost { host: String, pattern: String },
 }
@@ -272,6 +275,7 @@ impl fmt::Display for ConfigErrorKind {
             Self::Upstream(why) => write!(f, "{why}"),
             Self::CaFile { path, why } => write!(f, "ca_file {path}: {why}"),
             Self::Bridge(why) => write!(f, "{why}"),
+            Self::Store(why) => write!(f, "{why}"),
             Self::TenantHost { host, pattern } => write!(
                 f,
                 "the preset's upstream host '{host}' is not {pattern}: check the value its ${{…}} names"

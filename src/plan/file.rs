@@ -35,6 +35,8 @@ pub struct GatewayFile {
     /// OpenID Connect bridges in front of routes (see `plan::oidc`).
     #[serde(default)]
     pub oidc: Vec<OidcFile>,
+    /// The shared store replicas agree through (see `plan::store`); none by default.
+    pub store: Option<crate::plan::store::StoreFile>,
 }
 
 fn default_listen() -> String {
@@ -110,6 +112,10 @@ pub struct RateLimitFile {
     pub per_client_address_per_second: Option<u32>,
     /// Requests per second for the whole route.
     pub per_route_per_second: Option<u32>,
+    /// `replica` (the default): each replica counts its own; `fleet`: the
+    /// store counts for every replica.
+    #[serde(default)]
+    pub scope: crate::plan::store::RateScope,
 }
 
 /// A shipped preset: a route fragment in the same vocabulary (`conf/presets/*.yaml`).

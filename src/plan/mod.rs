@@ -10,6 +10,8 @@ mod oidc_refusal;
 mod preset_rewrites;
 pub mod rule_specs;
 mod tenant_host;
+pub mod store;
+mod store_refusal;
 pub mod upstream;
 
 use std::collections::HashMap;
@@ -120,6 +122,8 @@ pub struct GatewayPlan {
     pub client_idle_timeout_secs: u64,
     /// OpenID Connect bridge endpoints, by path.
     pub bridges: oidc::BridgePaths,
+    /// `store:`, when configured: what the replicas share.
+    pub(crate) store: Option<Arc<crate::store::Store>>,
 }
 
 impl GatewayPlan {
@@ -182,9 +186,14 @@ pub fn compile_with_env(
             );
             Vec::new()
         });
+    let store = file.store.as_ref().and_then(|block| {
+        store::compile_store(block)
+            .map_err(|e| errors.extend(e))
+            .ok()
+    });
     for (index, route_file) in file.routes.iter().enumerate() {
         let label = KeyPath::route(index, &route_file.path);
-        match compile_route(route_file, resolution, env) {
+        match compile_route(route_file, resolution, env, store.as_ref()) {
             Ok(route) => {
                 let route = Arc::new(route);
                 for path in std::iter::once(&route_file.path).chain(&route_file.aliases) {
@@ -216,6 +225,7 @@ pub fn compile_with_env(
     if errors.is_empty() {
         Ok(GatewayPlan {
             bridges,
+            store,
             routes,
             route_list,
             trusted_proxies,
@@ -234,6 +244,7 @@ fn compile_route(
     file: &RouteFile,
     resolution: Resolution,
     env: &dyn Fn(&str) -> Option<String>,
+    store: Option<&Arc<crate::store::Store>>,
 ) -> Result<TokenRoute, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let preset = match file
@@ -273,7 +284,7 @@ fn compile_route(
             }),
         );
     }
-    let (access, rate_limits) = compile_access(file)
+    let (access, rate_limits) = compile_access(file, store)
         .map_err(|e| errors.extend(e))
         .unwrap_or_default();
     let response = compile_response_rules(&response_specs)
@@ -439,7 +450,10 @@ fn compile_route(
 }
 
 /// The route's `allow_sources`, `shared_secret`, `rate_limit` and `max_concurrent_exchanges`.
-fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<ConfigError>> {
+fn compile_access(
+    file: &RouteFile,
+    store: Option<&Arc<crate::store::Store>>,
+) -> Result<(RouteAccess, RateLimits), Vec<ConfigError>> {
     let mut errors = Vec::new();
     let allow_sources =
         match file.allow_sources.as_deref() {
@@ -466,7 +480,9 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Con
     let rate = file.rate_limit.unwrap_or(crate::plan::file::RateLimitFile {
         per_client_address_per_second: None,
         per_route_per_second: None,
+        scope: Default::default(),
     });
+    let fleet_store = store::fleet_scope(rate.scope, store).map_err(|e| errors.push(e));
     for (key, value) in [
         (
             "per_client_address_per_second",
@@ -495,10 +511,13 @@ fn compile_access(file: &RouteFile) -> Result<(RouteAccess, RateLimits), Vec<Con
         shared_secret,
         exchange_slots: file.max_concurrent_exchanges.map(ExchangeSlots::new),
     };
-    let rate_limits = RateLimits::new(
+    let mut rate_limits = RateLimits::new(
         rate.per_client_address_per_second,
         rate.per_route_per_second,
     );
+    if let Ok(Some(store)) = fleet_store {
+        rate_limits = rate_limits.fleet_wide(store, &file.path);
+    }
     Ok((access, rate_limits))
 }
 

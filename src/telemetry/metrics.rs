@@ -14,6 +14,11 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Buckets from 0.1 ms to 1 s: a store round trip on the local network.
+const STORE_BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+];
+
 pub struct GatewayMetrics {
     pub requests: IntCounterVec,
     pub request_duration: HistogramVec,
@@ -27,6 +32,9 @@ pub struct GatewayMetrics {
     pub build_info: IntGaugeVec,
     pub config_reloads: IntCounterVec,
     pub upstream_addresses: IntGaugeVec,
+    pub store_duration: HistogramVec,
+    pub store_errors: IntCounterVec,
+    pub store_fallbacks: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
@@ -102,6 +110,25 @@ pub static METRICS: LazyLock<GatewayMetrics> = LazyLock::new(|| {
             "quirkgate_upstream_addresses",
             "Resolved addresses per route's upstream",
             &["route"]
+        )
+        .unwrap(),
+        store_duration: register_histogram_vec!(
+            "quirkgate_store_duration_seconds",
+            "Time of one store call (connect included), by op (claim_code, rate_limit, put_context, take_context, ping)",
+            &["op"],
+            STORE_BUCKETS.to_vec()
+        )
+        .unwrap(),
+        store_errors: register_int_counter_vec!(
+            "quirkgate_store_errors_total",
+            "Failed store calls, by op and kind (timeout, connection, refused)",
+            &["op", "kind"]
+        )
+        .unwrap(),
+        store_fallbacks: register_int_counter_vec!(
+            "quirkgate_store_fallbacks_total",
+            "Decisions made without the store, by use (claim_code, rate_limit) and outcome (refused; replica_memory or replica_count: this replica alone decided)",
+            &["use", "outcome"]
         )
         .unwrap(),
     };

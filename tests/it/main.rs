@@ -25,5 +25,6 @@ mod secrets;
 mod security_controls;
 mod signed_presets;
 mod standards;
+mod store;
 mod tiktok_gateway;
 mod upstream_policy;

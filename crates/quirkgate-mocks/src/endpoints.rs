@@ -630,6 +630,8 @@ impl ProviderKind {
             X => &[X_TOKEN],
             Apple => &[APPLE_TOKEN],
             TailTwo(provider) => provider.endpoints(),
+            Alipay | OkRu | Withings => super::signed::endpoints(self),
+            Shopify | GitLab => super::tenant::endpoints(self),
         }
     }
 }

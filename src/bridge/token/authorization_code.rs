@@ -2,31 +2,46 @@
 //! broker's code is checked and redeemed once, the provider's code goes to
 //! the token route, the provider's user is read, and an ID token is signed.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::{tokens_answer, Leg};
 use crate::bridge::answer::Answered;
 use crate::bridge::userinfo::read_user;
 use crate::plan::oidc::OidcBridge;
+use crate::store::code_claim::claim_code;
 use quirkgate_core::oauth_error::{OAuthError, Reason};
 use quirkgate_core::oidc::id_token::IdToken;
 use quirkgate_core::oidc::params::param;
-use quirkgate_core::oidc::sealed::{CodeRedemption, SealedCode};
+use quirkgate_core::oidc::sealed::{CodeRedemption, SealedCode, CODE_LIFETIME};
 use quirkgate_core::oidc::token_answer::upstream_failed;
 
 pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
     let bridge = leg.bridge;
-    let code = SealedCode::redeem(
-        &bridge.sealer,
-        &bridge.redeemed,
-        &CodeRedemption {
-            code: param(leg.params, "code"),
-            client_id: leg.client_id,
-            redirect_uri: param(leg.params, "redirect_uri"),
-            code_verifier: param(leg.params, "code_verifier"),
-        },
-        leg.now,
-    )?;
+    let redemption = CodeRedemption {
+        code: param(leg.params, "code"),
+        client_id: leg.client_id,
+        redirect_uri: param(leg.params, "redirect_uri"),
+        code_verifier: param(leg.params, "code_verifier"),
+    };
+    // With a store, the fleet's claim (made before the provider is called) says whether it was redeemed.
+    let code = match leg.gateway.plan().store.clone() {
+        None => SealedCode::redeem(&bridge.sealer, &bridge.redeemed, &redemption, leg.now)?,
+        Some(store) => {
+            let code = SealedCode::check(&bridge.sealer, &redemption, leg.now)?;
+            claim_code(
+                &store,
+                &bridge.redeemed,
+                &bridge.issuer,
+                redemption.code.unwrap_or(""),
+                Duration::from_secs(CODE_LIFETIME),
+                leg.now,
+            )
+            .await?;
+            code
+        }
+    };
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.provider_code.as_str()),

@@ -34,14 +34,14 @@ async fn tiktok_bridge() -> (MockProvider, Gateway, tempfile::TempDir) {
     (mock, gateway, dir)
 }
 
-fn authorize_query(redirect_uri: &str, extra: &str) -> String {
+pub(crate) fn authorize_query(redirect_uri: &str, extra: &str) -> String {
     format!(
         "client_id={CLIENT_ID}&redirect_uri={}&response_type=code&scope=openid&state=st-1&nonce=nc-1{extra}",
         serde_urlencoded::to_string([("", redirect_uri)]).unwrap()[1..].to_owned()
     )
 }
 
-async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+pub(crate) async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
     let status = response.status().as_u16();
     (
         status,

@@ -85,7 +85,20 @@ impl SealedCode {
         request: &CodeRedemption<'_>,
         now: u64,
     ) -> Result<Self, OAuthError> {
-        let sealed = request.code.unwrap_or("");
+        let code = Self::check(sealer, request, now)?;
+        if !redeemed.first_use(request.code.unwrap_or(""), now + CODE_LIFETIME, now) {
+            return Err(invalid_grant("the code has already been redeemed"));
+        }
+        Ok(code)
+    }
+
+    /// [`SealedCode::redeem`]'s checks but the last: whether the code was
+    /// redeemed before is then the caller's to settle (a fleet's shared store).
+    pub fn check(
+        sealer: &Sealer,
+        request: &CodeRedemption<'_>,
+        now: u64,
+    ) -> Result<Self, OAuthError> {
         let code: SealedCode = request
             .code
             .ok_or(SealError::Invalid)
@@ -106,9 +119,6 @@ impl SealedCode {
             if !pkce_verifies(challenge, request.code_verifier.unwrap_or("")) {
                 return Err(invalid_grant("the PKCE code_verifier does not match"));
             }
-        }
-        if !redeemed.first_use(sealed, now + CODE_LIFETIME, now) {
-            return Err(invalid_grant("the code has already been redeemed"));
         }
         Ok(code)
     }
