@@ -9,9 +9,9 @@ mod oidc_refusal;
 #[cfg(test)]
 mod preset_rewrites;
 pub mod rule_specs;
-mod tenant_host;
 pub mod store;
 mod store_refusal;
+mod tenant_host;
 pub mod upstream;
 
 use std::collections::HashMap;

@@ -151,14 +151,12 @@ pub(crate) fn compile_store(file: &StoreFile) -> Result<Arc<Store>, Vec<ConfigEr
         }
     }
     match (file.mode, &file.master_name) {
-        (StoreMode::Sentinel, None) => errors.push(refused(
-            key("master_name"),
-            StoreRefusal::MasterNameMissing,
-        )),
-        (StoreMode::Standalone | StoreMode::Cluster, Some(_)) => errors.push(refused(
-            key("master_name"),
-            StoreRefusal::MasterNameUnused,
-        )),
+        (StoreMode::Sentinel, None) => {
+            errors.push(refused(key("master_name"), StoreRefusal::MasterNameMissing))
+        }
+        (StoreMode::Standalone | StoreMode::Cluster, Some(_)) => {
+            errors.push(refused(key("master_name"), StoreRefusal::MasterNameUnused))
+        }
         _ => {}
     }
     if file.mode == StoreMode::Standalone && file.urls.len() > 1 {

@@ -71,7 +71,11 @@ mod tests {
         assert!(subject_prefix(Some(&"p".repeat(64))).is_ok());
         for bad in ["tik tok|", "tiktök|", "a\tb", &"p".repeat(65)] {
             let e = subject_prefix(Some(bad)).unwrap_err();
-            assert_eq!(e.kind, ConfigErrorKind::Bridge(Refusal::SubjectPrefix { max: 64 }), "{bad}");
+            assert_eq!(
+                e.kind,
+                ConfigErrorKind::Bridge(Refusal::SubjectPrefix { max: 64 }),
+                "{bad}"
+            );
             assert_eq!(e.key, KeyPath::key("subject_prefix"));
         }
     }
@@ -88,7 +92,10 @@ mod tests {
         );
         assert!(provider_state(Some(64), Some("base64url")).is_ok());
         let errors = provider_state(Some(63), Some("base32")).unwrap_err();
-        let kinds: Vec<_> = errors.into_iter().map(|e| (e.key.to_string(), e.kind)).collect();
+        let kinds: Vec<_> = errors
+            .into_iter()
+            .map(|e| (e.key.to_string(), e.kind))
+            .collect();
         assert_eq!(
             kinds,
             [

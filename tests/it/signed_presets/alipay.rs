@@ -139,7 +139,7 @@ async fn alipay_userinfo_signs_the_token_as_auth_token_and_answers_the_user_flat
     let (status, body) = bearer_get(&gateway, "/alipay/userinfo", "bad-token").await;
     assert_eq!(
         (status, &body["error"]),
-        (400, &serde_json::json!("invalid_token")),
+        (401, &serde_json::json!("invalid_token")),
         "{body}"
     );
 }

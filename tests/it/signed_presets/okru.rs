@@ -89,7 +89,7 @@ async fn okru_userinfo_signs_the_call_with_the_apps_secret_key() {
     let (status, body) = bearer_get(&gateway, "/okru/userinfo", "bad-session").await;
     assert_eq!(
         (status, &body["error"]),
-        (400, &serde_json::json!("invalid_token")),
+        (401, &serde_json::json!("invalid_token")),
         "{body}"
     );
 }
