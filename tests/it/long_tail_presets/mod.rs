@@ -13,28 +13,12 @@ mod userinfo;
 
 use crate::support::*;
 use oauth2::basic::BasicTokenType;
-use oauth2::{AuthType, AuthorizationCode, PkceCodeVerifier, RefreshToken, TokenResponse};
+use oauth2::{AuthType, AuthorizationCode, PkceCodeVerifier, TokenResponse};
 
 fn scopes(token: &oauth2::basic::BasicTokenResponse) -> Option<Vec<String>> {
     token
         .scopes()
         .map(|s| s.iter().map(|s| (**s).clone()).collect())
-}
-
-async fn refresh(client: &OAuthClient, refresh_token: &str) -> oauth2::basic::BasicTokenResponse {
-    client
-        .exchange_refresh_token(&RefreshToken::new(refresh_token.into()))
-        .request_async(&http_client())
-        .await
-        .unwrap_or_else(|e| panic!("refresh failed: {e:?}"))
-}
-
-/// A bearer GET through the gateway: (status, JSON body).
-async fn bearer_get(gateway: &Gateway, path: &str, token: &str) -> (u16, serde_json::Value) {
-    let response = get_with_bearer(gateway, path, token).await;
-    let status = response.status().as_u16();
-    assert_eq!(response.headers()["cache-control"], "no-store");
-    (status, response.json().await.unwrap())
 }
 
 fn both_auth_types() -> [AuthType; 2] {

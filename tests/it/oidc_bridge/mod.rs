@@ -48,3 +48,23 @@ pub(crate) async fn json_of(response: reqwest::Response) -> (u16, serde_json::Va
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
 }
+
+/// A broker's code from a real login (authorize → the mock's page → callback),
+/// with `extra` added to the authorize query.
+pub(crate) async fn broker_code(gateway: &Gateway, extra: &str) -> String {
+    let http = http_client();
+    let to_provider = location(
+        &http
+            .get(format!(
+                "{}?{}",
+                gateway.url("/oidc/tiktok/authorize"),
+                authorize_query(BROKER_CALLBACK, extra)
+            ))
+            .send()
+            .await
+            .unwrap(),
+    );
+    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
+    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
+    get_param(&query_of(&to_broker), "code").unwrap()
+}

@@ -9,26 +9,6 @@ use super::*;
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-/// A broker's code from a real login (authorize → the mock's page → callback),
-/// with `extra` added to the authorize query.
-async fn broker_code(gateway: &Gateway, extra: &str) -> String {
-    let http = http_client();
-    let to_provider = location(
-        &http
-            .get(format!(
-                "{}?{}",
-                gateway.url("/oidc/tiktok/authorize"),
-                authorize_query(BROKER_CALLBACK, extra)
-            ))
-            .send()
-            .await
-            .unwrap(),
-    );
-    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
-    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
-    get_param(&query_of(&to_broker), "code").unwrap()
-}
-
 /// The broker's token request with `code`, `redirect_uri` (left out when
 /// `None`) and `code_verifier` (likewise).
 async fn redeem(

@@ -11,7 +11,7 @@ mod tenant_hosts;
 mod withings;
 
 use crate::support::*;
-use oauth2::{AuthType, RefreshToken, TokenResponse};
+use oauth2::{AuthType, TokenResponse};
 
 /// The mocks crate's test keys (`crates/quirkgate-mocks/keys/`).
 fn mock_key(name: &str) -> String {
@@ -39,21 +39,6 @@ fn env_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
 
 fn both_auth_types() -> [AuthType; 2] {
     [AuthType::RequestBody, AuthType::BasicAuth]
-}
-
-async fn refresh(client: &OAuthClient, refresh_token: &str) -> oauth2::basic::BasicTokenResponse {
-    client
-        .exchange_refresh_token(&RefreshToken::new(refresh_token.into()))
-        .request_async(&http_client())
-        .await
-        .unwrap_or_else(|e| panic!("refresh failed: {e:?}"))
-}
-
-/// A bearer GET through the gateway: (status, JSON body).
-async fn bearer_get(gateway: &Gateway, path: &str, token: &str) -> (u16, serde_json::Value) {
-    let response = get_with_bearer(gateway, path, token).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 /// How many requests the mock saw with this body or query parameter value.

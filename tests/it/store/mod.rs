@@ -47,21 +47,7 @@ async fn fleet(store: &str) -> Fleet {
 
 /// A login up to the broker's code, through `gateway`'s authorize and callback.
 async fn broker_code(gateway: &Gateway) -> String {
-    let http = http_client();
-    let to_provider = location(
-        &http
-            .get(format!(
-                "{}?{}",
-                gateway.url("/oidc/tiktok/authorize"),
-                authorize_query(BROKER_CALLBACK, "")
-            ))
-            .send()
-            .await
-            .unwrap(),
-    );
-    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
-    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
-    get_param(&query_of(&to_broker), "code").expect("a broker code")
+    crate::oidc_bridge::broker_code(gateway, "").await
 }
 
 /// The broker's token request for `code` at `gateway`: status, `Retry-After`, JSON body.

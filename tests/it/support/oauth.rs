@@ -97,3 +97,21 @@ pub fn assert_oauth_error_answer(
         "{headers:?}"
     );
 }
+
+/// A refresh through the client; a refusal fails the test.
+pub async fn refresh(client: &OAuthClient, refresh_token: &str) -> BasicTokenResponse {
+    client
+        .exchange_refresh_token(&oauth2::RefreshToken::new(refresh_token.into()))
+        .request_async(&http_client())
+        .await
+        .unwrap_or_else(|e| panic!("refresh failed: {e:?}"))
+}
+
+/// A bearer GET through the gateway: (status, JSON body). Every answer of a
+/// user route is `no-store`.
+pub async fn bearer_get(gateway: &Gateway, path: &str, token: &str) -> (u16, serde_json::Value) {
+    let response = super::http::get_with_bearer(gateway, path, token).await;
+    let status = response.status().as_u16();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    (status, response.json().await.unwrap())
+}
