@@ -173,19 +173,33 @@ mod tests {
         TokenRequest::new(TokenMethod::Post, parse_form(body.as_bytes()).unwrap())
     }
 
-    #[test]
-    fn basic_to_body_decodes_each_half_and_consumes_the_header() {
-        // id "my id", secret "p@ss:word" — each half form-urlencoded, then base64.
-        let token = base64::engine::general_purpose::STANDARD.encode("my+id:p%40ss%3Aword");
-        let mut req = request("grant_type=authorization_code&code=c");
+    /// `body` with `Authorization: Basic base64(credentials)`.
+    fn with_basic<'a>(body: &'a str, credentials: &str) -> TokenRequest<'a> {
+        let token = base64::engine::general_purpose::STANDARD.encode(credentials);
+        let mut req = request(body);
         req.headers.push(Param::plain(
             "authorization",
             Cow::Owned(format!("Basic {token}")),
         ));
-        let rule = BasicToBody {
+        req
+    }
+
+    /// `basic_to_body` with the standard names.
+    fn standard_basic_to_body() -> BasicToBody {
+        BasicToBody {
             id: "client_id".into(),
             secret: "client_secret".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn basic_to_body_decodes_each_half_and_consumes_the_header() {
+        // id "my id", secret "p@ss:word" — each half form-urlencoded, then base64.
+        let mut req = with_basic(
+            "grant_type=authorization_code&code=c",
+            "my+id:p%40ss%3Aword",
+        );
+        let rule = standard_basic_to_body();
         rule.apply(&mut req).unwrap();
         assert!(req.headers.is_empty());
         assert_eq!(req.value(Place::Body, "client_id").unwrap(), "my id");
@@ -197,16 +211,8 @@ mod tests {
 
     #[test]
     fn basic_and_body_credentials_together_are_refused() {
-        let token = base64::engine::general_purpose::STANDARD.encode("a:b");
-        let mut req = request("client_id=a");
-        req.headers.push(Param::plain(
-            "authorization",
-            Cow::Owned(format!("Basic {token}")),
-        ));
-        let rule = BasicToBody {
-            id: "client_id".into(),
-            secret: "client_secret".into(),
-        };
+        let mut req = with_basic("client_id=a", "a:b");
+        let rule = standard_basic_to_body();
         assert_eq!(
             rule.apply(&mut req).unwrap_err().reason.as_str(),
             "conflict"
