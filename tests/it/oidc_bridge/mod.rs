@@ -6,6 +6,7 @@
 //! and `at_hash`) → `/userinfo`. For TikTok, WeChat and GitHub, each a single
 //! `mock-provider` serving its authorize page, token and user endpoints.
 
+mod cases;
 mod claims;
 mod every_provider;
 mod kept_alive;

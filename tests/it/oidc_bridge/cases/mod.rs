@@ -1,0 +1,11 @@
+//! The bridged providers, one list per group of presets, so that each
+//! group's `Provider`s and cases live beside each other. `every_provider`
+//! logs in through every case.
+
+pub(super) mod long_tail_a;
+pub(super) mod long_tail_b;
+pub(super) mod tail_two;
+
+/// Presets with an `oidc:` block whose login is driven by a test of its own
+/// (a multi-step user leg, a provider ID token), named here with that test.
+pub(super) const OWN_TESTS: &[&str] = &[];
