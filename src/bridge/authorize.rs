@@ -5,12 +5,21 @@ use super::answer::{back_to_broker, Answered};
 use super::BridgeRequest;
 use crate::plan::oidc::{LongLogins, OidcBridge};
 use quirkgate_core::oauth_error::Reason;
-use quirkgate_core::oidc::authorize::{judge_authorize, AuthorizePolicy, AuthorizeRefusal};
+use std::time::Duration;
+
+use crate::store::{login_context, Store};
+use quirkgate_core::oidc::authorize::{
+    judge_authorize, AuthorizePolicy, AuthorizeRefusal, BrokerLogin,
+};
 use quirkgate_core::oidc::params::request_params;
 use quirkgate_core::oidc::sealed::SealedLogin;
-use quirkgate_core::oidc::state::StateTooLong;
+use quirkgate_core::oidc::state::{StateShape, StateTooLong, LOGIN_LIFETIME};
 
-pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u64) -> Answered {
+pub(super) async fn authorize(
+    bridge: &OidcBridge,
+    request: &BridgeRequest<'_>,
+    now: u64,
+) -> Answered {
     let query = match request_params(
         request.method,
         request.query,
@@ -27,13 +36,8 @@ pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u
     match judge_authorize(query, &policy) {
         Ok(login) => match SealedLogin::of(&login).seal(&bridge.sealer, &bridge.state_shape(), now)
         {
-            Ok(sealed) => Answered::redirect(bridge.authorize.url_for(
-                &login.client_id,
-                &login.scopes,
-                &bridge.callback_url,
-                &sealed,
-            )),
-            Err(too_long) => match bridge.long_logins {
+            Ok(sealed) => to_provider(bridge, &login, &sealed),
+            Err(too_long) => match &bridge.long_logins {
                 // Never truncated: the broker hears what does not fit, and why.
                 LongLogins::Refuse => back_to_broker(
                     bridge,
@@ -45,6 +49,7 @@ pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u
                     ],
                 )
                 .refused(Reason::Malformed),
+                LongLogins::Keep(store) => keep_login(bridge, store, &login, now).await,
             },
         },
         Err(AuthorizeRefusal::Here(error)) => Answered::error(error),
@@ -60,6 +65,53 @@ pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u
             &[("error", error), ("error_description", description)],
         )
         .refused(Reason::Malformed),
+    }
+}
+
+fn to_provider(bridge: &OidcBridge, login: &BrokerLogin, state: &str) -> Answered {
+    Answered::redirect(bridge.authorize.url_for(
+        &login.client_id,
+        &login.scopes,
+        &bridge.callback_url,
+        state,
+    ))
+}
+
+/// A login too long for the provider's `state`, kept in the store: the
+/// provider gets its handle. A store that cannot keep it refuses the login
+/// back to the broker (`temporarily_unavailable`), never truncating it.
+async fn keep_login(bridge: &OidcBridge, store: &Store, login: &BrokerLogin, now: u64) -> Answered {
+    let uncapped = StateShape {
+        max_bytes: None,
+        ..bridge.state_shape()
+    };
+    let kept = match SealedLogin::of(login).seal(&bridge.sealer, &uncapped, now) {
+        Ok(sealed) => {
+            login_context::keep(
+                store,
+                &bridge.issuer,
+                &sealed,
+                Duration::from_secs(LOGIN_LIFETIME),
+            )
+            .await
+        }
+        Err(too_long) => unreachable!("an uncapped state is never too long: {too_long:?}"),
+    };
+    match kept {
+        Ok(handle) => to_provider(bridge, login, &handle),
+        Err(error) => back_to_broker(
+            bridge,
+            &login.redirect_uri,
+            login.state.as_deref(),
+            &[
+                ("error", "temporarily_unavailable"),
+                (
+                    "error_description",
+                    "the login is too long for the provider's state and the gateway's store cannot keep it: retry",
+                ),
+            ],
+        )
+        .refused(error.reason),
     }
 }
 

@@ -2,22 +2,33 @@
 //! its `state`, and the broker gets a code that seals the provider's.
 
 use super::answer::{back_to_broker, Answered};
-use crate::plan::oidc::OidcBridge;
+use crate::plan::oidc::{LongLogins, OidcBridge};
+use crate::store::login_context;
 use quirkgate_core::oauth_error::Reason;
 use quirkgate_core::oidc::params::{param, unique_params};
 use quirkgate_core::oidc::sealed::{SealedCode, SealedLogin};
 
-pub(super) fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answered {
+pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answered {
     let params = match unique_params(query) {
         Ok(params) => params,
         Err(e) => return Answered::error(e),
     };
-    let login = match SealedLogin::open(
-        &bridge.sealer,
-        &bridge.state_shape(),
-        param(&params, "state"),
-        now,
-    ) {
+    let state = param(&params, "state");
+    // A login kept in the store comes back as its handle, taken once.
+    let kept = match (&bridge.long_logins, state) {
+        (LongLogins::Keep(store), Some(handle)) if login_context::is_handle(handle) => {
+            match login_context::take(store, &bridge.issuer, handle).await {
+                Ok(kept) => Some(kept),
+                Err(e) => return Answered::error(e),
+            }
+        }
+        _ => None,
+    };
+    let state = match &kept {
+        Some(kept) => kept.as_deref(),
+        None => state,
+    };
+    let login = match SealedLogin::open(&bridge.sealer, &bridge.state_shape(), state, now) {
         Ok(login) => login,
         Err(e) => return Answered::error(e),
     };

@@ -63,8 +63,8 @@ pub async fn serve(
         match endpoint {
             BridgeEndpoint::Discovery => discovery::discovery(bridge),
             BridgeEndpoint::Jwks => discovery::jwks(bridge),
-            BridgeEndpoint::Authorize => authorize::authorize(bridge, request, now),
-            BridgeEndpoint::Callback => callback::callback(bridge, request.query, now),
+            BridgeEndpoint::Authorize => authorize::authorize(bridge, request, now).await,
+            BridgeEndpoint::Callback => callback::callback(bridge, request.query, now).await,
             BridgeEndpoint::Token => {
                 token::token(gateway, bridge, request, record.report(), now).await
             }

@@ -215,7 +215,7 @@ pub fn compile_with_env(
         }
     }
     let bridges = if errors.is_empty() {
-        oidc::compile_bridges(file, &routes, env).unwrap_or_else(|e| {
+        oidc::compile_bridges(file, &routes, store.as_ref(), env).unwrap_or_else(|e| {
             errors.extend(e);
             Default::default()
         })

@@ -74,13 +74,14 @@ pub struct PublishedKey {
 
 /// What `/authorize` does with a login whose sealed state is longer than
 /// the provider takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LongLogins {
+#[derive(Clone)]
+pub(crate) enum LongLogins {
     /// No store: the broker hears the cap, and the login is never truncated.
     Refuse,
-    // The `store:` block (issue 25) adds `Keep(..)` here: the sealed login is
-    // kept with the seal's lifetime, the provider gets a short handle, and
-    // `/callback` takes it once (GETDEL).
+    /// With a `store:`: the sealed login is kept there for the login's
+    /// lifetime, the provider gets a short handle, and `/callback` takes it
+    /// once (`GETDEL`).
+    Keep(Arc<crate::store::Store>),
 }
 
 /// One compiled bridge.
@@ -104,7 +105,7 @@ pub struct OidcBridge {
     /// The provider's `state`: its alphabet and cap.
     pub state_alphabet: StateAlphabet,
     pub state_max_bytes: Option<usize>,
-    pub long_logins: LongLogins,
+    pub(crate) long_logins: LongLogins,
     pub id_token_lifetime: Duration,
     pub discovery: bytes::Bytes,
     pub jwks: bytes::Bytes,
@@ -148,6 +149,7 @@ pub type BridgePaths = HashMap<String, (Arc<OidcBridge>, BridgeEndpoint)>;
 pub fn compile_bridges(
     file: &GatewayFile,
     routes: &HashMap<String, Arc<TokenRoute>>,
+    store: Option<&Arc<crate::store::Store>>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<BridgePaths, Vec<ConfigError>> {
     let mut errors = Vec::new();
@@ -155,7 +157,10 @@ pub fn compile_bridges(
     for (index, block) in file.oidc.iter().enumerate() {
         let label = KeyPath::root().labeled("oidc", index, &block.issuer);
         match compile_bridge(file, block, routes, env) {
-            Ok(bridge) => {
+            Ok(mut bridge) => {
+                if let Some(store) = store {
+                    bridge.long_logins = LongLogins::Keep(store.clone());
+                }
                 let bridge = Arc::new(bridge);
                 for endpoint in BridgeEndpoint::ALL {
                     let path = bridge.endpoint_path(endpoint);

@@ -60,7 +60,7 @@ fn already_redeemed() -> OAuthError {
 }
 
 /// 503 with `Retry-After`: the code is kept, and may be redeemed when the store answers.
-fn store_unavailable() -> OAuthError {
+pub(crate) fn store_unavailable() -> OAuthError {
     OAuthError {
         retry_after_seconds: Some(1),
         ..OAuthError::new(

@@ -29,7 +29,6 @@ pub(crate) fn code_claim(issuer: &str, sealed_code: &str) -> String {
 }
 
 /// A login context behind its short `handle`: `qg:ctx:<hash>`.
-#[allow(dead_code)]
 pub(crate) fn login_context(issuer: &str, handle: &str) -> String {
     format!(
         "qg:ctx:{}",

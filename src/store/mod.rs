@@ -10,6 +10,7 @@
 
 pub(crate) mod code_claim;
 pub(crate) mod keys;
+pub(crate) mod login_context;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -208,8 +209,6 @@ impl Store {
     }
 
     /// Keeps `value` under `key` for `ttl` (`SET key value PX ttl`).
-    // The bridge's short provider states plug in here (a sealed context behind a handle).
-    #[allow(dead_code)]
     pub(crate) async fn put_context(
         &self,
         key: &str,
@@ -226,7 +225,6 @@ impl Store {
     }
 
     /// Takes the value under `key` exactly once (`GETDEL`).
-    #[allow(dead_code)]
     pub(crate) async fn take_context(&self, key: &str) -> Result<Option<Vec<u8>>, StoreFailure> {
         let mut cmd = redis::cmd("GETDEL");
         cmd.arg(key);

@@ -5,6 +5,7 @@
 //! comes back is met with bounded, fail-closed answers and recovery.
 
 mod fleet_limit;
+mod long_logins;
 mod outage;
 mod replay;
 mod tls_and_secrets;
@@ -29,10 +30,16 @@ fn store_block(urls: &[String], extra: &str) -> String {
 
 /// Two replicas of a TikTok bridge with `store` (a top-level block).
 async fn fleet(store: &str) -> Fleet {
+    fleet_with(store, "").await
+}
+
+/// Two replicas whose `oidc:` block has `oidc_extra` too (keys indented by 4).
+async fn fleet_with(store: &str, oidc_extra: &str) -> Fleet {
     let mock = mock(ProviderKind::TikTok).await;
     let dir = tempfile::tempdir().unwrap();
     let key = key_file(dir.path(), "k.pem", "ES256");
     let (routes, oidc) = bridge_config(&TIKTOK, &mock, &[("k1", &key, "ES256")]);
+    let oidc = format!("{oidc}{oidc_extra}");
     let a = Gateway::start_with(&routes, &format!("{oidc}{store}"), "info");
     // Replica B serves A's issuer: one issuer, any replica.
     let oidc_b = oidc.replace("{{gateway_port}}", &a.port.to_string());
