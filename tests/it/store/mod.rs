@@ -8,6 +8,7 @@ mod fleet_limit;
 mod long_logins;
 mod outage;
 mod replay;
+mod sentinel;
 mod tls_and_secrets;
 
 use quirkgate_mocks::provider::{MockProvider, ProviderKind};

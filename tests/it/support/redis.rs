@@ -271,3 +271,115 @@ impl RedisCluster {
         self.nodes.iter().map(Redis::contents).collect()
     }
 }
+
+/// A master, its replica and one Sentinel watching them (quorum 1, a master
+/// is down after 1 s), so a test can kill the master and see the replica
+/// promoted.
+pub struct RedisSentinel {
+    pub master: Redis,
+    pub replica: Redis,
+    sentinel: Option<Child>,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+/// The master's name, as the Sentinel knows it.
+pub const SENTINEL_MASTER: &str = "qgmaster";
+
+impl RedisSentinel {
+    pub fn start() -> RedisSentinel {
+        let master = Redis::start();
+        let replica = Redis::start_with(
+            &["--replicaof", "127.0.0.1", &master.port.to_string()],
+            Vec::new(),
+        );
+        let port = redis_port();
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor {SENTINEL_MASTER} 127.0.0.1 {} 1\nsentinel down-after-milliseconds {SENTINEL_MASTER} 1000\nsentinel failover-timeout {SENTINEL_MASTER} 5000\n",
+                dir.path().display(),
+                master.port
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.path().join("sentinel.log")).unwrap();
+        let sentinel = Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut sentinels = RedisSentinel {
+            master,
+            replica,
+            sentinel: Some(sentinel),
+            port,
+            _dir: dir,
+        };
+        // Ready once the Sentinel knows the replica and the replica follows the master.
+        let replica_port = sentinels.replica.port.to_string();
+        sentinels.wait_until("the Sentinel never saw the replica", |s| {
+            s.ask(&["SENTINEL", "REPLICAS", SENTINEL_MASTER])
+                .contains(&replica_port)
+                && s.replica
+                    .cli(&["INFO", "replication"])
+                    .contains("master_link_status:up")
+        });
+        sentinels
+    }
+
+    /// The Sentinel's URL, as `store.urls` lists it.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// The port of the master the Sentinel names now.
+    pub fn master_port(&self) -> u16 {
+        let answer = self.ask(&["SENTINEL", "GET-MASTER-ADDR-BY-NAME", SENTINEL_MASTER]);
+        answer
+            .lines()
+            .nth(1)
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Kills the master and waits until the Sentinel has promoted the replica.
+    pub fn fail_over(&mut self) {
+        self.master.kill();
+        let replica = self.replica.port;
+        self.wait_until("the Sentinel never promoted the replica", |s| {
+            s.master_port() == replica && s.replica.cli(&["ROLE"]).starts_with("master")
+        });
+    }
+
+    fn ask(&self, args: &[&str]) -> String {
+        let output = Command::new("redis-cli")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn wait_until(&self, why: &str, ready: impl Fn(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !ready(self) {
+            assert!(Instant::now() < deadline, "{why}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.sentinel.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
