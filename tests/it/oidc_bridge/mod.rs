@@ -16,6 +16,7 @@ mod login;
 mod refusals;
 mod short_state;
 mod token_step;
+mod walk;
 
 use std::time::Duration;
 
