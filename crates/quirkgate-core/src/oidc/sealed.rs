@@ -397,6 +397,23 @@ mod tests {
     }
 
     #[test]
+    fn the_replay_memory_holds_a_code_for_its_lifetime_and_no_longer() {
+        // The set stays bounded: a redeemed code is remembered as long as
+        // its seal could still open, and forgotten when the seal expires.
+        let (s, redeemed) = (sealer(), RedeemedCodes::default());
+        let code = issued(None);
+        let request = CodeRedemption {
+            code: Some(&code),
+            client_id: "ck_1",
+            redirect_uri: Some(CALLBACK),
+            code_verifier: None,
+        };
+        assert!(SealedCode::redeem(&s, &redeemed, &request, NOW).is_ok());
+        assert!(!redeemed.first_use(&code, 0, NOW + CODE_LIFETIME - 1));
+        assert!(redeemed.first_use(&code, 0, NOW + CODE_LIFETIME));
+    }
+
+    #[test]
     fn an_access_token_is_wrapped_only_when_fields_ride_with_it() {
         let s = sealer();
         let access = SealedAccess {
