@@ -503,3 +503,76 @@ fn the_table_covers_every_endpoint_of_part_two() {
         );
     }
 }
+
+/// The parameters an authorize page requires beyond `client_id` and
+/// `redirect_uri`, where its provider requires more.
+const AUTHORIZE_ALSO_REQUIRED: &[(TailTwo, &[&str])] = &[
+    (TailTwo::Naver, &["response_type", "state"]),
+    (TailTwo::MailRu, &["response_type", "state"]),
+];
+
+/// Each authorize page sends the browser on for the request its provider
+/// takes, and refuses each wrong variant of it (another method, a body, each
+/// missing parameter) with a 400 and no redirect.
+#[tokio::test]
+async fn every_authorize_page_takes_its_providers_request_and_refuses_each_wrong_variant() {
+    let mut pages = 0;
+    for provider in TailTwo::ALL {
+        let Some(page) = provider.spec().authorize else {
+            continue;
+        };
+        pages += 1;
+        let mock = mock(ProviderKind::TailTwo(provider)).await;
+        let draft = page.accepted(|name| match name {
+            "redirect_uri" => "https://app.example/cb".to_owned(),
+            "response_type" => "code".to_owned(),
+            _ => "x".to_owned(),
+        });
+        let (status, body) = send(&mock, &draft.request()).await;
+        assert_eq!(status, 302, "{provider:?}: the accepted request: {body}");
+
+        let variants = page.wrong_variants(&draft);
+        let mut missing: Vec<String> = variants
+            .iter()
+            .filter_map(|v| match &v.violation {
+                Violation::MissingParam(name) => Some((*name).to_owned()),
+                _ => None,
+            })
+            .collect();
+        missing.sort();
+        let also = AUTHORIZE_ALSO_REQUIRED
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .map_or(&[][..], |(_, names)| *names);
+        let mut expected: Vec<String> = ["client_id", "redirect_uri"]
+            .iter()
+            .chain(also)
+            .map(|name| (*name).to_owned())
+            .collect();
+        expected.sort();
+        assert_eq!(
+            missing, expected,
+            "{provider:?}: the page's required parameters"
+        );
+        assert!(
+            variants
+                .iter()
+                .any(|v| matches!(v.violation, Violation::Method(_))),
+            "{provider:?}"
+        );
+        for variant in variants {
+            let (status, _, body) = page.refusal.answer(&variant.violation);
+            assert_eq!(
+                send(&mock, &variant.request).await,
+                (status, body),
+                "{provider:?}: {:?}",
+                variant.violation
+            );
+        }
+    }
+    assert_eq!(
+        pages,
+        TailTwo::ALL.len() - 1,
+        "every provider but Kuaishou's user info has a page"
+    );
+}

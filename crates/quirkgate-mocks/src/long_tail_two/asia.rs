@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::{
-    authorize_page, form_post, get_user, json_answer, rfc, rfc_status, Refusal, Spec, TokenSpec,
-    UserSpec, BODY_CREDENTIALS,
+    authorize_page, authorize_page_requiring, form_post, get_user, json_answer, rfc, rfc_status,
+    Refusal, Spec, TokenSpec, UserSpec, BODY_CREDENTIALS,
 };
 use crate::strict::{self, At, Body, Credentials, Endpoint, Fault, Params};
 
@@ -144,7 +144,11 @@ pub(super) const NAVER: Spec = Spec {
             json_answer(status, json!({"resultcode": code, "message": why}))
         },
     }),
-    authorize: Some(authorize_page("/oauth2.0/authorize")),
+    // state is required on Naver's page (and again on its token call).
+    authorize: Some(authorize_page_requiring(
+        "/oauth2.0/authorize",
+        &["response_type", "client_id", "redirect_uri", "state"],
+    )),
 };
 
 pub(super) const WEIBO: Spec = Spec {

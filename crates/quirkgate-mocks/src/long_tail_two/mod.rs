@@ -184,6 +184,15 @@ pub(super) fn rfc_error(refusal: Refusal, why: &str) -> Answer {
 
 /// An authorize page: a GET naming the client and the redirect.
 pub(crate) const fn authorize_page(path: &'static str) -> Endpoint {
+    authorize_page_requiring(path, &["client_id", "redirect_uri"])
+}
+
+/// An authorize page that also refuses a request without each of `required`
+/// (Naver's and Mail.ru's `state`).
+pub(crate) const fn authorize_page_requiring(
+    path: &'static str,
+    required: &'static [&'static str],
+) -> Endpoint {
     Endpoint {
         path,
         methods: &["GET"],
@@ -192,7 +201,7 @@ pub(crate) const fn authorize_page(path: &'static str) -> Endpoint {
         headers: &[],
         params: strict::Params {
             at: At::Query,
-            required: &["client_id", "redirect_uri"],
+            required,
             forbidden: &[],
         },
         refusal: strict::Refusal {

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::{
-    authorize_page, form_post, get_user, json_answer, rfc, rfc_error, Refusal, Spec, TokenSpec,
-    UserSpec, PARAMS_OR_BASIC,
+    authorize_page, authorize_page_requiring, form_post, get_user, json_answer, rfc, rfc_error,
+    Refusal, Spec, TokenSpec, UserSpec, PARAMS_OR_BASIC,
 };
 use crate::strict::{self, Credentials};
 
@@ -106,5 +106,9 @@ pub(super) const MAILRU: Spec = Spec {
             )
         },
     }),
-    authorize: Some(authorize_page("/login")),
+    // Mail.ru's page requires state (oauth-quirks.md).
+    authorize: Some(authorize_page_requiring(
+        "/login",
+        &["client_id", "response_type", "redirect_uri", "state"],
+    )),
 };
