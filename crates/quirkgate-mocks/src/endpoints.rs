@@ -28,7 +28,7 @@ const PAGE_REFUSAL: Refusal = Refusal {
 /// An authorize page: a GET whose query must name `required` (the client id
 /// under the provider's own name first); `forbidden` are the standard names
 /// the provider renamed.
-const fn authorize_page(
+pub(crate) const fn authorize_page(
     path: &'static str,
     required: &'static [&'static str],
     forbidden: &'static [&'static str],

@@ -1,5 +1,8 @@
-//! The first long tail: Douyin, Feishu, Zoom, Pinterest, Strava. (Kuaishou's
-//! user answer has no id, so the bridge has no subject for it yet.)
+//! The first long tail: Douyin, Feishu, Zoom, Pinterest, Strava, and OK.ru
+//! (its own test: its signed user call reads keys from the environment).
+//! Kuaishou's user answer has no id, so the bridge has no subject for it
+//! yet; Alipay's page calls back with `auth_code`, which `/callback` does
+//! not read yet.
 
 use crate::support::*;
 
@@ -89,3 +92,29 @@ pub(crate) const CASES: &[(&Provider, &str)] = &[
     (&PINTEREST, "RS256"),
     (&STRAVA, "ES256"),
 ];
+
+/// OK.ru: semicolon-separated scopes, and a user call signed per request.
+pub(crate) const OKRU: Provider = Provider {
+    name: "okru",
+    kind: ProviderKind::OkRu,
+    token_preset: "okru",
+    token_path: "/oauth/token.do",
+    userinfo_preset: "okru-userinfo",
+    userinfo_path: "/fb.do",
+    authorize_path: "/oauth/authorize",
+    sub: "575662066926",
+    name_claim: "Mock User",
+    client_id_param: "client_id",
+    scope: "VALUABLE_ACCESS;GET_EMAIL",
+    fragment: None,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relying_party_logs_in_through_okru_with_its_signed_user_call() {
+    use quirkgate_mocks::signed::{MOCK_OKRU_APPLICATION_KEY, MOCK_OKRU_SECRET};
+    let env = [
+        ("OKRU_APPLICATION_KEY", MOCK_OKRU_APPLICATION_KEY),
+        ("OKRU_CLIENT_SECRET", MOCK_OKRU_SECRET),
+    ];
+    super::super::every_provider::logs_in_with_env(&OKRU, "RS256", &env).await;
+}
