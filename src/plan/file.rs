@@ -332,6 +332,11 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("ebay-userinfo"),
     preset!("paypal"),
     preset!("paypal-userinfo"),
+    preset!("douyin-userinfo"),
+    preset!("feishu-userinfo"),
+    preset!("zoom-userinfo"),
+    preset!("pinterest-userinfo"),
+    preset!("strava-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -4,6 +4,7 @@
 //! points a route at the mock with the preset's own path.
 
 use crate::kinds::ProviderKind;
+use crate::long_tail_users::{DOUYIN_USER, FEISHU_USER, PINTEREST_USER, STRAVA_USER, ZOOM_USER};
 use crate::strict::{At, Body, Credentials, Endpoint, Fault, Header, Params, Refusal};
 
 const JSON: &str = "application/json";
@@ -27,7 +28,7 @@ const PAGE_REFUSAL: Refusal = Refusal {
 /// An authorize page: a GET whose query must name `required` (the client id
 /// under the provider's own name first); `forbidden` are the standard names
 /// the provider renamed.
-const fn authorize_page(
+pub(crate) const fn authorize_page(
     path: &'static str,
     required: &'static [&'static str],
     forbidden: &'static [&'static str],
@@ -600,6 +601,33 @@ pub const APPLE_TOKEN: Endpoint = standard_token(
     },
 );
 
+/// The first long tail's authorize pages (their user endpoints: `long_tail_users`).
+pub const DOUYIN_AUTHORIZE: Endpoint = authorize_page(
+    "/platform/oauth/connect/",
+    &["client_key", "response_type", "scope", "redirect_uri"],
+    &["client_id"],
+);
+pub const FEISHU_AUTHORIZE: Endpoint = authorize_page(
+    "/open-apis/authen/v1/authorize",
+    &["client_id", "redirect_uri"],
+    &[],
+);
+pub const ZOOM_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth/authorize",
+    &["client_id", "response_type", "redirect_uri"],
+    &[],
+);
+pub const PINTEREST_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth/",
+    &["client_id", "redirect_uri", "response_type", "scope"],
+    &[],
+);
+pub const STRAVA_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth/authorize",
+    &["client_id", "redirect_uri", "response_type", "scope"],
+    &[],
+);
+
 impl ProviderKind {
     /// Every endpoint this mock serves; any other path is a 404.
     pub fn endpoints(self) -> &'static [Endpoint] {
@@ -615,17 +643,17 @@ impl ProviderKind {
             Notion => &[NOTION_TOKEN],
             DingTalk => &[DINGTALK_AUTHORIZE, DINGTALK_TOKEN, DINGTALK_USER],
             DingTalkUserInfo => &[DINGTALK_USER],
-            Feishu => &[FEISHU_TOKEN],
+            Feishu => &[FEISHU_AUTHORIZE, FEISHU_TOKEN, FEISHU_USER],
             Qq => &[QQ_TOKEN],
-            Douyin => &[DOUYIN_TOKEN],
+            Douyin => &[DOUYIN_AUTHORIZE, DOUYIN_TOKEN, DOUYIN_USER],
             Kuaishou => &[KUAISHOU_TOKEN],
             TwitchUserInfo => &[TWITCH_USER],
             VkUserInfo => &[VK_USER],
             FacebookUserInfo => &[FACEBOOK_USER],
-            Zoom => &[ZOOM_TOKEN],
-            Pinterest => &[PINTEREST_TOKEN],
+            Zoom => &[ZOOM_AUTHORIZE, ZOOM_TOKEN, ZOOM_USER],
+            Pinterest => &[PINTEREST_AUTHORIZE, PINTEREST_TOKEN, PINTEREST_USER],
             LinkedIn => &[LINKEDIN_TOKEN],
-            Strava => &[STRAVA_TOKEN],
+            Strava => &[STRAVA_AUTHORIZE, STRAVA_TOKEN, STRAVA_USER],
             Line => &[LINE_TOKEN],
             X => &[X_TOKEN],
             Apple => &[APPLE_TOKEN],

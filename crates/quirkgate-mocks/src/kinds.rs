@@ -106,6 +106,12 @@ pub const PROVIDER_NAMES: &[(&str, ProviderKind)] = &[
     ("ebay-userinfo", ProviderKind::TailTwo(TailTwo::Ebay)),
     ("paypal", ProviderKind::TailTwo(TailTwo::PayPal)),
     ("paypal-userinfo", ProviderKind::TailTwo(TailTwo::PayPal)),
+    // The first long tail's user presets: the token preset's mock serves them.
+    ("douyin-userinfo", ProviderKind::Douyin),
+    ("feishu-userinfo", ProviderKind::Feishu),
+    ("zoom-userinfo", ProviderKind::Zoom),
+    ("pinterest-userinfo", ProviderKind::Pinterest),
+    ("strava-userinfo", ProviderKind::Strava),
 ];
 
 impl ProviderKind {

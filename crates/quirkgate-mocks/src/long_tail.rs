@@ -80,6 +80,9 @@ fn is_json_request(request: &SeenRequest) -> bool {
 
 /// The provider's documented answer to a request, for the long-tail kinds.
 pub fn answer(kind: ProviderKind, request: &SeenRequest) -> Answer {
+    if let Some(user) = super::long_tail_users::answer(kind, request) {
+        return user;
+    }
     match kind {
         ProviderKind::Zoom | ProviderKind::Pinterest => basic_only(kind, request),
         ProviderKind::LinkedIn | ProviderKind::Strava | ProviderKind::Line => {

@@ -80,6 +80,14 @@ pub const OKRU_TOKEN: Endpoint = Endpoint {
     ),
 };
 
+/// OK.ru's authorize page (connect.ok.ru): the standard names, scopes
+/// separated by semicolons.
+pub const OKRU_AUTHORIZE: Endpoint = crate::endpoints::authorize_page(
+    "/oauth/authorize",
+    &["client_id", "response_type", "redirect_uri", "scope"],
+    &[],
+);
+
 /// OK.ru's REST API: a GET, the token and every parameter in the query, signed.
 pub const OKRU_API: Endpoint = Endpoint {
     path: "/fb.do",
@@ -123,7 +131,7 @@ pub const WITHINGS: Endpoint = Endpoint {
 pub fn endpoints(kind: ProviderKind) -> &'static [Endpoint] {
     match kind {
         ProviderKind::Alipay => &[ALIPAY],
-        ProviderKind::OkRu => &[OKRU_TOKEN, OKRU_API],
+        ProviderKind::OkRu => &[OKRU_AUTHORIZE, OKRU_TOKEN, OKRU_API],
         ProviderKind::Withings => &[WITHINGS],
         _ => &[],
     }

@@ -81,6 +81,12 @@ fn access_token(kind: ProviderKind) -> &'static str {
         ProviderKind::WeChat => "wx.mockcode-1",
         ProviderKind::GitHub => "gho_mockcode-1",
         ProviderKind::DingTalk | ProviderKind::DingTalkUserInfo => "dt.mockcode-1",
+        // The first long tail's user endpoints take their token endpoint's tokens.
+        ProviderKind::Douyin => "dy.mockcode-1",
+        ProviderKind::Feishu => "fs.mockcode-1",
+        ProviderKind::Zoom => "zm.mockcode-1",
+        ProviderKind::Pinterest => "pin.mockcode-1",
+        ProviderKind::Strava => "st.mockcode-1",
         _ => "mock-access-token",
     }
 }
@@ -138,6 +144,14 @@ fn accepted(kind: ProviderKind, endpoint: &Endpoint) -> quirkgate_mocks::strict:
         ProviderKind::X => draft
             .body_params
             .push(("code_verifier".into(), "v".repeat(43))),
+        // Douyin's user call carries its token as a body parameter.
+        ProviderKind::Douyin if endpoint.path == "/oauth/userinfo/" => {
+            for (name, value) in &mut draft.body_params {
+                if name == "access_token" {
+                    *value = access_token(kind).into();
+                }
+            }
+        }
         ProviderKind::Apple => {
             for (name, value) in &mut draft.body_params {
                 if name == "client_secret" {

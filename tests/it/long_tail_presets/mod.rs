@@ -5,6 +5,7 @@
 mod apple;
 mod json_bodies;
 mod jsonp_and_value_transforms;
+mod long_tail_a_users;
 mod missing_values;
 mod one_file;
 mod plain;

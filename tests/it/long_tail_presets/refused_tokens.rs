@@ -164,6 +164,42 @@ const USERINFO_ROUTES: &[(&str, ProviderKind, &str, &str, Option<&str>)] = &[
         "expired-token",
         None,
     ),
+    // The first long tail's user routes: each mock refuses a token without its prefix.
+    (
+        "douyin-userinfo",
+        ProviderKind::Douyin,
+        "/oauth/userinfo/",
+        "expired-token",
+        Some("open_id=dy-open-1"),
+    ),
+    (
+        "feishu-userinfo",
+        ProviderKind::Feishu,
+        "/open-apis/authen/v1/user_info",
+        "expired-token",
+        None,
+    ),
+    (
+        "zoom-userinfo",
+        ProviderKind::Zoom,
+        "/v2/users/me",
+        "expired-token",
+        None,
+    ),
+    (
+        "pinterest-userinfo",
+        ProviderKind::Pinterest,
+        "/v5/user_account",
+        "expired-token",
+        None,
+    ),
+    (
+        "strava-userinfo",
+        ProviderKind::Strava,
+        "/api/v3/athlete",
+        "expired-token",
+        None,
+    ),
 ];
 
 #[tokio::test]

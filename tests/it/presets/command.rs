@@ -84,6 +84,11 @@ fn presets_command_lists_every_preset() {
             "ebay-userinfo",
             "paypal",
             "paypal-userinfo",
+            "douyin-userinfo",
+            "feishu-userinfo",
+            "zoom-userinfo",
+            "pinterest-userinfo",
+            "strava-userinfo",
         ],
         "{text}"
     );
