@@ -53,6 +53,10 @@ fn a_login_round_trips_in_either_alphabet_with_or_without_its_optional_fields() 
         login(None, None, None),
         login(Some(""), None, Some(CHALLENGE)),
         login(Some("ü ünïcode &=?"), Some(&"n".repeat(512)), None),
+        // No broker state, but a nonce and a challenge after where it would be.
+        login(None, Some("nc-1"), Some(CHALLENGE)),
+        // A length whose varint's low byte has its top bit set (200 = 0xC8).
+        login(Some(&"s".repeat(200)), None, None),
     ];
     for alphabet in [StateAlphabet::Base64Url, StateAlphabet::Alphanumeric] {
         for client_ids in [Some(&ids[..]), None] {
@@ -289,5 +293,41 @@ fn brokers_states_are_shorter_packed_than_as_json() {
         );
         assert!(b64 + 100 < json, "{broker}: {b64} vs {json}");
         assert!(alnum < b64 + b64 / 20, "{broker}: {alnum} vs {b64}");
+    }
+}
+
+#[test]
+fn the_packed_form_names_its_version_in_the_flags_high_nibble() {
+    // States in flight survive a rolling upgrade only if every replica
+    // reads the same version: version 1 is 0x10 in the first byte.
+    let uris = uris();
+    let packed = pack(
+        &login(None, None, None),
+        &shape(&uris, None, StateAlphabet::Base64Url, None),
+        NOW,
+    );
+    assert_eq!(packed[0], 0x10);
+    assert_eq!(packed[1..5], (NOW as u32).to_be_bytes());
+}
+
+#[test]
+fn a_sealed_state_longer_than_any_seal_is_refused_unopened() {
+    let (uris, s) = (uris(), sealer());
+    let shape = shape(&uris, None, StateAlphabet::Base64Url, None);
+    let huge = login(Some(&"s".repeat(MAX_SEALED_TEXT)), None, None);
+    let text = seal_state(&huge, &s, &shape, NOW + 60).unwrap();
+    assert!(text.len() > MAX_SEALED_TEXT);
+    assert_eq!(open_state(&s, &shape, &text, NOW), Err(SealError::Invalid));
+}
+
+#[test]
+fn state_alphabets_are_named_by_their_config_words() {
+    assert_eq!(StateAlphabet::parse("base64url"), Some(StateAlphabet::Base64Url));
+    assert_eq!(
+        StateAlphabet::parse("alphanumeric"),
+        Some(StateAlphabet::Alphanumeric)
+    );
+    for unknown in ["", "hex", "Base64Url", "alphanumeric "] {
+        assert_eq!(StateAlphabet::parse(unknown), None, "{unknown:?}");
     }
 }
