@@ -2,6 +2,7 @@
 //! carry into the provider's `state`, and sends the browser to the provider.
 
 use super::answer::{back_to_broker, Answered};
+use super::provider_id_token::with_nonce;
 use super::BridgeRequest;
 use crate::plan::oidc::{LongLogins, OidcBridge};
 use quirkgate_core::oauth_error::Reason;
@@ -27,11 +28,15 @@ pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u
     match judge_authorize(query, &policy) {
         Ok(login) => match SealedLogin::of(&login).seal(&bridge.sealer, &bridge.state_shape(), now)
         {
-            Ok(sealed) => Answered::redirect(bridge.authorize.url_for(
-                &login.client_id,
-                &login.scopes,
-                &bridge.callback_url,
-                &sealed,
+            Ok(sealed) => Answered::redirect(with_nonce(
+                bridge,
+                bridge.authorize.url_for(
+                    &login.client_id,
+                    &login.scopes,
+                    &bridge.callback_url,
+                    &sealed,
+                ),
+                login.nonce.as_deref(),
             )),
             Err(too_long) => match bridge.long_logins {
                 // Never truncated: the broker hears what does not fit, and why.
