@@ -2,10 +2,11 @@
 //! group's `Provider`s and cases live beside each other. `every_provider`
 //! logs in through every case.
 
+pub(super) mod id_tokens;
 pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
 pub(super) mod tail_two;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
 /// (a multi-step user leg, a provider ID token), named here with that test.
-pub(super) const OWN_TESTS: &[&str] = &[];
+pub(super) const OWN_TESTS: &[&str] = &["apple", "line", "linkedin", "twitch"]; // id_tokens
