@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use openidconnect::core::CoreUserInfoClaims;
+use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use quirkgate_mocks::id_tokens::{self, IdTokenIssuer, Switch, SWITCH_SCOPE};
 use quirkgate_mocks::kinds::TailTwo;
 
