@@ -2,6 +2,7 @@
 //! carry into the provider's `state`, and sends the browser to the provider.
 
 use super::answer::{back_to_broker, Answered};
+use super::provider_id_token::with_nonce;
 use super::BridgeRequest;
 use crate::plan::oidc::{LongLogins, OidcBridge};
 use quirkgate_core::oauth_error::Reason;
@@ -69,11 +70,10 @@ pub(super) async fn authorize(
 }
 
 fn to_provider(bridge: &OidcBridge, login: &BrokerLogin, state: &str) -> Answered {
-    Answered::redirect(bridge.authorize.url_for(
-        &login.client_id,
-        &login.scopes,
-        &bridge.callback_url,
-        state,
+    Answered::redirect(with_nonce(
+        bridge,
+        bridge.authorize.url_for(&login.client_id, &login.scopes, &bridge.callback_url, state),
+        login.nonce.as_deref(),
     ))
 }
 

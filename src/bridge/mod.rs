@@ -14,6 +14,7 @@ mod answer;
 mod authorize;
 mod callback;
 mod discovery;
+mod provider_id_token;
 mod token;
 mod userinfo;
 

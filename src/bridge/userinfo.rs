@@ -25,6 +25,16 @@ pub(super) async fn userinfo(
     report: &mut ExchangeReport,
     now: u64,
 ) -> Answered {
+    if bridge.userinfo_route.is_none() {
+        // Stateless, and the provider has no user endpoint: the claims are
+        // in the ID token only, and discovery names no userinfo_endpoint.
+        return Answered::error(OAuthError::new(
+            404,
+            "invalid_request",
+            "this bridge has no user-info endpoint: the claims are in the ID token",
+            Reason::NotFound,
+        ));
+    }
     let Some(token) = request
         .authorization
         .and_then(|value| value.split_once(' '))
@@ -78,17 +88,15 @@ pub(super) async fn read_user(
     report: &mut ExchangeReport,
     timer: Pin<&mut Sleep>,
 ) -> Result<Value, OAuthError> {
+    // No user-info route: the provider's verified ID token gives the claims.
+    let Some(route) = &bridge.userinfo_route else {
+        return Ok(Value::Null);
+    };
     let body =
         serde_urlencoded::to_string(&access.userinfo_fields).expect("text pairs always encode");
     let bearer = format!("Bearer {}", access.provider_token);
     let user = gateway
-        .run_route(
-            &bridge.userinfo_route,
-            body.as_bytes(),
-            Some(&bearer),
-            report,
-            timer,
-        )
+        .run_route(route, body.as_bytes(), Some(&bearer), report, timer)
         .await
         .map_err(|e| match e.reason {
             Reason::Upstream(_) => e,

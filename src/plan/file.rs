@@ -163,6 +163,23 @@ pub struct OidcPresetFile {
     /// The characters the provider takes in `state`: `base64url` (the
     /// default) or `alphanumeric` (WeChat).
     pub state_alphabet: Option<String>,
+    /// The provider returns an ID token of its own (Apple, LINE, Twitch,
+    /// LinkedIn): verified against its JWKS, its claims under `id_token.`.
+    pub provider_id_token: Option<ProviderIdTokenFile>,
+}
+
+/// `provider_id_token: { jwks_uri, issuer }`: where the provider publishes
+/// its keys and what its tokens' `iss` is.
+#[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderIdTokenFile {
+    pub jwks_uri: String,
+    pub issuer: String,
+    /// Send the broker's nonce to the provider and check it comes back (default true).
+    pub nonce: Option<bool>,
+    /// Least time between two fetches of the JWKS (default 60s): an unknown
+    /// `kid` refetches at most this often.
+    pub refresh_cooldown: Option<DurationText>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -197,8 +214,10 @@ pub struct OidcFile {
     pub issuer: String,
     /// The route (its `path`) the token leg runs through.
     pub token_route: String,
-    /// The route (its `path`) that reads the provider's user.
-    pub userinfo_route: String,
+    /// The route (its `path`) that reads the provider's user; optional when
+    /// the provider's verified ID token gives the claims (Apple).
+    #[serde(default)]
+    pub userinfo_route: Option<String>,
     /// ID-token signing keys: the first signs, all are published.
     pub signing_keys: Vec<SigningKeyFile>,
     /// AES-256 keys sealing what a login carries: the first seals, all open.
@@ -220,6 +239,8 @@ pub struct OidcFile {
     /// Override the preset's cap on the provider's `state`, and its alphabet.
     pub state_max_bytes: Option<usize>,
     pub state_alphabet: Option<String>,
+    /// Overrides the preset's `provider_id_token` (a mock's JWKS, a region).
+    pub provider_id_token: Option<ProviderIdTokenFile>,
 }
 
 /// `{ kid: 2026-11, key_file: /etc/quirkgate/oidc.pem, algorithm: ES256 }`.

@@ -20,9 +20,11 @@ use quirkgate_core::oidc::state::{StateAlphabet, StateShape};
 use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
 
 mod documents;
+pub mod provider_jwks;
 mod shape;
 
 use documents::{discovery_document, jwks_document};
+use provider_jwks::ProviderIdTokens;
 
 const DEFAULT_ID_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 /// Largest form a bridge endpoint reads: token and authorize forms are small.
@@ -95,7 +97,10 @@ pub struct OidcBridge {
     pub keys: Vec<PublishedKey>,
     pub sealer: Sealer,
     pub token_route: Arc<TokenRoute>,
-    pub userinfo_route: Arc<TokenRoute>,
+    /// None when the provider's verified ID token gives the claims (Apple).
+    pub userinfo_route: Option<Arc<TokenRoute>>,
+    /// The provider's own ID token, verified before its claims are used.
+    pub provider_id_token: Option<ProviderIdTokens>,
     pub authorize: ProviderAuthorize,
     pub claims: ClaimPaths,
     /// Token-answer fields the user-info call needs (WeChat's `openid`).
@@ -226,7 +231,10 @@ fn compile_bridge(
         found
     };
     let token_route = route(&block.token_route, "token_route", &mut errors);
-    let userinfo_route = route(&block.userinfo_route, "userinfo_route", &mut errors);
+    let userinfo_route = block
+        .userinfo_route
+        .as_deref()
+        .and_then(|path| route(path, "userinfo_route", &mut errors));
     // The provider facts come with the token route's preset.
     let route_file = file
         .routes
@@ -274,6 +282,18 @@ fn compile_bridge(
         fragment: facts.fragment.clone(),
     };
 
+    let provider_id_token = block
+        .provider_id_token
+        .as_ref()
+        .or(facts.provider_id_token.as_ref())
+        .map(provider_jwks::compile)
+        .transpose()
+        .map_err(|e| errors.extend(e))
+        .ok()
+        .flatten();
+    if block.userinfo_route.is_none() && provider_id_token.is_none() {
+        errors.push(refused(at("userinfo_route"), Refusal::NoUserSource));
+    }
     let mut claim_paths = facts.claims.clone();
     for (claim, paths) in block.claims.clone().unwrap_or_default() {
         claim_paths.insert(claim, paths);
@@ -377,9 +397,7 @@ fn compile_bridge(
             Refusal::LifetimeUnderMinute,
         ));
     }
-    let (Some(token_route), Some(userinfo_route), Some(sealer), true) =
-        (token_route, userinfo_route, sealer, errors.is_empty())
-    else {
+    let (Some(token_route), Some(sealer), true) = (token_route, sealer, errors.is_empty()) else {
         return Err(errors);
     };
 
@@ -393,6 +411,7 @@ fn compile_bridge(
         sealer,
         token_route,
         userinfo_route,
+        provider_id_token,
         authorize,
         claims,
         userinfo_params: facts.userinfo_params.clone(),

@@ -51,6 +51,12 @@ pub enum BridgeRefusal {
     UnknownStateAlphabet(String),
     /// `state_max_bytes` below what a sealed login needs.
     StateCapTooSmall { min: usize },
+    /// `provider_id_token.jwks_uri` is not https (http only on loopback).
+    ProviderJwksUri,
+    /// `provider_id_token.issuer` is empty.
+    ProviderIssuerEmpty,
+    /// No `userinfo_route`, and no `provider_id_token` to take the claims from.
+    NoUserSource,
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -97,6 +103,13 @@ impl fmt::Display for BridgeRefusal {
             Self::StateCapTooSmall { min } => {
                 write!(f, "at least {min} (a sealed login needs that much)")
             }
+            Self::ProviderJwksUri => {
+                f.write_str("must be an https:// URL (http:// only on loopback)")
+            }
+            Self::ProviderIssuerEmpty => f.write_str("the provider's ID token iss is needed"),
+            Self::NoUserSource => f.write_str(
+                "missing: without a provider_id_token the claims need a user-info route",
+            ),
         }
     }
 }

@@ -588,6 +588,27 @@ pub const X_TOKEN: Endpoint = standard_token(
         ..Refusal::oauth()
     },
 );
+pub const APPLE_AUTHORIZE: Endpoint = authorize_page(
+    "/auth/authorize",
+    &["client_id", "redirect_uri", "response_type"],
+    &[],
+);
+pub const LINE_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth2/v2.1/authorize",
+    &[
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "state",
+        "scope",
+    ],
+    &[],
+);
+pub const LINKEDIN_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth/v2/authorization",
+    &["client_id", "redirect_uri", "response_type", "scope"],
+    &[],
+);
 pub const APPLE_TOKEN: Endpoint = standard_token(
     "/auth/token",
     BODY_CREDENTIALS,
@@ -652,11 +673,11 @@ impl ProviderKind {
             FacebookUserInfo => &[FACEBOOK_USER],
             Zoom => &[ZOOM_AUTHORIZE, ZOOM_TOKEN, ZOOM_USER],
             Pinterest => &[PINTEREST_AUTHORIZE, PINTEREST_TOKEN, PINTEREST_USER],
-            LinkedIn => &[LINKEDIN_TOKEN],
+            LinkedIn => &[LINKEDIN_AUTHORIZE, LINKEDIN_TOKEN],
             Strava => &[STRAVA_AUTHORIZE, STRAVA_TOKEN, STRAVA_USER],
-            Line => &[LINE_TOKEN],
+            Line => &[LINE_AUTHORIZE, LINE_TOKEN],
             X => &[X_TOKEN],
-            Apple => &[APPLE_TOKEN],
+            Apple => &[APPLE_AUTHORIZE, APPLE_TOKEN],
             TailTwo(provider) => provider.endpoints(),
             Alipay | OkRu | Withings => super::signed::endpoints(self),
             Shopify | GitLab => super::tenant::endpoints(self),

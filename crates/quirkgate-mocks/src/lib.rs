@@ -3,6 +3,7 @@
 
 pub mod auth0;
 pub mod endpoints;
+pub mod id_tokens;
 pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;

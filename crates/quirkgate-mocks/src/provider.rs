@@ -83,15 +83,23 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
         let Some(request) = read_request(&mut stream, &mut buf).await else {
             return;
         };
-        let (status, content_type, body, location) = match strict::judge(kind.endpoints(), &request)
-        {
+        let judged = match super::id_tokens::jwks_answer(kind, &request) {
+            Some(jwks) => Err(jwks),
+            None => strict::judge(kind.endpoints(), &request),
+        };
+        let (status, content_type, body, location) = match judged {
             Err((status, content_type, body)) => (status, content_type, body, None),
-            Ok(page) if page.credentials == Credentials::None => match login_page(&request) {
-                Ok(location) => (302, "text/plain", String::new(), Some(location)),
-                Err(why) => (400, "text/plain", why, None),
-            },
+            Ok(page) if page.credentials == Credentials::None => {
+                match super::id_tokens::page_refusal(kind, &request)
+                    .map_or_else(|| login_page(&request), Err)
+                {
+                    Ok(location) => (302, "text/plain", String::new(), Some(location)),
+                    Err(why) => (400, "text/plain", why, None),
+                }
+            }
             Ok(_) => {
-                let (status, content_type, body) = answer(kind, &request);
+                let (status, content_type, body) =
+                    super::id_tokens::with_id_token(kind, &request, answer(kind, &request));
                 (status, content_type, body, None)
             }
         };
@@ -184,6 +192,8 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
         .query_param("redirect_uri")
         .ok_or("redirect_uri is missing")?;
     let state = request.query_param("state").unwrap_or("");
+    // With the nonce and an ID-token switch in it, for the providers that sign ID tokens.
+    let code = super::id_tokens::authorize_code(request);
     let join = if redirect.contains('?') { '&' } else { '?' };
     let params = if request
         .query_param("scope")
@@ -191,7 +201,7 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
     {
         vec![("error", "access_denied"), ("state", state)]
     } else {
-        vec![("code", "mockcode-1"), ("state", state)]
+        vec![("code", code.as_str()), ("state", state)]
     };
     Ok(format!(
         "{redirect}{join}{}",

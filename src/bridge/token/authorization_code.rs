@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{tokens_answer, Leg};
 use crate::bridge::answer::Answered;
+use crate::bridge::provider_id_token::{verified_claims, with_claims};
 use crate::bridge::userinfo::read_user;
 use crate::plan::oidc::OidcBridge;
 use crate::store::code_claim::claim_code;
@@ -51,6 +52,14 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         Ok(provider) => provider,
         Err(refusal) => return Ok(refusal),
     };
+    let provider_claims = verified_claims(
+        bridge,
+        &provider.tokens,
+        leg.client_id,
+        code.nonce.as_deref(),
+        leg.now,
+    )
+    .await?;
     let user = read_user(
         leg.gateway,
         bridge,
@@ -63,6 +72,7 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         401 => upstream_failed("the provider refused the access token it had just issued"),
         _ => e,
     })?;
+    let user = with_claims(user, provider_claims);
     let claims = bridge
         .claims
         .claims(&user)

@@ -14,7 +14,9 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         Ok(provider) => provider,
         Err(refusal) => return Ok(refusal),
     };
-    // OIDC Core §12.2: a refresh answer may leave the ID token out; this one does.
+    // OIDC Core §12.2: a refresh answer may leave the ID token out; this one
+    // does, and never passes on one the provider signed for itself.
+    provider.tokens.remove("id_token");
     leg.access_token(&mut provider.tokens, provider.access);
     Ok(tokens_answer(&provider.tokens))
 }

@@ -32,7 +32,7 @@ pub(super) fn discovery_document(bridge: &OidcBridge) -> Vec<u8> {
         "at_hash",
     ];
     claims.extend(bridge.claims.others.iter().map(|(name, _)| name.as_str()));
-    let document = serde_json::json!({
+    let mut document = serde_json::json!({
         "issuer": bridge.issuer,
         "authorization_endpoint": bridge.endpoint_url(BridgeEndpoint::Authorize),
         "token_endpoint": bridge.endpoint_url(BridgeEndpoint::Token),
@@ -49,6 +49,13 @@ pub(super) fn discovery_document(bridge: &OidcBridge) -> Vec<u8> {
         "claims_supported": claims,
         "authorization_response_iss_parameter_supported": true,
     });
+    // Without a user-info route the claims are in the ID token only (Apple).
+    if bridge.userinfo_route.is_none() {
+        document
+            .as_object_mut()
+            .expect("an object")
+            .remove("userinfo_endpoint");
+    }
     serde_json::to_vec(&document).expect("a JSON value serializes")
 }
 

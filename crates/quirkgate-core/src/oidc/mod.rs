@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod claims;
 pub mod id_token;
 pub mod params;
+pub mod provider_id_token;
 pub mod redeemed;
 pub mod seal;
 pub mod sealed;

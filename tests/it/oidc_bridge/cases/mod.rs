@@ -2,6 +2,7 @@
 //! group's `Provider`s and cases live beside each other. `every_provider`
 //! logs in through every case.
 
+pub(super) mod id_tokens;
 pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
 pub(super) mod tail_two;
@@ -11,4 +12,9 @@ pub(super) mod tail_two;
 pub(super) const OWN_TESTS: &[&str] = &[
     // long_tail_a: its user call is signed with keys from the environment.
     "okru",
+    // id_tokens: claims from the provider's own verified ID token.
+    "apple",
+    "line",
+    "linkedin",
+    "twitch",
 ];
