@@ -7,6 +7,7 @@ pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;
 pub mod provider;
+pub mod qq;
 pub mod signed;
 pub mod strict;
 pub mod tenant;
