@@ -163,6 +163,23 @@ pub struct OidcPresetFile {
     /// The characters the provider takes in `state`: `base64url` (the
     /// default) or `alphanumeric` (WeChat).
     pub state_alphabet: Option<String>,
+    /// A user leg of several calls (QQ), one per route the block's
+    /// `userinfo_route` lists: what each is sent and what its answer gives.
+    #[serde(default)]
+    pub user_steps: Vec<UserStepFile>,
+}
+
+/// One call of a multi-step user leg (see `plan::oidc::steps`).
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserStepFile {
+    /// Form parameters the call is sent: fields an earlier step gives, or
+    /// token-answer fields `userinfo_params` names.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Fields of this call's answer later steps may be sent.
+    #[serde(default)]
+    pub gives: Vec<String>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -197,8 +214,9 @@ pub struct OidcFile {
     pub issuer: String,
     /// The route (its `path`) the token leg runs through.
     pub token_route: String,
-    /// The route (its `path`) that reads the provider's user.
-    pub userinfo_route: String,
+    /// The route (its `path`) that reads the provider's user, or the routes
+    /// of its steps in order (QQ: `[/qq/me, /qq/userinfo]`, see `user_steps`).
+    pub userinfo_route: crate::plan::rule_specs::OneOrMany,
     /// ID-token signing keys: the first signs, all are published.
     pub signing_keys: Vec<SigningKeyFile>,
     /// AES-256 keys sealing what a login carries: the first seals, all open.
@@ -332,6 +350,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("ebay-userinfo"),
     preset!("paypal"),
     preset!("paypal-userinfo"),
+    preset!("qq-me"),
+    preset!("qq-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -21,6 +21,7 @@ use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
 
 mod documents;
 mod shape;
+pub mod steps;
 
 use documents::{discovery_document, jwks_document};
 
@@ -94,7 +95,8 @@ pub struct OidcBridge {
     pub keys: Vec<PublishedKey>,
     pub sealer: Sealer,
     pub token_route: Arc<TokenRoute>,
-    pub userinfo_route: Arc<TokenRoute>,
+    /// The user leg: one route, or a few whose answers feed the next (QQ).
+    pub user_steps: Vec<steps::UserStep<Arc<TokenRoute>>>,
     pub authorize: ProviderAuthorize,
     pub claims: ClaimPaths,
     /// Token-answer fields the user-info call needs (WeChat's `openid`).
@@ -221,7 +223,6 @@ fn compile_bridge(
         found
     };
     let token_route = route(&block.token_route, "token_route", &mut errors);
-    let userinfo_route = route(&block.userinfo_route, "userinfo_route", &mut errors);
     // The provider facts come with the token route's preset.
     let route_file = file
         .routes
@@ -268,6 +269,15 @@ fn compile_bridge(
         default_scope: broker.scope.clone().unwrap_or_default(),
         fragment: facts.fragment.clone(),
     };
+
+    let user_steps = steps::compile_user_steps(
+        &block.userinfo_route.0,
+        &facts.user_steps,
+        &facts.userinfo_params,
+        |path| routes.get(path).cloned(),
+    )
+    .map_err(|e| errors.extend(e))
+    .ok();
 
     let mut claim_paths = facts.claims.clone();
     for (claim, paths) in block.claims.clone().unwrap_or_default() {
@@ -372,8 +382,8 @@ fn compile_bridge(
             Refusal::LifetimeUnderMinute,
         ));
     }
-    let (Some(token_route), Some(userinfo_route), Some(sealer), true) =
-        (token_route, userinfo_route, sealer, errors.is_empty())
+    let (Some(token_route), Some(user_steps), Some(sealer), true) =
+        (token_route, user_steps, sealer, errors.is_empty())
     else {
         return Err(errors);
     };
@@ -387,7 +397,7 @@ fn compile_bridge(
         keys,
         sealer,
         token_route,
-        userinfo_route,
+        user_steps,
         authorize,
         claims,
         userinfo_params: facts.userinfo_params.clone(),

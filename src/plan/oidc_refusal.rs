@@ -51,6 +51,12 @@ pub enum BridgeRefusal {
     UnknownStateAlphabet(String),
     /// `state_max_bytes` below what a sealed login needs.
     StateCapTooSmall { min: usize },
+    /// `userinfo_route: []`, or more routes than a user leg may take.
+    UserStepCount { max: usize },
+    /// The routes `userinfo_route` lists and the preset's `user_steps` differ in number.
+    UserStepsUnmatched { routes: usize, steps: usize },
+    /// A step is sent a field no earlier step gives and the token answer does not carry.
+    StepFieldUnprovided { field: String },
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -97,6 +103,15 @@ impl fmt::Display for BridgeRefusal {
             Self::StateCapTooSmall { min } => {
                 write!(f, "at least {min} (a sealed login needs that much)")
             }
+            Self::UserStepCount { max } => write!(f, "list 1 to {max} routes"),
+            Self::UserStepsUnmatched { routes, steps } => write!(
+                f,
+                "{routes} routes for a user leg of {steps} steps (the preset's user_steps)"
+            ),
+            Self::StepFieldUnprovided { field } => write!(
+                f,
+                "'{field}' is given by no earlier step and is not in userinfo_params"
+            ),
         }
     }
 }

@@ -8,6 +8,7 @@ mod jsonp_and_value_transforms;
 mod missing_values;
 mod one_file;
 mod plain;
+mod qq_user;
 mod refused_tokens;
 mod userinfo;
 

@@ -84,6 +84,8 @@ fn presets_command_lists_every_preset() {
             "ebay-userinfo",
             "paypal",
             "paypal-userinfo",
+            "qq-me",
+            "qq-userinfo",
         ],
         "{text}"
     );

@@ -4,8 +4,9 @@
 
 pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
+mod multi_step;
 pub(super) mod tail_two;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
 /// (a multi-step user leg, a provider ID token), named here with that test.
-pub(super) const OWN_TESTS: &[&str] = &[];
+pub(super) const OWN_TESTS: &[&str] = &["qq"];
