@@ -1,6 +1,6 @@
 //! `/userinfo` (OIDC Core §5.3): the broker's access token opens to the
-//! provider's (and the fields its user-info call needs), the user-info route
-//! reads the user, and the claims are the ID token's.
+//! provider's (and the fields its user-info call needs), the user leg (one
+//! route, or a few steps: QQ) reads the user, and the claims are the ID token's.
 
 use std::pin::Pin;
 use std::time::Duration;
@@ -11,7 +11,9 @@ use tokio::time::Sleep;
 use super::answer::Answered;
 use super::BridgeRequest;
 use crate::gateway::TokenGateway;
+use crate::plan::oidc::steps::merged_answers;
 use crate::plan::oidc::OidcBridge;
+use crate::plan::TokenRoute;
 use crate::upstream::exchange::ExchangeReport;
 use quirkgate_core::http1::Challenge;
 use quirkgate_core::oauth_error::{OAuthError, Reason};
@@ -25,7 +27,7 @@ pub(super) async fn userinfo(
     report: &mut ExchangeReport,
     now: u64,
 ) -> Answered {
-    if bridge.userinfo_route.is_none() {
+    if bridge.user_steps.is_empty() {
         // Stateless, and the provider has no user endpoint: the claims are
         // in the ID token only, and discovery names no userinfo_endpoint.
         return Answered::error(OAuthError::new(
@@ -80,23 +82,53 @@ fn unauthorized(description: &'static str, error: Option<&'static str>) -> Answe
     .challenge(challenge)
 }
 
-/// Runs the user-info route with the provider's access token and fields; its answer's JSON.
+/// Runs the user leg with the provider's access token: each step's route
+/// in turn, sent the fields its plan names (from the earlier answers or the
+/// token answer); the user is every answer merged. A step that fails ends
+/// the leg: nothing after it is called.
 pub(super) async fn read_user(
     gateway: &TokenGateway,
     bridge: &OidcBridge,
     access: &SealedAccess,
     report: &mut ExchangeReport,
-    timer: Pin<&mut Sleep>,
+    mut timer: Pin<&mut Sleep>,
 ) -> Result<Value, OAuthError> {
     // No user-info route: the provider's verified ID token gives the claims.
-    let Some(route) = &bridge.userinfo_route else {
+    if bridge.user_steps.is_empty() {
         return Ok(Value::Null);
-    };
-    let body =
-        serde_urlencoded::to_string(&access.userinfo_fields).expect("text pairs always encode");
+    }
     let bearer = format!("Bearer {}", access.provider_token);
+    let mut answers = Vec::with_capacity(bridge.user_steps.len());
+    for step in &bridge.user_steps {
+        let form = step.form(&answers, &access.userinfo_fields).map_err(|_| {
+            upstream_failed("the provider's user lacks a field its next call needs")
+        })?;
+        let body = serde_urlencoded::to_string(&form).expect("text pairs always encode");
+        let answer = read_step(
+            gateway,
+            &step.route,
+            body.as_bytes(),
+            &bearer,
+            report,
+            timer.as_mut(),
+        )
+        .await?;
+        answers.push(answer);
+    }
+    merged_answers(answers).ok_or_else(|| upstream_failed("the provider's user is not JSON"))
+}
+
+/// One step's route, its answer's JSON object; a refusal as the bridge tells it.
+async fn read_step(
+    gateway: &TokenGateway,
+    route: &TokenRoute,
+    body: &[u8],
+    bearer: &str,
+    report: &mut ExchangeReport,
+    timer: Pin<&mut Sleep>,
+) -> Result<Value, OAuthError> {
     let user = gateway
-        .run_route(route, body.as_bytes(), Some(&bearer), report, timer)
+        .run_route(route, body, Some(bearer), report, timer)
         .await
         .map_err(|e| match e.reason {
             Reason::Upstream(_) => e,

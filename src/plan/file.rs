@@ -166,6 +166,10 @@ pub struct OidcPresetFile {
     /// The provider returns an ID token of its own (Apple, LINE, Twitch,
     /// LinkedIn): verified against its JWKS, its claims under `id_token.`.
     pub provider_id_token: Option<ProviderIdTokenFile>,
+    /// A user leg of several calls (QQ), one per route the block's
+    /// `userinfo_route` lists: what each is sent and what its answer gives.
+    #[serde(default)]
+    pub user_steps: Vec<UserStepFile>,
 }
 
 /// `provider_id_token: { jwks_uri, issuer }`: where the provider publishes
@@ -180,6 +184,19 @@ pub struct ProviderIdTokenFile {
     /// Least time between two fetches of the JWKS (default 60s): an unknown
     /// `kid` refetches at most this often.
     pub refresh_cooldown: Option<DurationText>,
+}
+
+/// One call of a multi-step user leg (see `plan::oidc::steps`).
+#[derive(Debug, Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserStepFile {
+    /// Form parameters the call is sent: fields an earlier step gives, or
+    /// token-answer fields `userinfo_params` names.
+    #[serde(default)]
+    pub params: Vec<String>,
+    /// Fields of this call's answer later steps may be sent.
+    #[serde(default)]
+    pub gives: Vec<String>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -214,10 +231,11 @@ pub struct OidcFile {
     pub issuer: String,
     /// The route (its `path`) the token leg runs through.
     pub token_route: String,
-    /// The route (its `path`) that reads the provider's user; optional when
-    /// the provider's verified ID token gives the claims (Apple).
+    /// The route (its `path`) that reads the provider's user, or the routes
+    /// of its steps in order (QQ: `[/qq/me, /qq/userinfo]`, see `user_steps`);
+    /// optional when the provider's verified ID token gives the claims (Apple).
     #[serde(default)]
-    pub userinfo_route: Option<String>,
+    pub userinfo_route: Option<crate::plan::rule_specs::OneOrMany>,
     /// ID-token signing keys: the first signs, all are published.
     pub signing_keys: Vec<SigningKeyFile>,
     /// AES-256 keys sealing what a login carries: the first seals, all open.
@@ -358,6 +376,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("zoom-userinfo"),
     preset!("pinterest-userinfo"),
     preset!("strava-userinfo"),
+    preset!("qq-me"),
+    preset!("qq-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -22,6 +22,7 @@ use quirkgate_core::signed_jwt::{JwtAlgorithm, SigningKey};
 mod documents;
 pub mod provider_jwks;
 mod shape;
+pub mod steps;
 
 use documents::{discovery_document, jwks_document};
 use provider_jwks::ProviderIdTokens;
@@ -97,8 +98,9 @@ pub struct OidcBridge {
     pub keys: Vec<PublishedKey>,
     pub sealer: Sealer,
     pub token_route: Arc<TokenRoute>,
-    /// None when the provider's verified ID token gives the claims (Apple).
-    pub userinfo_route: Option<Arc<TokenRoute>>,
+    /// The user leg: one route, or a few whose answers feed the next (QQ);
+    /// none when the provider's verified ID token gives the claims (Apple).
+    pub user_steps: Vec<steps::UserStep<Arc<TokenRoute>>>,
     /// The provider's own ID token, verified before its claims are used.
     pub provider_id_token: Option<ProviderIdTokens>,
     pub authorize: ProviderAuthorize,
@@ -231,10 +233,6 @@ fn compile_bridge(
         found
     };
     let token_route = route(&block.token_route, "token_route", &mut errors);
-    let userinfo_route = block
-        .userinfo_route
-        .as_deref()
-        .and_then(|path| route(path, "userinfo_route", &mut errors));
     // The provider facts come with the token route's preset.
     let route_file = file
         .routes
@@ -294,6 +292,18 @@ fn compile_bridge(
     if block.userinfo_route.is_none() && provider_id_token.is_none() {
         errors.push(refused(at("userinfo_route"), Refusal::NoUserSource));
     }
+    let user_steps = match &block.userinfo_route {
+        None => Some(Vec::new()),
+        Some(paths) => steps::compile_user_steps(
+            &paths.0,
+            &facts.user_steps,
+            &facts.userinfo_params,
+            |path| routes.get(path).cloned(),
+        )
+        .map_err(|e| errors.extend(e))
+        .ok(),
+    };
+
     let mut claim_paths = facts.claims.clone();
     for (claim, paths) in block.claims.clone().unwrap_or_default() {
         claim_paths.insert(claim, paths);
@@ -397,7 +407,9 @@ fn compile_bridge(
             Refusal::LifetimeUnderMinute,
         ));
     }
-    let (Some(token_route), Some(sealer), true) = (token_route, sealer, errors.is_empty()) else {
+    let (Some(token_route), Some(user_steps), Some(sealer), true) =
+        (token_route, user_steps, sealer, errors.is_empty())
+    else {
         return Err(errors);
     };
 
@@ -410,7 +422,7 @@ fn compile_bridge(
         keys,
         sealer,
         token_route,
-        userinfo_route,
+        user_steps,
         provider_id_token,
         authorize,
         claims,

@@ -57,6 +57,12 @@ pub enum BridgeRefusal {
     ProviderIssuerEmpty,
     /// No `userinfo_route`, and no `provider_id_token` to take the claims from.
     NoUserSource,
+    /// `userinfo_route: []`, or more routes than a user leg may take.
+    UserStepCount { max: usize },
+    /// The routes `userinfo_route` lists and the preset's `user_steps` differ in number.
+    UserStepsUnmatched { routes: usize, steps: usize },
+    /// A step is sent a field no earlier step gives and the token answer does not carry.
+    StepFieldUnprovided { field: String },
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -109,6 +115,15 @@ impl fmt::Display for BridgeRefusal {
             Self::ProviderIssuerEmpty => f.write_str("the provider's ID token iss is needed"),
             Self::NoUserSource => f.write_str(
                 "missing: without a provider_id_token the claims need a user-info route",
+            ),
+            Self::UserStepCount { max } => write!(f, "list 1 to {max} routes"),
+            Self::UserStepsUnmatched { routes, steps } => write!(
+                f,
+                "{routes} routes for a user leg of {steps} steps (the preset's user_steps)"
+            ),
+            Self::StepFieldUnprovided { field } => write!(
+                f,
+                "'{field}' is given by no earlier step and is not in userinfo_params"
             ),
         }
     }

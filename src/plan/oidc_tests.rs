@@ -316,3 +316,49 @@ fn seal_keys_never_print() {
     let key = crate::plan::file::SealKey(SEAL.to_owned());
     assert!(!format!("{key:?}").contains("0707"));
 }
+
+#[test]
+fn a_qq_bridge_compiles_its_two_user_steps_and_refuses_a_route_list_that_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = es256_pem(dir.path());
+    let compile = |userinfo_route: &str| {
+        let text = format!(
+            "routes:\n  - path: /token/qq\n    preset: qq\n  - path: /qq/me\n    preset: qq-me\n  - path: /qq/user\n    preset: qq-userinfo\noidc:\n  - issuer: \"https://gw.example/oidc/qq\"\n    token_route: /token/qq\n    userinfo_route: {userinfo_route}\n    signing_keys: [{{ kid: k1, key_file: \"{key}\", algorithm: ES256 }}]\n    seal_keys: [\"{SEAL}\"]\n    redirect_uris: [\"https://broker.example/cb\"]\n"
+        );
+        let file = parse_text(&text, &|_| None).unwrap_or_else(|e| panic!("{e}"));
+        compile_with_env(&file, Resolution::Skip, &|_| None)
+    };
+    let plan = compile("[/qq/me, /qq/user]").unwrap();
+    let (bridge, _) = plan.bridge("/oidc/qq/token").unwrap();
+    assert_eq!(bridge.user_steps.len(), 2);
+    assert!(bridge.user_steps[0].params.is_empty());
+    let second: Vec<_> = bridge.user_steps[1]
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.from))
+        .collect();
+    assert_eq!(
+        second,
+        [
+            ("openid", steps::FieldSource::Step(0)),
+            ("client_id", steps::FieldSource::Step(0))
+        ]
+    );
+    assert_eq!(
+        refusals_in(compile("/qq/user").err().expect("refused")),
+        [(
+            "userinfo_route".to_owned(),
+            Refusal::UserStepsUnmatched {
+                routes: 1,
+                steps: 2
+            }
+        )]
+    );
+    assert_eq!(
+        refusals_in(compile("[/qq/me, /qq/nope]").err().expect("refused")),
+        [(
+            "userinfo_route[1]".to_owned(),
+            Refusal::NoSuchRoute("/qq/nope".into())
+        )]
+    );
+}

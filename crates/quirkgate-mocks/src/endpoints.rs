@@ -421,6 +421,48 @@ pub const QQ_TOKEN: Endpoint = Endpoint {
     },
 };
 
+pub const QQ_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth2.0/authorize",
+    &["client_id", "response_type", "redirect_uri", "state"],
+    &[],
+);
+/// QQ's open id: the token in the query, nothing else required (`unionid=1`
+/// and `fmt=json` are asked for, not needed). Refusals as with `fmt=json`.
+pub const QQ_ME: Endpoint = Endpoint {
+    path: "/oauth2.0/me",
+    methods: &["GET"],
+    body: Body::None,
+    credentials: Credentials::TokenQuery("access_token"),
+    headers: &[],
+    params: params(At::Query, &[]),
+    refusal: Refusal {
+        status: 200,
+        content_type: "text/html",
+        body: r#"{"error":100000,"error_description":"{why}"}"#,
+        overrides: &[(
+            Fault::Credentials,
+            200,
+            r#"{"error":100016,"error_description":"{why}"}"#,
+        )],
+    },
+};
+/// QQ's user: the app id as `oauth_consumer_key` and the open id in the
+/// query beside the token; errors in-band (`ret` ≠ 0) with HTTP 200.
+pub const QQ_USER: Endpoint = Endpoint {
+    path: "/user/get_user_info",
+    methods: &["GET"],
+    body: Body::None,
+    credentials: Credentials::TokenQuery("access_token"),
+    headers: &[],
+    params: params(At::Query, &["oauth_consumer_key", "openid"]),
+    refusal: Refusal {
+        status: 200,
+        content_type: JSON,
+        body: r#"{"ret":-1,"msg":"{why}"}"#,
+        overrides: &[(Fault::Credentials, 200, r#"{"ret":100016,"msg":"{why}"}"#)],
+    },
+};
+
 pub const DOUYIN_TOKEN: Endpoint = Endpoint {
     params: Params {
         at: At::Body,
@@ -665,7 +707,7 @@ impl ProviderKind {
             DingTalk => &[DINGTALK_AUTHORIZE, DINGTALK_TOKEN, DINGTALK_USER],
             DingTalkUserInfo => &[DINGTALK_USER],
             Feishu => &[FEISHU_AUTHORIZE, FEISHU_TOKEN, FEISHU_USER],
-            Qq => &[QQ_TOKEN],
+            Qq => &[QQ_AUTHORIZE, QQ_TOKEN, QQ_ME, QQ_USER],
             Douyin => &[DOUYIN_AUTHORIZE, DOUYIN_TOKEN, DOUYIN_USER],
             Kuaishou => &[KUAISHOU_TOKEN],
             TwitchUserInfo => &[TWITCH_USER],

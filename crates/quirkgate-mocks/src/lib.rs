@@ -9,6 +9,7 @@ pub mod long_tail;
 pub mod long_tail_two;
 pub mod long_tail_users;
 pub mod provider;
+pub mod qq;
 pub mod signed;
 pub mod strict;
 pub mod tenant;

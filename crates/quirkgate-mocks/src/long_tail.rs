@@ -362,8 +362,14 @@ fn qq_jsonp(code: u32, description: &str) -> Answer {
     )
 }
 
-/// QQ Connect: a GET; success is a form labelled `text/html`; errors are JSONP.
+/// QQ Connect: a GET; success is a form labelled `text/html`; errors are
+/// JSONP. Its user calls are `qq.rs`'s.
 fn qq(request: &SeenRequest) -> Answer {
+    match request.path.as_str() {
+        "/oauth2.0/me" => return super::qq::me(request),
+        "/user/get_user_info" => return super::qq::user(request),
+        _ => {}
+    }
     if request.method != "GET" || !request.raw_body.is_empty() {
         return qq_jsonp(100000, "only GET is supported");
     }

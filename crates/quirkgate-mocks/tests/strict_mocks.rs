@@ -87,6 +87,7 @@ fn access_token(kind: ProviderKind) -> &'static str {
         ProviderKind::Zoom => "zm.mockcode-1",
         ProviderKind::Pinterest => "pin.mockcode-1",
         ProviderKind::Strava => "st.mockcode-1",
+        ProviderKind::Qq => "qq.mockcode-1",
         _ => "mock-access-token",
     }
 }
@@ -100,7 +101,9 @@ fn value(kind: ProviderKind, name: &str) -> String {
         "redirect_uri" => "https://rp.example/callback".into(),
         "scope" => "user.info.basic".into(),
         "fields" => "open_id,union_id,display_name".into(),
+        "openid" if kind == ProviderKind::Qq => quirkgate_mocks::qq::MOCK_QQ_OPENID.into(),
         "openid" => "openid-1".into(),
+        "oauth_consumer_key" => quirkgate_mocks::qq::MOCK_QQ_APP_ID.into(),
         "v" => "5.199".into(),
         "access_token" => access_token(kind).into(),
         "appsecret_proof" => facebook_proof(MOCK_FACEBOOK_APP_SECRET, access_token(kind)),
@@ -141,6 +144,10 @@ fn accepted(kind: ProviderKind, endpoint: &Endpoint) -> quirkgate_mocks::strict:
         }
     }
     match kind {
+        // Without fmt=json QQ's open id is JSONP, which `served` reads as a refusal.
+        ProviderKind::Qq if endpoint.path == "/oauth2.0/me" => {
+            draft.query.push(("fmt".into(), "json".into()))
+        }
         ProviderKind::X => draft
             .body_params
             .push(("code_verifier".into(), "v".repeat(43))),

@@ -50,7 +50,7 @@ pub(super) fn discovery_document(bridge: &OidcBridge) -> Vec<u8> {
         "authorization_response_iss_parameter_supported": true,
     });
     // Without a user-info route the claims are in the ID token only (Apple).
-    if bridge.userinfo_route.is_none() {
+    if bridge.user_steps.is_empty() {
         document
             .as_object_mut()
             .expect("an object")

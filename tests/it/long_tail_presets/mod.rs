@@ -9,6 +9,7 @@ mod long_tail_a_users;
 mod missing_values;
 mod one_file;
 mod plain;
+mod qq_user;
 mod refused_tokens;
 mod userinfo;
 

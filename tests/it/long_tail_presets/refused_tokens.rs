@@ -200,6 +200,21 @@ const USERINFO_ROUTES: &[(&str, ProviderKind, &str, &str, Option<&str>)] = &[
         "expired-token",
         None,
     ),
+    // QQ's two user calls: a token without the mock's `qq.` prefix is refused in-band.
+    (
+        "qq-me",
+        ProviderKind::Qq,
+        "/oauth2.0/me",
+        "expired-token",
+        None,
+    ),
+    (
+        "qq-userinfo",
+        ProviderKind::Qq,
+        "/user/get_user_info",
+        "expired-token",
+        Some("openid=qq-openid-1&client_id=101000001"),
+    ),
 ];
 
 #[tokio::test]

@@ -54,12 +54,17 @@ pub(crate) async fn json_of(response: reqwest::Response) -> (u16, serde_json::Va
 /// A broker's code from a real login (authorize → the mock's page → callback),
 /// with `extra` added to the authorize query.
 pub(crate) async fn broker_code(gateway: &Gateway, extra: &str) -> String {
+    broker_code_at(gateway, "/oidc/tiktok", extra).await
+}
+
+/// [`broker_code`] from the bridge whose issuer path is `bridge`.
+pub(crate) async fn broker_code_at(gateway: &Gateway, bridge: &str, extra: &str) -> String {
     let http = http_client();
     let to_provider = location(
         &http
             .get(format!(
                 "{}?{}",
-                gateway.url("/oidc/tiktok/authorize"),
+                gateway.url(&format!("{bridge}/authorize")),
                 authorize_query(BROKER_CALLBACK, extra)
             ))
             .send()

@@ -89,6 +89,8 @@ fn presets_command_lists_every_preset() {
             "zoom-userinfo",
             "pinterest-userinfo",
             "strava-userinfo",
+            "qq-me",
+            "qq-userinfo",
         ],
         "{text}"
     );

@@ -5,6 +5,7 @@
 pub(super) mod id_tokens;
 pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
+mod multi_step;
 pub(super) mod tail_two;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
@@ -17,4 +18,6 @@ pub(super) const OWN_TESTS: &[&str] = &[
     "line",
     "linkedin",
     "twitch",
+    // multi_step: QQ's user leg is two calls.
+    "qq",
 ];
