@@ -5,7 +5,9 @@ use super::answer::{back_to_broker, Answered};
 use super::BridgeRequest;
 use crate::plan::oidc::{LongLogins, OidcBridge};
 use quirkgate_core::oauth_error::Reason;
-use quirkgate_core::oidc::authorize::{judge_authorize, AuthorizePolicy, AuthorizeRefusal};
+use quirkgate_core::oidc::authorize::{
+    judge_authorize, with_query, AuthorizePolicy, AuthorizeRefusal,
+};
 use quirkgate_core::oidc::params::request_params;
 use quirkgate_core::oidc::sealed::SealedLogin;
 use quirkgate_core::oidc::state::StateTooLong;
@@ -27,12 +29,24 @@ pub(super) fn authorize(bridge: &OidcBridge, request: &BridgeRequest<'_>, now: u
     match judge_authorize(query, &policy) {
         Ok(login) => match SealedLogin::of(&login).seal(&bridge.sealer, &bridge.state_shape(), now)
         {
-            Ok(sealed) => Answered::redirect(bridge.authorize.url_for(
-                &login.client_id,
-                &login.scopes,
-                &bridge.callback_url,
-                &sealed,
-            )),
+            Ok(sealed) => {
+                let url = bridge.authorize.url_for(
+                    &login.client_id,
+                    &login.scopes,
+                    &bridge.callback_url,
+                    &sealed,
+                );
+                Answered::redirect(match &bridge.provider_pkce {
+                    Some(pkce) => with_query(
+                        &url,
+                        &[
+                            ("code_challenge", &pkce.challenge(&sealed)),
+                            ("code_challenge_method", "S256"),
+                        ],
+                    ),
+                    None => url,
+                })
+            }
             Err(too_long) => match bridge.long_logins {
                 // Never truncated: the broker hears what does not fit, and why.
                 LongLogins::Refuse => back_to_broker(

@@ -163,6 +163,8 @@ pub struct OidcPresetFile {
     /// The characters the provider takes in `state`: `base64url` (the
     /// default) or `alphanumeric` (WeChat).
     pub state_alphabet: Option<String>,
+    /// PKCE towards the provider (X, VK ID): `S256`.
+    pub provider_pkce: Option<String>,
 }
 
 /// A preset's `broker:` block: the provider facts a broker connection needs
@@ -332,6 +334,13 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("ebay-userinfo"),
     preset!("paypal"),
     preset!("paypal-userinfo"),
+    preset!("notion-userinfo"),
+    preset!("slack-userinfo"),
+    preset!("reddit"),
+    preset!("reddit-userinfo"),
+    preset!("facebook"),
+    preset!("vk"),
+    preset!("x-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

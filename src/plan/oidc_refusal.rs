@@ -51,6 +51,8 @@ pub enum BridgeRefusal {
     UnknownStateAlphabet(String),
     /// `state_max_bytes` below what a sealed login needs.
     StateCapTooSmall { min: usize },
+    /// `provider_pkce` other than `S256`.
+    UnknownProviderPkce(String),
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -96,6 +98,9 @@ impl fmt::Display for BridgeRefusal {
             }
             Self::StateCapTooSmall { min } => {
                 write!(f, "at least {min} (a sealed login needs that much)")
+            }
+            Self::UnknownProviderPkce(word) => {
+                write!(f, "'{word}' is not S256 (the only method sent to providers)")
             }
         }
     }

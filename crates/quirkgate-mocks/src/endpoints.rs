@@ -4,6 +4,7 @@
 //! points a route at the mock with the preset's own path.
 
 use crate::kinds::ProviderKind;
+use crate::login_legs as legs;
 use crate::strict::{At, Body, Credentials, Endpoint, Fault, Header, Params, Refusal};
 
 const JSON: &str = "application/json";
@@ -27,7 +28,7 @@ const PAGE_REFUSAL: Refusal = Refusal {
 /// An authorize page: a GET whose query must name `required` (the client id
 /// under the provider's own name first); `forbidden` are the standard names
 /// the provider renamed.
-const fn authorize_page(
+pub(crate) const fn authorize_page(
     path: &'static str,
     required: &'static [&'static str],
     forbidden: &'static [&'static str],
@@ -610,9 +611,14 @@ impl ProviderKind {
             TikTokUserInfo => &[TIKTOK_USER],
             WeChat => &[WECHAT_AUTHORIZE, WECHAT_TOKEN, WECHAT_USER],
             GitHub => &[GITHUB_AUTHORIZE, GITHUB_TOKEN, GITHUB_USER],
-            Slack => &[SLACK_TOKEN],
-            Reddit => &[REDDIT_TOKEN],
-            Notion => &[NOTION_TOKEN],
+            Slack => &[
+                SLACK_TOKEN,
+                legs::SLACK_AUTHORIZE,
+                legs::SLACK_OPENID_TOKEN,
+                legs::SLACK_USER,
+            ],
+            Reddit => &[REDDIT_TOKEN, legs::REDDIT_AUTHORIZE, legs::REDDIT_USER],
+            Notion => &[NOTION_TOKEN, legs::NOTION_AUTHORIZE, legs::NOTION_USER],
             DingTalk => &[DINGTALK_AUTHORIZE, DINGTALK_TOKEN, DINGTALK_USER],
             DingTalkUserInfo => &[DINGTALK_USER],
             Feishu => &[FEISHU_TOKEN],
@@ -627,11 +633,13 @@ impl ProviderKind {
             LinkedIn => &[LINKEDIN_TOKEN],
             Strava => &[STRAVA_TOKEN],
             Line => &[LINE_TOKEN],
-            X => &[X_TOKEN],
+            X => &[X_TOKEN, legs::X_AUTHORIZE, legs::X_USER],
             Apple => &[APPLE_TOKEN],
             TailTwo(provider) => provider.endpoints(),
             Alipay | OkRu | Withings => super::signed::endpoints(self),
             Shopify | GitLab => super::tenant::endpoints(self),
+            Facebook => &[legs::FACEBOOK_AUTHORIZE, legs::FACEBOOK_TOKEN, FACEBOOK_USER],
+            Vk => &[legs::VK_AUTHORIZE, legs::VK_TOKEN, VK_USER],
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;
+pub mod login_legs;
 pub mod provider;
 pub mod signed;
 pub mod strict;

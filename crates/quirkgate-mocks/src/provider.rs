@@ -184,6 +184,7 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
         .query_param("redirect_uri")
         .ok_or("redirect_uri is missing")?;
     let state = request.query_param("state").unwrap_or("");
+    let code = super::login_legs::issued_code(request);
     let join = if redirect.contains('?') { '&' } else { '?' };
     let params = if request
         .query_param("scope")
@@ -191,7 +192,7 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
     {
         vec![("error", "access_denied"), ("state", state)]
     } else {
-        vec![("code", "mockcode-1"), ("state", state)]
+        vec![("code", code.as_str()), ("state", state)]
     };
     Ok(format!(
         "{redirect}{join}{}",
@@ -217,6 +218,9 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
             return super::long_tail_two::answer(provider, request)
         }
         _ => {}
+    }
+    if let Some(answer) = super::login_legs::answer(kind, request) {
+        return answer;
     }
     match kind {
         ProviderKind::TikTok => {

@@ -135,9 +135,20 @@ fn accepted(kind: ProviderKind, endpoint: &Endpoint) -> quirkgate_mocks::strict:
         }
     }
     match kind {
-        ProviderKind::X => draft
-            .body_params
-            .push(("code_verifier".into(), "v".repeat(43))),
+        // X's token call: the verifier of the challenge the page's code carries.
+        ProviderKind::X if endpoint.path == "/2/oauth2/token" => {
+            let verifier = "v".repeat(43);
+            let code = format!(
+                "mockcode-1.{}",
+                quirkgate_mocks::login_legs::s256_challenge(&verifier)
+            );
+            for (name, value) in &mut draft.body_params {
+                if name == "code" {
+                    *value = code.clone();
+                }
+            }
+            draft.body_params.push(("code_verifier".into(), verifier));
+        }
         ProviderKind::Apple => {
             for (name, value) in &mut draft.body_params {
                 if name == "client_secret" {

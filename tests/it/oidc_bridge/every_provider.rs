@@ -25,11 +25,16 @@ fn cases() -> impl Iterator<Item = &'static (&'static Provider, &'static str)> {
 }
 
 pub(super) async fn logs_in(provider: &Provider, algorithm: &str) {
+    logs_in_with_env(provider, algorithm, &[]).await;
+}
+
+/// A login whose presets read `env` (an app secret, a tenant's host).
+pub(super) async fn logs_in_with_env(provider: &Provider, algorithm: &str, env: &[(&str, &str)]) {
     let mock = mock(provider.kind).await;
     let dir = tempfile::tempdir().unwrap();
     let key = key_file(dir.path(), "signing.pem", algorithm);
     let (routes, oidc) = bridge_config(provider, &mock, &[("k1", &key, algorithm)]);
-    let gateway = Gateway::start_with(&routes, &oidc, "info");
+    let gateway = Gateway::start_with_env(&routes, &oidc, "info", env);
     let client = discover(&issuer(&gateway, provider)).await;
     let login = login(&client, &gateway, provider, &mock).await;
     let id_token = login.tokens.id_token().expect("an id_token");

@@ -84,6 +84,13 @@ fn presets_command_lists_every_preset() {
             "ebay-userinfo",
             "paypal",
             "paypal-userinfo",
+            "notion-userinfo",
+            "slack-userinfo",
+            "reddit",
+            "reddit-userinfo",
+            "facebook",
+            "vk",
+            "x-userinfo",
         ],
         "{text}"
     );

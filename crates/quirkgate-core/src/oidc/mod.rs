@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod claims;
 pub mod id_token;
 pub mod params;
+pub mod provider_pkce;
 pub mod redeemed;
 pub mod seal;
 pub mod sealed;

@@ -8,4 +8,9 @@ pub(super) mod tail_two;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
 /// (a multi-step user leg, a provider ID token), named here with that test.
-pub(super) const OWN_TESTS: &[&str] = &[];
+pub(super) const OWN_TESTS: &[&str] = &[
+    // long_tail_b: a Graph app secret, a tenant's host.
+    "facebook",
+    "gitlab",
+    "shopify",
+];
