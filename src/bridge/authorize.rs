@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::store::{login_context, Store};
 use quirkgate_core::oidc::authorize::{
-    judge_authorize, AuthorizePolicy, AuthorizeRefusal, BrokerLogin,
+    judge_authorize, with_query, AuthorizePolicy, AuthorizeRefusal, BrokerLogin,
 };
 use quirkgate_core::oidc::params::request_params;
 use quirkgate_core::oidc::sealed::SealedLogin;
@@ -69,12 +69,25 @@ pub(super) async fn authorize(
     }
 }
 
+/// The provider's authorize URL for `login`, carrying `state` (the sealed
+/// login, or its handle), the broker's nonce when the provider echoes it in
+/// an ID token, and the PKCE challenge derived from `state` when the
+/// provider wants PKCE.
 fn to_provider(bridge: &OidcBridge, login: &BrokerLogin, state: &str) -> Answered {
-    Answered::redirect(with_nonce(
-        bridge,
-        bridge.authorize.url_for(&login.client_id, &login.scopes, &bridge.callback_url, state),
-        login.nonce.as_deref(),
-    ))
+    let url = bridge
+        .authorize
+        .url_for(&login.client_id, &login.scopes, &bridge.callback_url, state);
+    let url = match &bridge.provider_pkce {
+        Some(pkce) => with_query(
+            &url,
+            &[
+                ("code_challenge", &pkce.challenge(state)),
+                ("code_challenge_method", "S256"),
+            ],
+        ),
+        None => url,
+    };
+    Answered::redirect(with_nonce(bridge, url, login.nonce.as_deref()))
 }
 
 /// A login too long for the provider's `state`, kept in the store: the

@@ -46,6 +46,13 @@ pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answ
         )
         .refused(Reason::ProviderError);
     };
-    let code = SealedCode::for_login(login, provider_code, now).seal(&bridge.sealer, now);
+    let mut code = SealedCode::for_login(login, provider_code, now);
+    // The provider's PKCE verifier, derived from the state it was challenged with.
+    code.provider_verifier = bridge
+        .provider_pkce
+        .as_ref()
+        .zip(param(&params, "state"))
+        .map(|(pkce, state)| pkce.verifier(state));
+    let code = code.seal(&bridge.sealer, now);
     back_to_broker(bridge, &redirect_uri, state.as_deref(), &[("code", &code)])
 }

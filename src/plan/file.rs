@@ -170,6 +170,8 @@ pub struct OidcPresetFile {
     /// `userinfo_route` lists: what each is sent and what its answer gives.
     #[serde(default)]
     pub user_steps: Vec<UserStepFile>,
+    /// PKCE towards the provider (X, VK ID): `S256`.
+    pub provider_pkce: Option<String>,
 }
 
 /// `provider_id_token: { jwks_uri, issuer }`: where the provider publishes
@@ -378,6 +380,13 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("strava-userinfo"),
     preset!("qq-me"),
     preset!("qq-userinfo"),
+    preset!("notion-userinfo"),
+    preset!("slack-userinfo"),
+    preset!("reddit"),
+    preset!("reddit-userinfo"),
+    preset!("facebook"),
+    preset!("vk"),
+    preset!("x-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

@@ -14,6 +14,7 @@ use crate::plan::TokenRoute;
 use crate::telemetry::metrics::RouteMetrics;
 use quirkgate_core::oidc::authorize::ProviderAuthorize;
 use quirkgate_core::oidc::claims::ClaimPaths;
+use quirkgate_core::oidc::provider_pkce::ProviderPkce;
 use quirkgate_core::oidc::redeemed::RedeemedCodes;
 use quirkgate_core::oidc::seal::{parse_seal_key, Sealer};
 use quirkgate_core::oidc::state::{StateAlphabet, StateShape};
@@ -112,6 +113,8 @@ pub struct OidcBridge {
     /// The provider's `state`: its alphabet and cap.
     pub state_alphabet: StateAlphabet,
     pub state_max_bytes: Option<usize>,
+    /// PKCE towards the provider, when the preset says `provider_pkce: S256`.
+    pub provider_pkce: Option<ProviderPkce>,
     pub(crate) long_logins: LongLogins,
     pub id_token_lifetime: Duration,
     pub discovery: bytes::Bytes,
@@ -368,6 +371,12 @@ fn compile_bridge(
             parse_seal_key(&key.0).map_err(|e| refused(at("seal_keys").at(i), Refusal::SealKey(e)))
         })
         .collect();
+    let provider_pkce = shape::provider_pkce(
+        facts.provider_pkce.as_deref(),
+        seal_keys.as_ref().ok().and_then(|keys| keys.first()),
+    )
+    .map_err(|e| errors.push(e))
+    .unwrap_or_default();
     let sealer = seal_keys
         .and_then(|keys| {
             Sealer::new(&keys, &block.issuer)
@@ -431,6 +440,7 @@ fn compile_bridge(
         client_ids: block.client_ids.clone(),
         state_alphabet,
         state_max_bytes,
+        provider_pkce,
         long_logins: LongLogins::Refuse,
         id_token_lifetime,
         discovery: bytes::Bytes::new(),

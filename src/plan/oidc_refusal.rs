@@ -63,6 +63,8 @@ pub enum BridgeRefusal {
     UserStepsUnmatched { routes: usize, steps: usize },
     /// A step is sent a field no earlier step gives and the token answer does not carry.
     StepFieldUnprovided { field: String },
+    /// `provider_pkce` other than `S256`.
+    UnknownProviderPkce(String),
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -125,6 +127,9 @@ impl fmt::Display for BridgeRefusal {
                 f,
                 "'{field}' is given by no earlier step and is not in userinfo_params"
             ),
+            Self::UnknownProviderPkce(word) => {
+                write!(f, "'{word}' is not S256 (the only method sent to providers)")
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::kinds::ProviderKind;
 use crate::long_tail_users::{DOUYIN_USER, FEISHU_USER, PINTEREST_USER, STRAVA_USER, ZOOM_USER};
+use crate::login_legs as legs;
 use crate::strict::{At, Body, Credentials, Endpoint, Fault, Header, Params, Refusal};
 
 const JSON: &str = "application/json";
@@ -701,9 +702,14 @@ impl ProviderKind {
             TikTokUserInfo => &[TIKTOK_USER],
             WeChat => &[WECHAT_AUTHORIZE, WECHAT_TOKEN, WECHAT_USER],
             GitHub => &[GITHUB_AUTHORIZE, GITHUB_TOKEN, GITHUB_USER],
-            Slack => &[SLACK_TOKEN],
-            Reddit => &[REDDIT_TOKEN],
-            Notion => &[NOTION_TOKEN],
+            Slack => &[
+                SLACK_TOKEN,
+                legs::SLACK_AUTHORIZE,
+                legs::SLACK_OPENID_TOKEN,
+                legs::SLACK_USER,
+            ],
+            Reddit => &[REDDIT_TOKEN, legs::REDDIT_AUTHORIZE, legs::REDDIT_USER],
+            Notion => &[NOTION_TOKEN, legs::NOTION_AUTHORIZE, legs::NOTION_USER],
             DingTalk => &[DINGTALK_AUTHORIZE, DINGTALK_TOKEN, DINGTALK_USER],
             DingTalkUserInfo => &[DINGTALK_USER],
             Feishu => &[FEISHU_AUTHORIZE, FEISHU_TOKEN, FEISHU_USER],
@@ -718,11 +724,13 @@ impl ProviderKind {
             LinkedIn => &[LINKEDIN_AUTHORIZE, LINKEDIN_TOKEN],
             Strava => &[STRAVA_AUTHORIZE, STRAVA_TOKEN, STRAVA_USER],
             Line => &[LINE_AUTHORIZE, LINE_TOKEN],
-            X => &[X_TOKEN],
+            X => &[X_TOKEN, legs::X_AUTHORIZE, legs::X_USER],
             Apple => &[APPLE_AUTHORIZE, APPLE_TOKEN],
             TailTwo(provider) => provider.endpoints(),
             Alipay | OkRu | Withings => super::signed::endpoints(self),
             Shopify | GitLab => super::tenant::endpoints(self),
+            Facebook => &[legs::FACEBOOK_AUTHORIZE, legs::FACEBOOK_TOKEN, FACEBOOK_USER],
+            Vk => &[legs::VK_AUTHORIZE, legs::VK_TOKEN, VK_USER],
         }
     }
 }

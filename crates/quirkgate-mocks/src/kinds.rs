@@ -34,6 +34,10 @@ pub enum ProviderKind {
     Withings,
     Shopify,
     GitLab,
+    /// Facebook's login: dialog, Graph token call and /me.
+    Facebook,
+    /// VK's login: oauth.vk.com authorize and token, users.get.
+    Vk,
     /// A provider of the long tail, part two (`long_tail_two`).
     TailTwo(TailTwo),
 }
@@ -69,6 +73,8 @@ pub const PROVIDER_NAMES: &[(&str, ProviderKind)] = &[
     ("withings", ProviderKind::Withings),
     ("shopify", ProviderKind::Shopify),
     ("gitlab", ProviderKind::GitLab),
+    ("facebook", ProviderKind::Facebook),
+    ("vk", ProviderKind::Vk),
     // The long tail, part two: one mock per provider serves its token and user presets.
     ("kakao", ProviderKind::TailTwo(TailTwo::Kakao)),
     ("kakao-userinfo", ProviderKind::TailTwo(TailTwo::Kakao)),

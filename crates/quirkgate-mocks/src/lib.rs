@@ -8,6 +8,7 @@ pub mod kinds;
 pub mod long_tail;
 pub mod long_tail_two;
 pub mod long_tail_users;
+pub mod login_legs;
 pub mod provider;
 pub mod qq;
 pub mod signed;

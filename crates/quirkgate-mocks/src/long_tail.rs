@@ -201,14 +201,12 @@ fn x(request: &SeenRequest) -> Answer {
             }
         }
     }
-    if request.body_param("grant_type") == Some("authorization_code")
-        && request.body_param("code_verifier").is_none()
-    {
-        return oauth_error(
-            400,
-            "invalid_request",
-            "Missing required parameter [code_verifier].",
-        );
+    if request.body_param("grant_type") == Some("authorization_code") {
+        let code = request.body_param("code").unwrap_or("");
+        let verifier = request.body_param("code_verifier");
+        if let Err(why) = super::login_legs::check_verifier(code, verifier) {
+            return oauth_error(400, "invalid_request", why);
+        }
     }
     match grant(|n| request.body_param(n)) {
         Ok(code) => answer_json(

@@ -192,8 +192,13 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
         .query_param("redirect_uri")
         .ok_or("redirect_uri is missing")?;
     let state = request.query_param("state").unwrap_or("");
-    // With the nonce and an ID-token switch in it, for the providers that sign ID tokens.
-    let code = super::id_tokens::authorize_code(request);
+    // X's page hides the PKCE challenge in its code; the providers that sign
+    // ID tokens hide the nonce and an ID-token switch in theirs.
+    let code = if request.query_param("code_challenge").is_some() {
+        super::login_legs::issued_code(request)
+    } else {
+        super::id_tokens::authorize_code(request)
+    };
     let join = if redirect.contains('?') { '&' } else { '?' };
     let params = if request
         .query_param("scope")
@@ -227,6 +232,9 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
             return super::long_tail_two::answer(provider, request)
         }
         _ => {}
+    }
+    if let Some(answer) = super::login_legs::answer(kind, request) {
+        return answer;
     }
     match kind {
         ProviderKind::TikTok => {

@@ -6,10 +6,25 @@
 use serde_json::{json, Value};
 
 use crate::kinds::{ProviderKind, SeenRequest};
+use crate::endpoints::authorize_page;
 use crate::strict::{judge, At, Body, Credentials, Endpoint, Params, Refusal};
 
 type Answer = (u16, &'static str, String);
 const JSON: &str = "application/json";
+
+/// The shop's grant page: the standard names (scope comma-separated).
+pub const SHOPIFY_AUTHORIZE: Endpoint = authorize_page(
+    "/admin/oauth/authorize",
+    &["client_id", "scope", "redirect_uri", "state"],
+    &[],
+);
+
+/// GitLab's authorize page: the standard names.
+pub const GITLAB_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth/authorize",
+    &["client_id", "redirect_uri", "response_type", "scope", "state"],
+    &[],
+);
 
 /// Shopify's token call: client_id, client_secret and code, nothing of OAuth's grant names.
 pub const SHOPIFY_TOKEN: Endpoint = Endpoint {
@@ -82,8 +97,8 @@ pub const GITLAB_USER: Endpoint = Endpoint {
 
 pub fn endpoints(kind: ProviderKind) -> &'static [Endpoint] {
     match kind {
-        ProviderKind::Shopify => &[SHOPIFY_TOKEN, SHOPIFY_SHOP],
-        ProviderKind::GitLab => &[GITLAB_TOKEN, GITLAB_USER],
+        ProviderKind::Shopify => &[SHOPIFY_TOKEN, SHOPIFY_SHOP, SHOPIFY_AUTHORIZE],
+        ProviderKind::GitLab => &[GITLAB_TOKEN, GITLAB_USER, GITLAB_AUTHORIZE],
         _ => &[],
     }
 }

@@ -148,9 +148,6 @@ fn accepted(kind: ProviderKind, endpoint: &Endpoint) -> quirkgate_mocks::strict:
         ProviderKind::Qq if endpoint.path == "/oauth2.0/me" => {
             draft.query.push(("fmt".into(), "json".into()))
         }
-        ProviderKind::X => draft
-            .body_params
-            .push(("code_verifier".into(), "v".repeat(43))),
         // Douyin's user call carries its token as a body parameter.
         ProviderKind::Douyin if endpoint.path == "/oauth/userinfo/" => {
             for (name, value) in &mut draft.body_params {
@@ -158,6 +155,20 @@ fn accepted(kind: ProviderKind, endpoint: &Endpoint) -> quirkgate_mocks::strict:
                     *value = access_token(kind).into();
                 }
             }
+        }
+        // X's token call: the verifier of the challenge the page's code carries.
+        ProviderKind::X if endpoint.path == "/2/oauth2/token" => {
+            let verifier = "v".repeat(43);
+            let code = format!(
+                "mockcode-1.{}",
+                quirkgate_mocks::login_legs::s256_challenge(&verifier)
+            );
+            for (name, value) in &mut draft.body_params {
+                if name == "code" {
+                    *value = code.clone();
+                }
+            }
+            draft.body_params.push(("code_verifier".into(), verifier));
         }
         ProviderKind::Apple => {
             for (name, value) in &mut draft.body_params {

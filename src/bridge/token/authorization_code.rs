@@ -43,11 +43,14 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
             code
         }
     };
-    let form = [
+    let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code.provider_code.as_str()),
         ("redirect_uri", bridge.callback_url.as_str()),
     ];
+    if let Some(verifier) = &code.provider_verifier {
+        form.push(("code_verifier", verifier.as_str()));
+    }
     let mut provider = match leg.provider_tokens(&form).await? {
         Ok(provider) => provider,
         Err(refusal) => return Ok(refusal),

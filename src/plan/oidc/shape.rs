@@ -1,6 +1,7 @@
 //! What an `oidc:` block says about the shape of what the bridge sends: the
 //! subject's prefix, and the provider's `state` (its alphabet and cap).
 
+use quirkgate_core::oidc::provider_pkce::ProviderPkce;
 use quirkgate_core::oidc::state::StateAlphabet;
 
 use crate::plan::error::{BridgeRefusal as Refusal, ConfigError, ConfigErrorKind, KeyPath};
@@ -56,6 +57,21 @@ pub(super) fn provider_state(
     }
 }
 
+/// `provider_pkce:` (`S256`), its verifiers keyed off the first seal key.
+pub(super) fn provider_pkce(
+    method: Option<&str>,
+    seal_key: Option<&[u8; 32]>,
+) -> Result<Option<ProviderPkce>, ConfigError> {
+    match method {
+        None => Ok(None),
+        Some("S256") => Ok(seal_key.map(ProviderPkce::new)),
+        Some(other) => Err(refused(
+            "provider_pkce",
+            Refusal::UnknownProviderPkce(other.to_owned()),
+        )),
+    }
+}
+
 fn refused(key: &'static str, why: Refusal) -> ConfigError {
     ConfigError::new(KeyPath::key(key), ConfigErrorKind::Bridge(why))
 }
@@ -77,6 +93,22 @@ mod tests {
                 "{bad}"
             );
             assert_eq!(e.key, KeyPath::key("subject_prefix"));
+        }
+    }
+
+    #[test]
+    fn provider_pkce_is_s256_or_nothing() {
+        let key = [3u8; 32];
+        assert!(provider_pkce(None, Some(&key)).unwrap().is_none());
+        let pkce = provider_pkce(Some("S256"), Some(&key)).unwrap().unwrap();
+        assert_eq!(pkce.verifier("st"), ProviderPkce::new(&key).verifier("st"));
+        for bad in ["plain", "s256", ""] {
+            let e = provider_pkce(Some(bad), Some(&key)).err().unwrap();
+            assert_eq!(
+                e.kind,
+                ConfigErrorKind::Bridge(Refusal::UnknownProviderPkce(bad.into()))
+            );
+            assert_eq!(e.key, KeyPath::key("provider_pkce"));
         }
     }
 

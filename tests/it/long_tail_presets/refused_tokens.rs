@@ -215,6 +215,34 @@ const USERINFO_ROUTES: &[(&str, ProviderKind, &str, &str, Option<&str>)] = &[
         "expired-token",
         Some("openid=qq-openid-1&client_id=101000001"),
     ),
+    (
+        "notion-userinfo",
+        ProviderKind::Notion,
+        "/v1/users/me",
+        "expired-notion",
+        None,
+    ),
+    (
+        "slack-userinfo",
+        ProviderKind::Slack,
+        "/api/openid.connect.userInfo",
+        "expired-slack",
+        None,
+    ),
+    (
+        "reddit-userinfo",
+        ProviderKind::Reddit,
+        "/api/v1/me",
+        "expired-reddit",
+        None,
+    ),
+    (
+        "x-userinfo",
+        ProviderKind::X,
+        "/2/users/me",
+        "expired-x",
+        None,
+    ),
 ];
 
 #[tokio::test]

@@ -91,6 +91,13 @@ fn presets_command_lists_every_preset() {
             "strava-userinfo",
             "qq-me",
             "qq-userinfo",
+            "notion-userinfo",
+            "slack-userinfo",
+            "reddit",
+            "reddit-userinfo",
+            "facebook",
+            "vk",
+            "x-userinfo",
         ],
         "{text}"
     );

@@ -54,6 +54,7 @@ mod tests {
             nonce: nonce.map(str::to_owned),
             code_challenge: None,
             authenticated_at: 1_000,
+            provider_verifier: None,
         }
     }
 

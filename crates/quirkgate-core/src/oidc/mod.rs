@@ -10,6 +10,7 @@ pub mod claims;
 pub mod id_token;
 pub mod params;
 pub mod provider_id_token;
+pub mod provider_pkce;
 pub mod redeemed;
 pub mod seal;
 pub mod sealed;

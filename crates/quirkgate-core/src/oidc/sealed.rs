@@ -40,6 +40,9 @@ pub struct SealedCode {
     /// When the user authenticated (the callback), Unix seconds: the ID token's `auth_time`.
     #[serde(rename = "at")]
     pub authenticated_at: u64,
+    /// The PKCE verifier the provider's token call needs (`provider_pkce`).
+    #[serde(rename = "pv", default, skip_serializing_if = "Option::is_none")]
+    pub provider_verifier: Option<String>,
 }
 
 /// What the broker's token request says about the code it redeems.
@@ -66,6 +69,7 @@ impl SealedCode {
             nonce: login.nonce,
             code_challenge: login.code_challenge,
             authenticated_at: now,
+            provider_verifier: None,
         }
     }
 

@@ -20,4 +20,8 @@ pub(super) const OWN_TESTS: &[&str] = &[
     "twitch",
     // multi_step: QQ's user leg is two calls.
     "qq",
+    // long_tail_b: a Graph app secret, a tenant's host.
+    "facebook",
+    "gitlab",
+    "shopify",
 ];
