@@ -31,9 +31,7 @@ if [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--soak" ]; then
 fi
 if [ "${1:-}" = "--bench" ]; then
   [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
-  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
-  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
