@@ -141,6 +141,29 @@ ctx_switches() { # pid
     awk '/^voluntary_ctxt_switches/ {v += $2} /^nonvoluntary_ctxt_switches/ {n += $2} END {print v + 0, n + 0}'
 }
 
+# One line per thread of a process: "tid ticks voluntary involuntary name".
+thread_stats() { # pid
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s %s %s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')" \
+      "$(awk '/^voluntary_ctxt_switches/ {v = $2} /^nonvoluntary_ctxt_switches/ {n = $2} END {print v, n}' "$t/status")" \
+      "$(tr ' ' '_' <"$t/comm")"
+  done 2>/dev/null
+}
+# What each thread did between two thread_stats snapshots (files).
+thread_report() { # before-file after-file requests
+  python3 - "$1" "$2" "$3" "$(getconf CLK_TCK)" <<'PY'
+import sys
+def load(path):
+    return {f[0]: f[1:] for f in (l.split() for l in open(path)) if len(f) == 5}
+a, b, n, hz = load(sys.argv[1]), load(sys.argv[2]), max(float(sys.argv[3]), 1), float(sys.argv[4])
+for tid, (ticks, vol, invol, name) in sorted(b.items(), key=lambda kv: -int(kv[1][0])):
+    t0, v0, i0, _ = a.get(tid, ("0", "0", "0", name))
+    print(f"    {name:<20} CPU {(int(ticks) - int(t0)) / hz / n * 1e6:6.2f} µs/request  "
+          f"switches voluntary {int(vol) - int(v0):>8}  involuntary {int(invol) - int(i0):>8}")
+PY
+}
+
 # Pins a process, every thread of it and of its children, to one core.
 pin_tree() { # core pid
   local p

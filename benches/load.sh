@@ -263,6 +263,7 @@ NEW_BEFORE=$(upstream_connections false); REUSED_BEFORE=$(upstream_connections t
 
 echo "== $ROUNDS alternating rounds x ${DURATION}s of ${SHAPES[*]}, $WORKERS gateway/nginx worker(s), $(nproc) CPUs"
 echo "   columns: req/s p50 p99 status-errors socket-errors requests p99.9 | CPU µs/request user system total | context switches per 1,000 requests voluntary involuntary"
+thread_stats "$PID_qg" >"$WORK/threads-before.txt"
 for r in $(seq 1 "$ROUNDS"); do
   for shape in "${SHAPES[@]}"; do
     for name in "${ORDER[@]}"; do
@@ -273,6 +274,11 @@ for r in $(seq 1 "$ROUNDS"); do
     done
   done
 done
+
+thread_stats "$PID_qg" >"$WORK/threads-after.txt"
+echo "== quirkgate's threads over its rounds (the worker, Pingora's and tokio's background threads, the timer)"
+thread_report "$WORK/threads-before.txt" "$WORK/threads-after.txt" \
+  "$(awk '$2 == "quirkgate" {n += $9} END {print n + 0}' "$WORK/results.txt")"
 
 NEW_AFTER=$(upstream_connections false); REUSED_AFTER=$(upstream_connections true)
 NEW_DURING=$(( ${NEW_AFTER%.*} - ${NEW_BEFORE%.*} ))
