@@ -28,6 +28,7 @@ if [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--soak" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
 fi
 if [ "${1:-}" = "--bench" ]; then
   [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
