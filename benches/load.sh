@@ -251,7 +251,7 @@ fi
 echo "== load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the numbers)"
 echo "== warm-up (2 s each)"
 for name in "${ORDER[@]}"; do
-  wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+  ${WRAP:-} wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
 done
 
 # quirkgate's upstream connections, new and reused, from its own metrics.
