@@ -229,7 +229,8 @@ change_loop() {
     if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= $segment * $SEGMENT else 1)" "$now"; then
       segment=$((segment + 1))
       fingerprint=$(new_leaf edge)
-      kill -HUP "$pid"; HUPS=$((HUPS + 1))
+      kill -HUP "$pid" || echo "$now hup FAILED (pid $pid)"
+      HUPS=$((HUPS + 1))
       # Right after an upgrade the old process still accepts for a few
       # seconds (Pingora's close timeout) with the certificate it had: a
       # new connection may land there, so the check tries for up to 10 s.
@@ -255,7 +256,8 @@ change_loop() {
       echo "$now upgrade old=$pid new=$QG_PID old_reloads_ok=${OLD_OK:-0} new_fds=$(fds "$QG_PID")"
       pid=$QG_PID
     fi
-    kill -HUP "$pid"; HUPS=$((HUPS + 1))
+    kill -HUP "$pid" || echo "$now hup FAILED (pid $pid)"
+    HUPS=$((HUPS + 1))
     echo "$now hup $HUPS $pid"
     sleep "$RELOAD_EVERY"
   done
@@ -284,7 +286,9 @@ NEW_OK=$(reloads ok); ERRORS=$(reloads error)
 
 echo "== events: $(grep -c ' hup ' "$WORK/events.txt") periodic HUPs, $(grep -c ' cert ' "$WORK/events.txt") certificate changes, $(grep -c ' upgrade ' "$WORK/events.txt") upgrade(s)"
 grep -E ' (cert|upgrade) ' "$WORK/events.txt" | sed 's/^/   /'
-read -r _ hups _ old_ok < <(tail -1 "$WORK/events.txt" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+# SIGHUPs sent: the periodic ones and one per certificate change.
+hups=$(grep -cE ' (hup [0-9]|cert )' "$WORK/events.txt" || true)
+old_ok=$(awk '/ upgrade / {split($5, a, "="); print a[2]}' "$WORK/events.txt")
 python3 - "$WORK/segments.txt" "$FDS_BEFORE" "$FDS_AFTER" "$FIRST_PID" "$LAST_PID" "$hups" "${old_ok:-0}" "${NEW_OK:-0}" "${ERRORS:-0}" "$WORK/events.txt" <<'EOF'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
@@ -319,6 +323,8 @@ if ok < hups:
     problems.append(f"{hups - ok:.0f} SIGHUPs not counted as reloads")
 if "STALE" in events:
     problems.append("a new certificate was not served")
+if "FAILED" in events or "end hups=" not in events:
+    problems.append("the change loop did not run to its end (see the events above)")
 if problems:
     print("== SOAK FAILED: " + "; ".join(problems))
     sys.exit(1)
