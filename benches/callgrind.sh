@@ -8,7 +8,7 @@
 # and none of the client's or the upstream's.
 #
 # Usage:
-#   benches/callgrind.sh                       # target/release/quirkgate vs nginx+njs vs plain nginx
+#   benches/callgrind.sh                       # target/release/quirkgate vs nginx+njs vs nginx+Lua vs plain nginx
 #   benches/callgrind.sh OLD_BIN NEW_BIN ...   # several quirkgate builds side by side (e.g. before/after a change)
 #   TLS=1 benches/callgrind.sh [BIN ...]       # TLS on both legs: edge certificate and a verified HTTPS provider
 #                                              # (quirkgate only; a CA made for the run)
@@ -30,6 +30,8 @@ TLS="${TLS:-0}"
 ROUNDS="${ROUNDS:-1}"
 [ "$TLS" = 1 ] && WITH_NGINX=0
 NJS_MODULE=/usr/lib/nginx/modules/ngx_http_js_module.so
+# lua_modules and LUA_REWRITE: the nginx+Lua contender of load.sh and production.sh.
+source "$ROOT/benches/lib.sh"
 BINS=("$@")
 [ ${#BINS[@]} -gt 0 ] || BINS=("$ROOT/target/release/quirkgate")
 for tool in valgrind callgrind_control python3; do
@@ -51,7 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-BODY='grant_type=authorization_code&code=C%2A1%21x&redirect_uri=https%3A%2F%2Ftenant.auth0.com%2Flogin%2Fcallback&client_id=aw123&client_secret=s3cr%2Bt'
+# BODY: the token request of benches/lib.sh.
 
 if [ "$TLS" = 1 ]; then
   command -v openssl >/dev/null || { echo "missing tool: openssl" >&2; exit 1; }
@@ -99,9 +101,10 @@ for _ in range(count - 1):
 EOF
 }
 
-nginx_conf() { # port location-extra njs?
+nginx_conf() { # port location-extra module(0 none|1 njs|2 lua)
   cat <<EOF
 $([ "$3" = 1 ] && echo "load_module $NJS_MODULE;")
+$([ "$3" = 2 ] && lua_modules)
 worker_processes 1;
 master_process off;
 daemon off;
@@ -234,11 +237,12 @@ for bin in "${BINS[@]}"; do
   port=$((port + 1))
 done
 if [ "$WITH_NGINX" = 1 ]; then
-  for contender in nginx_njs nginx_plain; do
+  for contender in nginx_njs nginx_lua nginx_plain; do
     dir="$WORK/$contender"
     mkdir -p "$dir"
     njs=0 extra=''
     [ "$contender" = nginx_njs ] && njs=1 extra='proxy_set_body $rewritten;'
+    [ "$contender" = nginx_lua ] && njs=2 extra="$LUA_REWRITE"
     nginx_conf "$port" "$extra" "$njs" | sed "s#WORKDIR#$dir#g" >"$dir/nginx.conf"
     cp "$WORK/main.js" "$dir/main.js"
     measure "$contender" "$port" nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"

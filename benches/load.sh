@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Load benchmark: quirkgate vs nginx+njs (same client_id -> client_key rewrite)
-# vs plain nginx proxy_pass vs direct-to-upstream. Everything runs on 127.0.0.1.
+# Load benchmark: quirkgate vs nginx+njs and nginx+Lua (same client_id ->
+# client_key rewrite) vs plain nginx proxy_pass vs direct-to-upstream.
+# Everything runs on 127.0.0.1. Every table gives, next to req/s and the
+# percentiles, the contender's CPU per request (user + system of its process
+# and children, from /proc/PID/stat around each round) and its context
+# switches per 1,000 requests (voluntary / involuntary, all threads).
 #
 # Usage:
 #   benches/load.sh                 # main comparison + correctness + 5,000-idle-connection memory check
 #   benches/load.sh --variants      # also quirkgate threads 1/2 x work_stealing false/true
+#   benches/load.sh --pinned        # each contender on core 0, the upstream, the mock and wrk on core 1
+#                                   # (taskset -a; with WORKERS=1 the contender has a core to itself)
+#   benches/load.sh --low-rate      # instead of saturating: PACED_RATE req/s over PACED_CONNS connections
+#                                   # (wrk paced by its delay() hook), then one unpaced connection (-c1)
 #   benches/load.sh --build         # force `cargo build --release` first (else only if the binary is missing)
 #   benches/load.sh --production [tls latency scaling idle]
 #                                   # the production shape (TLS on both legs, fixed-rate latency,
@@ -15,7 +23,8 @@
 #   ROUNDS [3]       alternating rounds; each round drives every contender once
 #   DURATION [10]    seconds per wrk run
 #   CONNS [32]       wrk connections;  WRK_THREADS [1] wrk threads
-#   IDLE_CONNS [5000] idle keep-alive connections for the memory check
+#   IDLE_CONNS [5000] idle keep-alive connections for the memory check (IDLE_CONNS=0 skips it)
+#   PACED_RATE [500] PACED_CONNS [8]   the --low-rate shape
 #   BASE_PORT [27100] ports BASE..BASE+99 on 127.0.0.1 are used
 #   QUIRKGATE_BIN [target/release/quirkgate]
 #
@@ -44,11 +53,17 @@ if [ "${1:-}" = --production ]; then
 fi
 VARIANTS=0
 BUILD=0
+PINNED=0
+LOW_RATE=0
+PACED_RATE="${PACED_RATE:-500}"
+PACED_CONNS="${PACED_CONNS:-8}"
 for arg in "$@"; do
   case "$arg" in
     --variants) VARIANTS=1 ;;
     --build) BUILD=1 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --pinned) PINNED=1 ;;
+    --low-rate) LOW_RATE=1 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -57,12 +72,14 @@ P_UP=$BASE_PORT             # fixed-answer upstream nginx
 P_MOCK=$((BASE_PORT + 1))   # quirkgate-mocks provider (correctness only)
 P_NJS=$((BASE_PORT + 10))   # nginx + njs rewrite
 P_PLAIN=$((BASE_PORT + 11)) # nginx plain proxy_pass
+P_LUA=$((BASE_PORT + 12))   # nginx + Lua rewrite
 P_QG=$((BASE_PORT + 20))    # quirkgate, threads=WORKERS, work_stealing=false
 P_MEM=$((BASE_PORT + 30))   # quirkgate for the idle-connection memory check
 # variants: BASE+40.. (listen) and BASE+60.. (metrics)
 
 source "$ROOT/benches/lib.sh"
 require_tools nginx wrk curl python3
+[ "$PINNED" = 0 ] || require_tools taskset
 
 if [ "$BUILD" = 1 ] || [ ! -x "$QG" ] || [ ! -x "$MOCKS" ]; then
   echo "== building release binaries"
@@ -115,6 +132,10 @@ $(nginx_common "$WORKERS")
   js_set \$rewritten main.rewrite;
 $(proxy_block "$P_NJS" 'proxy_set_body $rewritten;')"
 
+LUA_CONF="$(lua_modules)
+$(nginx_common "$WORKERS")
+$(proxy_block "$P_LUA" "$LUA_REWRITE")"
+
 PLAIN_CONF="$(nginx_common "$WORKERS")
 $(proxy_block "$P_PLAIN" '')"
 
@@ -141,14 +162,16 @@ echo "== starting processes (work dir $WORK)"
 start_nginx up "$UP_CONF"
 "$MOCKS" provider --provider tiktok --listen "127.0.0.1:$P_MOCK" >"$WORK/mock.log" 2>&1 &
 track_pid $!
+PID_mock=$!
 start_nginx njs "$NJS_CONF"
+start_nginx lua "$LUA_CONF"
 start_nginx plain "$PLAIN_CONF"
 start_quirkgate qg "$P_QG" $((BASE_PORT + 21)) "$WORKERS" false
 
 # contender name -> port
-declare -A PORT=([direct]=$P_UP [quirkgate]=$P_QG [nginx_njs]=$P_NJS [nginx_plain]=$P_PLAIN)
-ORDER=(direct quirkgate nginx_njs nginx_plain)
-declare -A MAINPID=([direct]=$PID_up [quirkgate]=$PID_qg [nginx_njs]=$PID_njs [nginx_plain]=$PID_plain)
+declare -A PORT=([direct]=$P_UP [quirkgate]=$P_QG [nginx_njs]=$P_NJS [nginx_lua]=$P_LUA [nginx_plain]=$P_PLAIN)
+ORDER=(direct quirkgate nginx_njs nginx_lua nginx_plain)
+declare -A MAINPID=([direct]=$PID_up [quirkgate]=$PID_qg [nginx_njs]=$PID_njs [nginx_lua]=$PID_lua [nginx_plain]=$PID_plain)
 
 if [ "$VARIANTS" = 1 ]; then
   i=0
@@ -187,6 +210,7 @@ fi
 echo "  mock without rewrite refuses: $neg" | cut -c1-160
 check quirkgate "http://127.0.0.1:$P_QG/token/check"
 check nginx_njs "http://127.0.0.1:$P_NJS/token/check"
+check nginx_lua "http://127.0.0.1:$P_LUA/token/check"
 plain_out="$(curl -s -m 5 -H 'Content-Type: application/x-www-form-urlencoded' --data "$BODY" "http://127.0.0.1:$P_PLAIN/token/check")"
 echo "  nginx_plain (no rewrite, expected to be refused): $plain_out" | cut -c1-160
 for name in "${ORDER[@]}"; do
@@ -199,10 +223,35 @@ write_wrk_script
 
 url_of() { echo "http://127.0.0.1:${PORT[$1]}/token/proxy"; }
 
+WRAP=""
+if [ "$PINNED" = 1 ]; then
+  # nginx's workers exist by now (every contender answered above).
+  for name in "${ORDER[@]}"; do
+    [ "$name" = direct ] || pin_tree 0 "${MAINPID[$name]}"
+  done
+  pin_tree 1 "$PID_up"
+  pin_tree 1 "$PID_mock"
+  WRAP="taskset -c 1"
+  echo "== pinned: contenders on core 0; upstream, mock and wrk on core 1"
+fi
+# The shapes a round drives: name -> wrk arguments (and PACE_MS for the paced one).
+declare -A SHAPE_ARGS PACE
+if [ "$LOW_RATE" = 1 ]; then
+  SHAPES=(paced c1)
+  SHAPE_ARGS[paced]="-t1 -c$PACED_CONNS -d${DURATION}s -s $WORK/paced.lua"
+  PACE[paced]=$((PACED_CONNS * 1000 / PACED_RATE))
+  SHAPE_ARGS[c1]="-t1 -c1 -d${DURATION}s -s $WORK/post.lua"
+  PACE[c1]=0
+else
+  SHAPES=(saturated)
+  SHAPE_ARGS[saturated]="-t$WRK_THREADS -c$CONNS -d${DURATION}s -s $WORK/post.lua"
+  PACE[saturated]=0
+fi
+
 echo "== load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the numbers)"
 echo "== warm-up (2 s each)"
 for name in "${ORDER[@]}"; do
-  wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
+  ${WRAP:-} wrk -t"$WRK_THREADS" -c"$CONNS" -d2s -s "$WORK/post.lua" "$(url_of "$name")" >/dev/null
 done
 
 # quirkgate's upstream connections, new and reused, from its own metrics.
@@ -212,14 +261,24 @@ upstream_connections() { # reused=true|false
 }
 NEW_BEFORE=$(upstream_connections false); REUSED_BEFORE=$(upstream_connections true)
 
-echo "== $ROUNDS alternating rounds x ${DURATION}s, $CONNS connections, $WRK_THREADS wrk thread(s), $WORKERS gateway/nginx worker(s), $(nproc) CPUs"
+echo "== $ROUNDS alternating rounds x ${DURATION}s of ${SHAPES[*]}, $WORKERS gateway/nginx worker(s), $(nproc) CPUs"
+echo "   columns: req/s p50 p99 status-errors socket-errors requests p99.9 | CPU µs/request user system total | context switches per 1,000 requests voluntary involuntary"
+thread_stats "$PID_qg" >"$WORK/threads-before.txt"
 for r in $(seq 1 "$ROUNDS"); do
-  for name in "${ORDER[@]}"; do
-    line="$(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" -s "$WORK/post.lua" "$(url_of "$name")" | grep '^RESULT')"
-    echo "$name $line" >>"$WORK/results.txt"
-    printf '  round %d %-20s %s\n' "$r" "$name" "${line#RESULT }"
+  for shape in "${SHAPES[@]}"; do
+    for name in "${ORDER[@]}"; do
+      # shellcheck disable=SC2086 # SHAPE_ARGS holds several wrk arguments
+      line="$(PACE_MS=${PACE[$shape]} wrk_measured "${MAINPID[$name]}" ${SHAPE_ARGS[$shape]} "$(url_of "$name")")"
+      echo "$shape $name $line" >>"$WORK/results.txt"
+      printf '  round %d %-9s %-20s %s\n' "$r" "$shape" "$name" "${line#RESULT }"
+    done
   done
 done
+
+thread_stats "$PID_qg" >"$WORK/threads-after.txt"
+echo "== quirkgate's threads over its rounds (the worker, Pingora's and tokio's background threads, the timer)"
+thread_report "$WORK/threads-before.txt" "$WORK/threads-after.txt" \
+  "$(awk '$2 == "quirkgate" {n += $9} END {print n + 0}' "$WORK/results.txt")"
 
 NEW_AFTER=$(upstream_connections false); REUSED_AFTER=$(upstream_connections true)
 NEW_DURING=$(( ${NEW_AFTER%.*} - ${NEW_BEFORE%.*} ))
@@ -244,28 +303,57 @@ done
 echo
 echo "== summary (medians over $ROUNDS rounds; latency in microseconds; errors = HTTP status >= 400 + socket errors, summed)"
 echo "   upstream: fixed-answer nginx (1 worker, keep-alive); direct = wrk straight to it"
-python3 - "$WORK/results.txt" "$WORK/rss.txt" "${ORDER[@]}" <<'EOF'
+python3 - "$WORK/results.txt" "$WORK/rss.txt" "$PINNED" "${ORDER[@]}" <<'EOF'
 import statistics, sys
-results, rss_file, order = sys.argv[1], sys.argv[2], sys.argv[3:]
+results, rss_file, pinned, order = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4:]
 runs = {}
+shapes = []
 for line in open(results):
     f = line.split()
-    runs.setdefault(f[0], []).append(tuple(float(x) for x in f[2:]))
+    if f[0] not in shapes:
+        shapes.append(f[0])
+    runs.setdefault((f[0], f[1]), []).append([float(x) for x in f[3:]])
 rss = dict((l.split()[0], int(l.split()[1])) for l in open(rss_file))
-med = {}
-print(f"{'contender':<22}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'errors':>9}{'requests':>11}{'peak RSS MiB':>14}")
-for name in order:
-    r = runs[name]
-    m = {k: statistics.median(x[i] for x in r) for i, k in enumerate(["rps", "p50", "p99"])}
-    errors = int(sum(x[3] + x[4] for x in r))
-    reqs = int(sum(x[5] for x in r))
-    med[name] = m
-    print(f"{name:<22}{m['rps']:>10.0f}{m['p50']:>9.0f}{m['p99']:>9.0f}{errors:>9}{reqs:>11}{rss[name]/1024:>14.1f}")
-print()
-q = med["quirkgate"]
-for other in ["nginx_njs", "nginx_plain", "direct"]:
-    o = med[other]
-    print(f"quirkgate/{other:<12} req/s {q['rps']/o['rps']:.2f}x   p50 {q['p50']/o['p50']:.2f}x   p99 {q['p99']/o['p99']:.2f}x")
+COLUMNS = ["rps", "p50", "p99", "status_errors", "socket_errors", "requests", "p999",
+           "cpu_user", "cpu_system", "cpu", "cs_voluntary", "cs_involuntary"]
+for shape in shapes:
+    print(f"-- {shape}{' (pinned: contender on core 0)' if pinned else ''}")
+    med = {}
+    print(f"{'contender':<22}{'req/s':>10}{'p50 us':>9}{'p99 us':>9}{'p99.9':>9}{'CPU us/req':>12}{'(user+sys)':>13}"
+          f"{'cs/1k v/i':>13}{'errors':>8}{'requests':>10}{'peak RSS MiB':>14}")
+    for name in order:
+        r = runs[(shape, name)]
+        m = {k: statistics.median(x[i] for x in r) for i, k in enumerate(COLUMNS)}
+        errors = int(sum(x[3] + x[4] for x in r))
+        reqs = int(sum(x[5] for x in r))
+        med[name] = m
+        split = f"{m['cpu_user']:.1f}+{m['cpu_system']:.1f}"
+        switches = f"{m['cs_voluntary']:.0f}/{m['cs_involuntary']:.0f}"
+        print(f"{name:<22}{m['rps']:>10.0f}{m['p50']:>9.0f}{m['p99']:>9.0f}{m['p999']:>9.0f}{m['cpu']:>12.1f}{split:>13}"
+              f"{switches:>13}{errors:>8}{reqs:>10}{rss[name]/1024:>14.1f}")
+    print()
+    q = med["quirkgate"]
+    for other in ["nginx_njs", "nginx_lua", "nginx_plain", "direct"]:
+        o = med[other]
+        per_round = statistics.median(a[0] / b[0] for a, b in zip(runs[(shape, "quirkgate")], runs[(shape, other)]))
+        print(f"quirkgate/{other:<12} req/s {q['rps']/o['rps']:.2f}x (median per round {per_round:.2f}x)   "
+              f"p50 {q['p50']/o['p50']:.2f}x   p99 {q['p99']/o['p99']:.2f}x   CPU/request {q['cpu']/o['cpu']:.2f}x")
+    print()
+# Targets of issue 27 that this script measures.
+for shape in shapes:
+    q = statistics.median(x[9] for x in runs[(shape, "quirkgate")])
+    o = statistics.median(x[9] for x in runs[(shape, "nginx_plain")])
+    if shape == "saturated":
+        bar = 0.75
+        print(f"target plain HTTP CPU/request <= {bar}x plain nginx{' (pinned)' if pinned else ''}: "
+              f"{q / o:.2f}x {'met' if q / o <= bar else 'MISSED'}")
+    else:
+        qp = statistics.median(x[1] for x in runs[(shape, "quirkgate")])
+        op = statistics.median(x[1] for x in runs[(shape, "nginx_plain")])
+        ok = qp <= op and q <= o
+        print(f"target {shape}: p50 {qp:.0f} vs {op:.0f} us, CPU/request {q:.1f} vs {o:.1f} us against plain nginx: "
+              f"{'met' if ok else 'MISSED'}")
+med = {name: {"rps": statistics.median(x[0] for x in runs[(shapes[0], name)])} for name in order}
 variants = [n for n in order if n.startswith("qg_t")]
 if variants:
     print()
@@ -280,6 +368,11 @@ echo "== quirkgate upstream connections during the $ROUNDS x ${DURATION}s of qui
 echo "  new: $NEW_DURING ($(python3 -c "print(f'{$NEW_DURING / ($ROUNDS * $DURATION):.2f}')") per second)   reused: $REUSED_DURING"
 
 # ------------------------------------------------- memory with idle connections
+if [ "$IDLE_CONNS" = 0 ]; then
+  echo "== load average after: $(cut -d" " -f1-3 /proc/loadavg)"
+  echo "== done"
+  exit 0
+fi
 echo
 echo "== memory: fresh quirkgate (threads=$WORKERS) holding $IDLE_CONNS idle keep-alive client connections"
 start_quirkgate mem "$P_MEM" $((BASE_PORT + 31)) "$WORKERS" false

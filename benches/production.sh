@@ -43,7 +43,10 @@
 # so one process cannot hold 20,000 connections: the idle part stops at 19,000
 # and gives the per-connection cost that extrapolates to 20,000.
 #
-# Requires: nginx with njs, wrk, oha (cargo install --locked oha), openssl, curl, python3.
+# Every table gives the contender's CPU per request (user + system of its
+# process and children, /proc/PID/stat around each round) next to req/s.
+#
+# Requires: nginx with njs and lua (libnginx-mod-http-lua), wrk, oha (cargo install --locked oha), openssl, curl, python3.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -82,12 +85,12 @@ bench_init production
 P_UPS=$BASE_PORT                 # fixed-answer provider over HTTPS
 P_STATUS=$((BASE_PORT + 1))      # its stub_status: accepted connections = TLS handshakes
 declare -A PORT=(
-  [qg_up]=$((BASE_PORT + 10)) [njs_up]=$((BASE_PORT + 11)) [plain_up]=$((BASE_PORT + 12))
-  [qg_both]=$((BASE_PORT + 20)) [njs_both]=$((BASE_PORT + 21)) [plain_both]=$((BASE_PORT + 22))
+  [qg_up]=$((BASE_PORT + 10)) [njs_up]=$((BASE_PORT + 11)) [plain_up]=$((BASE_PORT + 12)) [lua_up]=$((BASE_PORT + 13))
+  [qg_both]=$((BASE_PORT + 20)) [njs_both]=$((BASE_PORT + 21)) [plain_both]=$((BASE_PORT + 22)) [lua_both]=$((BASE_PORT + 23))
   [qg_idle]=$((BASE_PORT + 30))
 )
-SHAPE_UP=(qg_up njs_up plain_up)
-SHAPE_BOTH=(qg_both njs_both plain_both)
+SHAPE_UP=(qg_up njs_up lua_up plain_up)
+SHAPE_BOTH=(qg_both njs_both lua_both plain_both)
 
 # ------------------------------------------------------------- the run's PKI
 echo "== PKI: a CA made for this run, and a P-256 leaf for 127.0.0.1 / localhost"
@@ -130,7 +133,7 @@ start_nginx provider "$(nginx_common 1)
 
 # nginx in front of the HTTPS provider, verifying it (name: localhost, on the
 # leaf) and keeping its connections and TLS sessions for reuse.
-nginx_front() { # port edge-tls(0|1) rewrite(0|1)
+nginx_front() { # port edge-tls(0|1) rewrite(0 none|1 njs|2 lua)
   local listen="listen 127.0.0.1:$1 backlog=4096;" edge="" rewrite="" module=""
   if [ "$2" = 1 ]; then
     listen="listen 127.0.0.1:$1 ssl backlog=4096;"
@@ -139,6 +142,9 @@ nginx_front() { # port edge-tls(0|1) rewrite(0|1)
   if [ "$3" = 1 ]; then
     module="load_module $NJS_MODULE;"
     rewrite='proxy_set_body $rewritten;'
+  elif [ "$3" = 2 ]; then
+    module="$(lua_modules)"
+    rewrite="$LUA_REWRITE"
   fi
   cat <<EOF
 $module
@@ -197,10 +203,13 @@ start_quirkgate qg_up 0
 start_quirkgate qg_both 1
 start_nginx njs_up "$(nginx_front "${PORT[njs_up]}" 0 1)"
 start_nginx plain_up "$(nginx_front "${PORT[plain_up]}" 0 0)"
+start_nginx lua_up "$(nginx_front "${PORT[lua_up]}" 0 2)"
+start_nginx lua_both "$(nginx_front "${PORT[lua_both]}" 1 2)"
 start_nginx njs_both "$(nginx_front "${PORT[njs_both]}" 1 1)"
 start_nginx plain_both "$(nginx_front "${PORT[plain_both]}" 1 0)"
 declare -A MAINPID=([qg_up]=$PID_qg_up [qg_both]=$PID_qg_both [njs_up]=$PID_njs_up
-  [plain_up]=$PID_plain_up [njs_both]=$PID_njs_both [plain_both]=$PID_plain_both)
+  [plain_up]=$PID_plain_up [njs_both]=$PID_njs_both [plain_both]=$PID_plain_both
+  [lua_up]=$PID_lua_up [lua_both]=$PID_lua_both)
 for name in "${SHAPE_UP[@]}" "${SHAPE_BOTH[@]}"; do wait_port "${PORT[$name]}"; done
 wait_port "$P_UPS"
 
@@ -230,11 +239,13 @@ write_wrk_script
 accepted() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR == 3 {print $1}'; }
 echo "== load average before: $(cut -d" " -f1-3 /proc/loadavg) (other work on this machine skews the numbers)"
 
-# One wrk run; appends "<name> RESULT ... <new provider connections>" to a file.
+# One wrk run; appends "<name> RESULT ... <contender CPU µs/request user
+# system total> <context switches per 1,000 requests> <new provider
+# connections>" to a file.
 drive() { # name connections duration file
   local before after line
   before=$(accepted)
-  line="$(wrk -t"$WRK_THREADS" -c"$2" -d"$3" -s "$WORK/post.lua" "$(url_of "$1")" | grep '^RESULT')"
+  line="$(wrk_measured "${MAINPID[$1]}" -t"$WRK_THREADS" -c"$2" -d"$3" -s "$WORK/post.lua" "$(url_of "$1")")"
   after=$(accepted)
   echo "$1 $line $((after - before))" >>"$4"
   printf '  %-12s c=%-5s %s  new provider connections: %d\n' "$1" "$2" "${line#RESULT }" "$((after - before))"
@@ -264,32 +275,48 @@ for line in open(sys.argv[1]):
     runs.setdefault(f[0], []).append([float(x) for x in f[2:]])
 duration = float(sys.argv[2])
 med = {}
-print(f"{'contender':<12}{'req/s':>10}{'p50':>8}{'p99':>8}{'p99.9':>8}{'errors':>8}{'handshakes/s':>14}")
+print(f"{'contender':<12}{'req/s':>10}{'p50':>8}{'p99':>8}{'p99.9':>8}{'CPU us/req':>12}{'(user+sys)':>13}"
+      f"{'cs/1k v/i':>12}{'errors':>8}{'handshakes/s':>14}")
 for name, r in runs.items():
-    m = {k: statistics.median(x[i] for x in r) for i, k in [(0, "rps"), (1, "p50"), (2, "p99"), (6, "p999")]}
+    m = {k: statistics.median(x[i] for x in r) for i, k in
+         [(0, "rps"), (1, "p50"), (2, "p99"), (6, "p999"), (7, "user"), (8, "sys"), (9, "cpu"), (10, "csv"), (11, "csi")]}
     med[name] = m
     errors = int(sum(x[3] + x[4] for x in r))
-    handshakes = sum(x[7] for x in r) / (duration * len(r))
-    print(f"{name:<12}{m['rps']:>10.0f}{m['p50']:>8.0f}{m['p99']:>8.0f}{m['p999']:>8.0f}{errors:>8}{handshakes:>14.2f}")
+    handshakes = sum(x[12] for x in r) / (duration * len(r))
+    split = f"{m['user']:.1f}+{m['sys']:.1f}"
+    switches = f"{m['csv']:.0f}/{m['csi']:.0f}"
+    print(f"{name:<12}{m['rps']:>10.0f}{m['p50']:>8.0f}{m['p99']:>8.0f}{m['p999']:>8.0f}{m['cpu']:>12.1f}{split:>13}"
+          f"{switches:>12}{errors:>8}{handshakes:>14.2f}")
 print()
 for shape in ["up", "both"]:
     q = med[f"qg_{shape}"]
-    for other in ["njs", "plain"]:
+    for other in ["njs", "lua", "plain"]:
         o = med[f"{other}_{shape}"]
-        print(f"quirkgate/{other}_{shape:<5} req/s {q['rps']/o['rps']:.2f}x   p99 {q['p99']/o['p99']:.2f}x")
+        print(f"quirkgate/{other}_{shape:<5} req/s {q['rps']/o['rps']:.2f}x   p99 {q['p99']/o['p99']:.2f}x   "
+              f"CPU/request {q['cpu']/o['cpu']:.2f}x")
+print()
+print("edge TLS cost per request (CPU µs/request, both legs minus TLS to the provider only):")
+for name in ["qg", "njs", "lua", "plain"]:
+    print(f"  {name:<6} {med[f'{name}_both']['cpu'] - med[f'{name}_up']['cpu']:6.1f}")
 # A target is met only when both the ratio of the medians and the median of
 # the per-round ratios (each round's contenders ran back to back, so a change
 # in background load between rounds cancels out) clear it.
 print()
-for other, bar in [("njs", 1.3), ("plain", 1.1)]:
+LABEL = {"njs": "nginx+njs", "lua": "nginx+Lua", "plain": "plain nginx"}
+for other, bar in [("lua", 1.3), ("plain", 1.15), ("njs", 1.3)]:
     q, o = runs["qg_both"], runs[f"{other}_both"]
     of_medians = med["qg_both"]["rps"] / med[f"{other}_both"]["rps"]
     per_round = [a[0] / b[0] for a, b in zip(q, o)]
     paired = statistics.median(per_round)
     verdict = "met" if min(of_medians, paired) >= bar else "MISSED"
-    label = "nginx+njs" if other == "njs" else "plain nginx"
-    print(f"target TLS both legs >= {bar}x {label}: {of_medians:.2f}x of medians, "
+    print(f"target TLS both legs req/s >= {bar}x {LABEL[other]}: {of_medians:.2f}x of medians, "
           f"{paired:.2f}x median per round ({' '.join(f'{x:.2f}' for x in per_round)}) {verdict}")
+for other, bar in [("plain", 0.7), ("lua", 0.6)]:
+    ratio = med["qg_both"]["cpu"] / med[f"{other}_both"]["cpu"]
+    print(f"target TLS both legs CPU/request <= {bar}x {LABEL[other]}: {ratio:.2f}x {'met' if ratio <= bar else 'MISSED'}")
+edge = {n: med[f"{n}_both"]["cpu"] - med[f"{n}_up"]["cpu"] for n in ["qg", "plain"]}
+print(f"target edge TLS cost <= plain nginx's: {edge['qg']:.1f} vs {edge['plain']:.1f} µs "
+      f"{'met' if edge['qg'] <= edge['plain'] else 'MISSED'}")
 EOF
 fi
 
@@ -364,10 +391,7 @@ for share in ("50", "80"):
 EOF
 fi
 
-# CPU ticks (user + system) a process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# The same, split: user ticks, then system ticks.
-cpu_split() { awk '{print $14, $15}' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
+# (cpu_ticks and cpu_split come from benches/lib.sh.)
 # Requests the provider has served so far (stub_status).
 provider_requests() { curl -s "http://127.0.0.1:$P_STATUS/" | awk 'NR == 3 {print $3}'; }
 # The process that serves a contender's connections: quirkgate itself, nginx's worker.

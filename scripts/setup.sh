@@ -5,6 +5,10 @@
 # real standalone, Cluster and TLS servers), systemd-analyze (checks deploy/systemd) and
 # kubernetes-validate from PyPI (checks deploy/kubernetes offline). Safe to run
 # again: it installs only what is missing.
+#   --soak   also what benches/soak.sh needs (.ci/run runs it): nginx with
+#            lua-nginx-module (the TLS provider), wrk (the load), openssl, curl;
+#            all Debian packages, nothing else from the internet
+#   --bench  the soak's tools and the benchmarks' (nginx+njs, valgrind, oha)
 set -euo pipefail
 
 missing=()
@@ -18,12 +22,17 @@ if ! has_kubernetes_validate; then
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 fi
-if [ "${1:-}" = "--bench" ]; then
+if [ "${1:-}" = "--bench" ] || [ "${1:-}" = "--soak" ]; then
   command -v nginx >/dev/null 2>&1 || missing+=(nginx)
-  [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  [ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || missing+=(libnginx-mod-http-lua)
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+fi
+if [ "${1:-}" = "--bench" ]; then
+  [ -e /usr/lib/nginx/modules/ngx_http_js_module.so ] || missing+=(libnginx-mod-http-js)
+  command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
