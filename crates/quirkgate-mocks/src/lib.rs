@@ -10,3 +10,4 @@ pub mod provider;
 pub mod signed;
 pub mod strict;
 pub mod tenant;
+pub mod wecom;
