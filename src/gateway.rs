@@ -305,6 +305,18 @@ impl TokenGateway {
             })?),
             None => None,
         };
+        if let Some(login) = &route.corp_login {
+            return crate::corp_login::serve(
+                route,
+                login,
+                &self.connector,
+                body,
+                authorization,
+                &mut record.report,
+                deadline,
+            )
+            .await;
+        }
         self.run_route(route, body, authorization, &mut record.report, deadline)
             .await
     }

@@ -15,6 +15,8 @@
 //!    per load; the request path only reads it.
 //! 5. [`upstream`]: the provider leg: retry policy, answer reading, idle
 //!    connections, peers.
+//! 5. [`corp_login`]: the two-step corp login (WeCom), served from a
+//!    route's own provider legs.
 //! 6. [`gateway`]: one request's lifecycle, shared by both front ends.
 //! 7. [`bridge`]: the OpenID Connect bridge's endpoints, running the token
 //!    and user-info legs through the gateway.
@@ -29,6 +31,7 @@
 
 mod bridge;
 mod broker;
+mod corp_login;
 mod front;
 mod gateway;
 mod plan;

@@ -227,6 +227,8 @@ pub enum ConfigErrorKind {
     Store(StoreRefusal),
     /// A preset's upstream whose host is not the one its preset allows.
     TenantHost { host: String, pattern: String },
+    /// A `corp_login:` block refused.
+    CorpLogin(crate::plan::corp_login_refusal::CorpLoginRefusal),
 }
 
 impl fmt::Display for ConfigErrorKind {
@@ -276,6 +278,7 @@ impl fmt::Display for ConfigErrorKind {
             Self::CaFile { path, why } => write!(f, "ca_file {path}: {why}"),
             Self::Bridge(why) => write!(f, "{why}"),
             Self::Store(why) => write!(f, "{why}"),
+            Self::CorpLogin(why) => write!(f, "{why}"),
             Self::TenantHost { host, pattern } => write!(
                 f,
                 "the preset's upstream host '{host}' is not {pattern}: check the value its ${{…}} names"

@@ -83,6 +83,8 @@ pub struct RouteFile {
     /// The OpenID Connect bridge's provider facts (a printed preset pasted
     /// into a route keeps its block); wins over the preset's.
     pub oidc: Option<OidcPresetFile>,
+    /// A two-step corp login (WeCom): its keys win over the preset's.
+    pub corp_login: Option<crate::plan::corp_login_file::CorpLoginFile>,
 }
 
 /// `shared_secret: { header: X-Quirkgate-Secret, value: "${QUIRKGATE_SHARED_SECRET}" }`.
@@ -137,6 +139,8 @@ pub struct PresetFile {
     pub broker: Option<BrokerFile>,
     /// What the OpenID Connect bridge needs beyond `broker:`.
     pub oidc: Option<OidcPresetFile>,
+    /// A two-step corp login (WeCom): the leg and the provider's paths.
+    pub corp_login: Option<crate::plan::corp_login_file::CorpLoginFile>,
 }
 
 /// A preset's `oidc:` block: the provider facts an OpenID Connect bridge
@@ -387,6 +391,8 @@ pub const PRESETS: &[(&str, &str)] = &[
     preset!("facebook"),
     preset!("vk"),
     preset!("x-userinfo"),
+    preset!("wecom"),
+    preset!("wecom-userinfo"),
 ];
 
 pub fn preset_text(name: &str) -> Option<&'static str> {

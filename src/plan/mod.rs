@@ -1,6 +1,9 @@
 //! The compiled plan the request path reads: routes by path with their rules,
 //! limits, upstream and addresses. Built once per load; swapped whole on reload.
 
+pub mod corp_login;
+mod corp_login_file;
+mod corp_login_refusal;
 pub mod duration;
 pub mod error;
 pub mod file;
@@ -61,6 +64,8 @@ pub struct TokenRoute {
     pub rewrite: RouteRewrite,
     pub provider: ProviderLeg,
     pub metrics: RouteMetrics,
+    /// `corp_login:` (WeCom): the route answers from its own legs, not by forwarding.
+    pub corp_login: Option<corp_login::CorpLogin>,
 }
 
 /// What a caller's request may be: its method, its body's size and time.
@@ -393,6 +398,16 @@ fn compile_route(
             },
         ));
     }
+    let corp_login = upstream.as_ref().and_then(|target| {
+        corp_login::compile_corp_login(
+            preset.as_ref().and_then(|p| p.corp_login.as_ref()),
+            file.corp_login.as_ref(),
+            &target.path,
+        )
+        .map_err(|e| errors.extend(e))
+        .ok()
+        .flatten()
+    });
     let (Some(upstream), true) = (upstream, errors.is_empty()) else {
         return Err(errors);
     };
@@ -412,6 +427,7 @@ fn compile_route(
         .collect::<Vec<_>>()
         .join(", ");
     Ok(TokenRoute {
+        corp_login,
         metrics: RouteMetrics::new(&file.path),
         name: file.path.clone(),
         caller: CallerLimits {

@@ -28,3 +28,4 @@ mod standards;
 mod store;
 mod tiktok_gateway;
 mod upstream_policy;
+mod wecom;

@@ -14,3 +14,4 @@ pub mod qq;
 pub mod signed;
 pub mod strict;
 pub mod tenant;
+pub mod wecom;

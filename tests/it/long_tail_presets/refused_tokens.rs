@@ -300,11 +300,13 @@ fn every_userinfo_preset_has_a_refused_token_case() {
     // Signed and per-tenant user routes need keys and tenant hosts: Alipay's
     // and OK.ru's refused tokens are checked in tests/it/signed_presets;
     // Shopify's and GitLab's are not yet.
-    const ELSEWHERE: [&str; 4] = [
+    const ELSEWHERE: [&str; 5] = [
         "alipay-userinfo",
         "okru-userinfo",
         "shopify-userinfo",
         "gitlab-userinfo",
+        // Its refused tokens are checked in tests/it/wecom.
+        "wecom-userinfo",
     ];
     for (name, _) in quirkgate::config::PRESETS {
         if name.ends_with("-userinfo") && !ELSEWHERE.contains(name) {

@@ -5,6 +5,8 @@
 //! still good, keep using it); a fetch that is dropped unfinished lets the
 //! next caller try. Pure: the caller brings the clock and does the fetch.
 
+pub mod wecom;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -96,6 +98,15 @@ impl CorpTokenCache {
                     done: false,
                 })
             }
+        }
+    }
+
+    /// Drops `refused` (the provider called it invalid or expired before its
+    /// time) unless a newer token replaced it already.
+    pub fn forget(&self, refused: &CorpToken) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.token.as_ref() == Some(refused) {
+            state.token = None;
         }
     }
 
@@ -238,6 +249,21 @@ mod tests {
             assert_eq!(thread.join().unwrap(), "corp-1");
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_refused_token_is_forgotten_unless_a_newer_one_replaced_it() {
+        let cache = CorpTokenCache::new(MARGIN);
+        let start = Instant::now();
+        let first = fetch_now(&cache, start, "corp-1");
+        cache.forget(&first);
+        let second = fetch_now(&cache, start, "corp-2");
+        // A late report about the first token leaves the second in place.
+        cache.forget(&first);
+        match cache.lease(start) {
+            Lease::Cached(token) => assert_eq!(token, second),
+            other => panic!("{other:?}"),
+        };
     }
 
     #[test]
