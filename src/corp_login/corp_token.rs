@@ -7,11 +7,11 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::CorpCall;
+use crate::plan::corp_login::CorpTokens;
 use crate::upstream::exchange::exchange;
 use quirkgate_core::http1::encode::{encode_request, ProviderRequest};
-use quirkgate_core::oauth_error::Reason;
-use crate::plan::corp_login::CorpTokens;
 use quirkgate_core::oauth_error::OAuthError;
+use quirkgate_core::oauth_error::Reason;
 use quirkgate_core::rules::two_step::wecom::{corp_token_answer, WecomCall, WecomRefusal};
 use quirkgate_core::rules::two_step::{CorpToken, Lease};
 

@@ -35,12 +35,7 @@ pub(super) async fn token(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<CallerAnswer, OAuthError> {
-    let text = request_params(
-        "POST",
-        "",
-        body,
-        Some("application/x-www-form-urlencoded"),
-    )?;
+    let text = request_params("POST", "", body, Some("application/x-www-form-urlencoded"))?;
     let params = unique_params(text)?;
     let presented = credentials::one_method(
         param(&params, "client_id"),
@@ -145,7 +140,10 @@ pub(super) async fn userinfo(
         let answer = call
             .wecom_get(
                 &member_path,
-                &[("access_token", corp_token.value()), ("userid", user_id.as_str())],
+                &[
+                    ("access_token", corp_token.value()),
+                    ("userid", user_id.as_str()),
+                ],
                 Some("client_credentials"),
             )
             .await?;

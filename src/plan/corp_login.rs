@@ -95,7 +95,11 @@ pub fn compile_corp_login(
     if corp_id.is_none() {
         refuse("corp_id", CorpLoginRefusal::Missing("corp_id"));
     }
-    let corp_secret = block.corp_secret.clone().map(|s| s.0).filter(|s| !s.is_empty());
+    let corp_secret = block
+        .corp_secret
+        .clone()
+        .map(|s| s.0)
+        .filter(|s| !s.is_empty());
     if corp_secret.is_none() {
         refuse("corp_secret", CorpLoginRefusal::Missing("corp_secret"));
     }
@@ -121,7 +125,15 @@ pub fn compile_corp_login(
                 .map_err(|why| refuse("seal_keys", CorpLoginRefusal::SealKey(why)))
                 .ok()
         });
-    let (Some(leg), Some(corp_token_path), Some(member_path), Some(corp_id), Some(corp_secret), Some(sealer), true) = (
+    let (
+        Some(leg),
+        Some(corp_token_path),
+        Some(member_path),
+        Some(corp_id),
+        Some(corp_secret),
+        Some(sealer),
+        true,
+    ) = (
         leg,
         corp_token_path,
         member_path,
@@ -129,7 +141,8 @@ pub fn compile_corp_login(
         corp_secret,
         sealer,
         errors.is_empty(),
-    ) else {
+    )
+    else {
         return Err(errors);
     };
     Ok(Some(CorpLogin {
@@ -141,7 +154,9 @@ pub fn compile_corp_login(
         sealer,
         token_lifetime,
         corp_tokens: CorpTokens {
-            cache: CorpTokenCache::new(block.refresh_before.map_or(DEFAULT_REFRESH_BEFORE, |d| d.0)),
+            cache: CorpTokenCache::new(
+                block.refresh_before.map_or(DEFAULT_REFRESH_BEFORE, |d| d.0),
+            ),
             fetched: tokio::sync::Notify::new(),
         },
     }))
@@ -160,7 +175,9 @@ mod tests {
     #[test]
     fn the_routes_keys_join_the_presets_and_paths_go_under_the_upstreams() {
         let preset = block("{ leg: token, corp_token_path: /cgi-bin/gettoken, member_path: /cgi-bin/auth/getuserinfo }");
-        let route = block(&format!("{{ corp_id: ww1, corp_secret: s, seal_keys: [\"{KEY}\"], token_lifetime: 10m }}"));
+        let route = block(&format!(
+            "{{ corp_id: ww1, corp_secret: s, seal_keys: [\"{KEY}\"], token_lifetime: 10m }}"
+        ));
         let login = compile_corp_login(Some(&preset), Some(&route), "/wecom/")
             .unwrap()
             .unwrap();
@@ -189,7 +206,10 @@ mod tests {
             "`token_lifetime` must be above zero",
             "seal key refused",
         ] {
-            assert!(said.iter().any(|s| s.contains(expected)), "{expected}: {said:?}");
+            assert!(
+                said.iter().any(|s| s.contains(expected)),
+                "{expected}: {said:?}"
+            );
         }
     }
 }

@@ -128,7 +128,10 @@ impl fmt::Display for BridgeRefusal {
                 "'{field}' is given by no earlier step and is not in userinfo_params"
             ),
             Self::UnknownProviderPkce(word) => {
-                write!(f, "'{word}' is not S256 (the only method sent to providers)")
+                write!(
+                    f,
+                    "'{word}' is not S256 (the only method sent to providers)"
+                )
             }
         }
     }

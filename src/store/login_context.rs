@@ -28,7 +28,10 @@ fn new_handle() -> String {
 
 /// Whether a provider `state` is a handle rather than a sealed login.
 pub(crate) fn is_handle(state: &str) -> bool {
-    state.len() == HANDLE_LEN && state.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    state.len() == HANDLE_LEN
+        && state
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Keeps `sealed_login` of `issuer` for `lifetime`: the handle the provider gets.
@@ -91,7 +94,9 @@ mod tests {
         assert!(!is_handle(&"a".repeat(33)));
         assert!(!is_handle(&"A".repeat(32)), "upper case is not a handle's");
         assert!(!is_handle(&format!("{}g", "a".repeat(31))));
-        assert!(!is_handle(&"Qm9vIHRoaXMgaXMgYSBzZWFsZWQgc3RhdGUgb2YgNDggY2hh"));
+        assert!(!is_handle(
+            &"Qm9vIHRoaXMgaXMgYSBzZWFsZWQgc3RhdGUgb2YgNDggY2hh"
+        ));
         assert!(is_handle("0123456789abcdef0123456789abcdef"));
     }
 }

@@ -4,8 +4,8 @@
 //! points a route at the mock with the preset's own path.
 
 use crate::kinds::ProviderKind;
-use crate::long_tail_users::{DOUYIN_USER, FEISHU_USER, PINTEREST_USER, STRAVA_USER, ZOOM_USER};
 use crate::login_legs as legs;
+use crate::long_tail_users::{DOUYIN_USER, FEISHU_USER, PINTEREST_USER, STRAVA_USER, ZOOM_USER};
 use crate::strict::{At, Body, Credentials, Endpoint, Fault, Header, Params, Refusal};
 
 const JSON: &str = "application/json";
@@ -729,7 +729,11 @@ impl ProviderKind {
             TailTwo(provider) => provider.endpoints(),
             Alipay | OkRu | Withings => super::signed::endpoints(self),
             Shopify | GitLab => super::tenant::endpoints(self),
-            Facebook => &[legs::FACEBOOK_AUTHORIZE, legs::FACEBOOK_TOKEN, FACEBOOK_USER],
+            Facebook => &[
+                legs::FACEBOOK_AUTHORIZE,
+                legs::FACEBOOK_TOKEN,
+                FACEBOOK_USER,
+            ],
             Vk => &[legs::VK_AUTHORIZE, legs::VK_TOKEN, VK_USER],
         }
     }

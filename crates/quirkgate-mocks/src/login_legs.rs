@@ -98,13 +98,18 @@ pub const SLACK_OPENID_TOKEN: Endpoint = Endpoint {
     refusal: SLACK_REFUSAL,
 };
 /// `openid.connect.userInfo`: the user token as Bearer.
-pub const SLACK_USER: Endpoint =
-    bearer_user("/api/openid.connect.userInfo", &[], SLACK_REFUSAL);
+pub const SLACK_USER: Endpoint = bearer_user("/api/openid.connect.userInfo", &[], SLACK_REFUSAL);
 
 /// Reddit's authorize page (www.reddit.com/api/v1/authorize).
 pub const REDDIT_AUTHORIZE: Endpoint = authorize_page(
     "/api/v1/authorize",
-    &["client_id", "response_type", "redirect_uri", "scope", "state"],
+    &[
+        "client_id",
+        "response_type",
+        "redirect_uri",
+        "scope",
+        "state",
+    ],
     &[],
 );
 /// oauth.reddit.com/api/v1/me: Bearer, and Reddit refuses a request without a User-Agent.

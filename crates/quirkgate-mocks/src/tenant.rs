@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::kinds::{ProviderKind, SeenRequest};
 use crate::endpoints::authorize_page;
+use crate::kinds::{ProviderKind, SeenRequest};
 use crate::strict::{judge, At, Body, Credentials, Endpoint, Params, Refusal};
 
 type Answer = (u16, &'static str, String);
@@ -22,7 +22,13 @@ pub const SHOPIFY_AUTHORIZE: Endpoint = authorize_page(
 /// GitLab's authorize page: the standard names.
 pub const GITLAB_AUTHORIZE: Endpoint = authorize_page(
     "/oauth/authorize",
-    &["client_id", "redirect_uri", "response_type", "scope", "state"],
+    &[
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "scope",
+        "state",
+    ],
     &[],
 );
 

@@ -97,9 +97,7 @@ impl WecomState {
         match request.query_param("access_token") {
             None => Err(error(41001, "access_token missing")),
             Some(t) if self.live_tokens.contains(t) => Ok(()),
-            Some(t) if self.expired_tokens.contains(t) => {
-                Err(error(42001, "access_token expired"))
-            }
+            Some(t) if self.expired_tokens.contains(t) => Err(error(42001, "access_token expired")),
             Some(_) => Err(error(40014, "invalid access_token")),
         }
     }
@@ -278,13 +276,18 @@ mod tests {
         with_body.raw_body = b"corpid=x".to_vec();
         variants.push(("a body", with_body, 47001));
         let mut header = good.clone();
-        header.headers.push(("authorization".into(), "Bearer x".into()));
+        header
+            .headers
+            .push(("authorization".into(), "Bearer x".into()));
         variants.push(("Authorization", header, 41001));
         variants.push((
             "standard names",
             get(
                 "/cgi-bin/gettoken",
-                &[("client_id", MOCK_CORP_ID), ("client_secret", MOCK_CORP_SECRET)],
+                &[
+                    ("client_id", MOCK_CORP_ID),
+                    ("client_secret", MOCK_CORP_SECRET),
+                ],
             ),
             40013,
         ));
@@ -324,7 +327,10 @@ mod tests {
         ));
         variants.push((
             "no code",
-            get("/cgi-bin/auth/getuserinfo", &[("access_token", token.as_str())]),
+            get(
+                "/cgi-bin/auth/getuserinfo",
+                &[("access_token", token.as_str())],
+            ),
             41008,
         ));
         variants.push((
@@ -371,7 +377,10 @@ mod tests {
         assert_eq!(errcode(&state.answer(&user)), 42001);
         let stranger = get(
             "/cgi-bin/auth/getuserinfo",
-            &[("access_token", corp_token(&mut state).as_str()), ("code", STRANGER_CODE)],
+            &[
+                ("access_token", corp_token(&mut state).as_str()),
+                ("code", STRANGER_CODE),
+            ],
         );
         let answer = state.answer(&stranger);
         assert!(answer.get("userid").is_none() && answer["openid"].is_string());

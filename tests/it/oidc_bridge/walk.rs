@@ -35,7 +35,10 @@ fn the_documented_one_minute_walk_logs_in_and_verifies_the_id_token() {
         .env("QUIRKGATE_BIN_DIR", bin_dir)
         .env("OIDC_KEY_DIR", keys.path())
         .env("QUIRKGATE_LISTEN", &listen)
-        .env("QUIRKGATE_METRICS_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env(
+            "QUIRKGATE_METRICS_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .env("MOCK_ADDR", format!("127.0.0.1:{}", free_port()))
         .output()
         .unwrap();
@@ -48,12 +51,23 @@ fn the_documented_one_minute_walk_logs_in_and_verifies_the_id_token() {
     );
     assert!(stdout.contains("Verified OK"), "{stdout}");
     let issuer = format!("\"iss\":\"http://{listen}/oidc/tiktok\"");
-    for claim in [issuer.as_str(), "\"nonce\":\"nc-1\"", "\"sub\":\"union-1\"", "\"at_hash\":"] {
+    for claim in [
+        issuer.as_str(),
+        "\"nonce\":\"nc-1\"",
+        "\"sub\":\"union-1\"",
+        "\"at_hash\":",
+    ] {
         assert!(stdout.contains(claim), "{claim} in {stdout}");
     }
-    assert!(stdout.contains("\"name\":\"Mock User\""), "/userinfo: {stdout}");
+    assert!(
+        stdout.contains("\"name\":\"Mock User\""),
+        "/userinfo: {stdout}"
+    );
     assert!(log.contains("SIGHUP reloads"), "the gateway ran: {log}");
     for secret in ["cs_example", "Authorization", "mockcode-1"] {
-        assert!(!log.contains(secret), "{secret} in the gateway's log: {log}");
+        assert!(
+            !log.contains(secret),
+            "{secret} in the gateway's log: {log}"
+        );
     }
 }

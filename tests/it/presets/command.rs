@@ -98,6 +98,8 @@ fn presets_command_lists_every_preset() {
             "facebook",
             "vk",
             "x-userinfo",
+            "wecom",
+            "wecom-userinfo",
         ],
         "{text}"
     );

@@ -19,7 +19,10 @@ async fn a_sentinel_store_claims_at_the_master_and_follows_a_failover() {
 
     let code = broker_code(&fleet.a).await;
     assert_eq!(redeem(&fleet.a, &code).await.0, 200, "{}", fleet.a.log());
-    assert_invalid_grant(&redeem(&fleet.b, &code).await, "replayed at the other replica");
+    assert_invalid_grant(
+        &redeem(&fleet.b, &code).await,
+        "replayed at the other replica",
+    );
     assert!(
         sentinels.master.contents().contains("qg:code:"),
         "the claim is at the master the Sentinel named"
@@ -36,6 +39,9 @@ async fn a_sentinel_store_claims_at_the_master_and_follows_a_failover() {
     })
     .await
     .expect("a login is redeemed at the new master, unrestarted");
-    assert_invalid_grant(&redeem(&fleet.a, &recovered).await, "replayed after the failover");
+    assert_invalid_grant(
+        &redeem(&fleet.a, &recovered).await,
+        "replayed after the failover",
+    );
     assert_eq!(token_calls(&fleet.mock), 2);
 }

@@ -63,7 +63,10 @@ async fn a_standard_client_logs_in_and_reads_the_member_with_the_gateways_own_to
         let code = format!("{MEMBER_CODE}-{i}");
         let answer = exchange(&corp_client(&gateway, auth_type), &code).await;
         let token = answer.access_token().secret().clone();
-        assert!(!corp_tokens(&mock).contains(&token), "the corp token reached the client");
+        assert!(
+            !corp_tokens(&mock).contains(&token),
+            "the corp token reached the client"
+        );
         assert_eq!(answer.token_type().as_ref().to_ascii_lowercase(), "bearer");
         assert!(answer.expires_in().is_some());
         let (status, member) = bearer_get(&gateway, "/wecom/user", &token).await;
@@ -95,7 +98,11 @@ async fn a_hundred_parallel_logins_cause_one_gettoken() {
     });
     let answers = futures_util::future::join_all(logins).await;
     assert_eq!(answers.len(), 100);
-    assert_eq!(mock.corp_token_calls(), 1, "the corp token is cached and shared");
+    assert_eq!(
+        mock.corp_token_calls(),
+        1,
+        "the corp token is cached and shared"
+    );
 }
 
 #[tokio::test]
@@ -117,7 +124,11 @@ async fn an_expired_corp_token_is_renewed_and_a_code_is_never_sent_twice() {
     let (error, _) = exchange_error(&client, &code).await;
     assert_eq!(error, "server_error");
     assert_eq!(mock.code_reached(&code), 1, "the code was sent once");
-    assert_eq!(mock.corp_token_calls(), before + 2, "the token leg renewed its token");
+    assert_eq!(
+        mock.corp_token_calls(),
+        before + 2,
+        "the token leg renewed its token"
+    );
     // The next login finds the renewed token.
     exchange(&client, &format!("{MEMBER_CODE}-3")).await;
     assert_eq!(mock.corp_token_calls(), before + 2);
@@ -136,7 +147,10 @@ async fn a_bad_code_gets_invalid_grant_and_reached_wecom_once() {
     assert_eq!(error, "invalid_grant");
     // A code used once is refused by WeCom the second time; the gateway says so.
     exchange(&client, MEMBER_CODE).await;
-    assert_eq!(exchange_error(&client, MEMBER_CODE).await.0, "invalid_grant");
+    assert_eq!(
+        exchange_error(&client, MEMBER_CODE).await.0,
+        "invalid_grant"
+    );
 }
 
 #[tokio::test]
@@ -147,15 +161,36 @@ async fn the_corp_token_and_secret_never_show_in_the_log_answers_or_metrics() {
     let token = exchange(&client, MEMBER_CODE).await;
     answers.push(serde_json::to_string(&token).unwrap());
     let token = token.access_token().secret().clone();
-    answers.push(bearer_get(&gateway, "/wecom/user", &token).await.1.to_string());
+    answers.push(
+        bearer_get(&gateway, "/wecom/user", &token)
+            .await
+            .1
+            .to_string(),
+    );
     mock.expire_corp_tokens();
-    answers.push(bearer_get(&gateway, "/wecom/user", &token).await.1.to_string());
+    answers.push(
+        bearer_get(&gateway, "/wecom/user", &token)
+            .await
+            .1
+            .to_string(),
+    );
     answers.push(format!("{:?}", exchange_error(&client, "bad-code").await));
-    let wrong = oauth_client(&gateway.url("/wecom/token"), MOCK_CORP_ID, "guess", AuthType::RequestBody);
+    let wrong = oauth_client(
+        &gateway.url("/wecom/token"),
+        MOCK_CORP_ID,
+        "guess",
+        AuthType::RequestBody,
+    );
     answers.push(format!("{:?}", exchange_error(&wrong, MEMBER_CODE).await));
-    let log = gateway.wait_for_log("route=/wecom/token method=POST status=401", std::time::Duration::from_secs(5));
+    let log = gateway.wait_for_log(
+        "route=/wecom/token method=POST status=401",
+        std::time::Duration::from_secs(5),
+    );
     let mut secrets = corp_tokens(&mock);
-    assert!(secrets.len() >= 3, "the scan looks for every corp token issued");
+    assert!(
+        secrets.len() >= 3,
+        "the scan looks for every corp token issued"
+    );
     secrets.push(MOCK_CORP_SECRET.to_owned());
     assert_no_secret(&log, "the trace log", &secrets);
     assert_no_secret(&gateway.metrics().await, "the metrics", &secrets);

@@ -79,8 +79,14 @@ mod tests {
         assert_ne!(pkce.challenge("sealed-state-1"), verifier);
         assert_ne!(pkce.verifier("sealed-state-2"), verifier);
         // Another key, another verifier; and never the plain HMAC of the seal key.
-        assert_ne!(ProviderPkce::new(&[8; 32]).verifier("sealed-state-1"), verifier);
-        let plain = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]), b"sealed-state-1");
+        assert_ne!(
+            ProviderPkce::new(&[8; 32]).verifier("sealed-state-1"),
+            verifier
+        );
+        let plain = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]),
+            b"sealed-state-1",
+        );
         assert_ne!(base64url(plain.as_ref()), verifier);
     }
 }

@@ -157,6 +157,11 @@ async fn facebook_logs_in_with_the_app_secret_proof_on_its_user_leg() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gitlab_and_shopify_log_in_on_the_configured_tenant() {
     // The routes point at the mock; the presets still need their variables.
-    logs_in_with_env(&GITLAB, "RS256", &[("GITLAB_URL", "https://gitlab.example")]).await;
+    logs_in_with_env(
+        &GITLAB,
+        "RS256",
+        &[("GITLAB_URL", "https://gitlab.example")],
+    )
+    .await;
     logs_in_with_env(&SHOPIFY, "ES256", &[("SHOPIFY_SHOP", "mock-shop")]).await;
 }

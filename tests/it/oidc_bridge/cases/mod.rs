@@ -12,16 +12,8 @@ pub(super) mod tail_two;
 /// (a multi-step user leg, a provider ID token), named here with that test.
 pub(super) const OWN_TESTS: &[&str] = &[
     // long_tail_a: its user call is signed with keys from the environment.
-    "okru",
-    // id_tokens: claims from the provider's own verified ID token.
-    "apple",
-    "line",
-    "linkedin",
-    "twitch",
-    // multi_step: QQ's user leg is two calls.
-    "qq",
-    // long_tail_b: a Graph app secret, a tenant's host.
-    "facebook",
-    "gitlab",
-    "shopify",
+    "okru", // id_tokens: claims from the provider's own verified ID token.
+    "apple", "line", "linkedin", "twitch", // multi_step: QQ's user leg is two calls.
+    "qq", // long_tail_b: a Graph app secret, a tenant's host.
+    "facebook", "gitlab", "shopify",
 ];

@@ -322,7 +322,10 @@ fn a_sealed_state_longer_than_any_seal_is_refused_unopened() {
 
 #[test]
 fn state_alphabets_are_named_by_their_config_words() {
-    assert_eq!(StateAlphabet::parse("base64url"), Some(StateAlphabet::Base64Url));
+    assert_eq!(
+        StateAlphabet::parse("base64url"),
+        Some(StateAlphabet::Base64Url)
+    );
     assert_eq!(
         StateAlphabet::parse("alphanumeric"),
         Some(StateAlphabet::Alphanumeric)

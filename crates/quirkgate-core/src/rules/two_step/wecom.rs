@@ -245,7 +245,11 @@ mod tests {
             let body = format!(r#"{{"errcode":{errcode},"errmsg":"invalid"}}"#);
             let refusal = corp_token_answer(body.as_bytes()).unwrap_err();
             let error = refusal.to_oauth_error(WecomCall::CorpToken);
-            assert_eq!((error.status, &*error.code), (401, "invalid_client"), "{errcode}");
+            assert_eq!(
+                (error.status, &*error.code),
+                (401, "invalid_client"),
+                "{errcode}"
+            );
         }
         let refusal = corp_token_answer(br#"{"errcode":45009,"errmsg":"api freq"}"#).unwrap_err();
         let error = refusal.to_oauth_error(WecomCall::CorpToken);
