@@ -10,10 +10,14 @@ pub(super) mod tail_two;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
 /// (a multi-step user leg, a provider ID token), named here with that test.
+#[rustfmt::skip]
 pub(super) const OWN_TESTS: &[&str] = &[
     // long_tail_a: its user call is signed with keys from the environment.
-    "okru", // id_tokens: claims from the provider's own verified ID token.
-    "apple", "line", "linkedin", "twitch", // multi_step: QQ's user leg is two calls.
-    "qq", // long_tail_b: a Graph app secret, a tenant's host.
+    "okru",
+    // id_tokens: claims from the provider's own verified ID token.
+    "apple", "line", "linkedin", "twitch",
+    // multi_step: QQ's user leg is two calls.
+    "qq",
+    // long_tail_b: a Graph app secret, a tenant's host.
     "facebook", "gitlab", "shopify",
 ];
