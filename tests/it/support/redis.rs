@@ -313,7 +313,7 @@ impl RedisSentinel {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut sentinels = RedisSentinel {
+        let sentinels = RedisSentinel {
             master,
             replica,
             sentinel: Some(sentinel),
