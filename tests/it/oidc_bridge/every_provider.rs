@@ -54,18 +54,7 @@ pub(super) async fn logs_in_with_env(provider: &Provider, algorithm: &str, env: 
     assert_eq!(claims["name"], provider.name_claim, "{}", provider.name);
     assert!(claims["exp"].as_f64().unwrap() > claims["iat"].as_f64().unwrap());
 
-    let subject = id_token
-        .claims(&client.id_token_verifier(), &login.nonce)
-        .unwrap()
-        .subject()
-        .clone();
-    let user: CoreUserInfoClaims = client
-        .user_info(login.tokens.access_token().clone(), Some(subject))
-        .unwrap()
-        .request_async(&rp_http())
-        .await
-        .unwrap_or_else(|e| panic!("{}: userinfo: {e:?}\n{}", provider.name, gateway.log()));
-    let user = serde_json::to_value(user).unwrap();
+    let user = user_info(&client, &login, &gateway).await;
     assert_eq!(user["sub"], provider.sub, "{}", provider.name);
     assert_eq!(user["name"], provider.name_claim, "{}", provider.name);
 

@@ -55,21 +55,7 @@ async fn run_provider(provider: &Provider, algorithm: &str) {
     );
 
     // /userinfo answers the same subject (the library checks it against the ID token's).
-    let subject = login
-        .tokens
-        .id_token()
-        .unwrap()
-        .claims(&client.id_token_verifier(), &login.nonce)
-        .unwrap()
-        .subject()
-        .clone();
-    let user: CoreUserInfoClaims = client
-        .user_info(login.tokens.access_token().clone(), Some(subject))
-        .unwrap()
-        .request_async(&rp_http())
-        .await
-        .unwrap_or_else(|e| panic!("userinfo: {e:?}\n{}", gateway.log()));
-    let user = serde_json::to_value(user).unwrap();
+    let user = user_info(&client, &login, &gateway).await;
     assert_eq!(user["sub"], provider.sub);
     assert_eq!(user["name"], provider.name_claim);
 

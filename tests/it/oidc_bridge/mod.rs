@@ -20,7 +20,7 @@ mod walk;
 
 use std::time::Duration;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken, CoreUserInfoClaims};
+use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken};
 use openidconnect::{AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, TokenResponse};
 use quirkgate_mocks::provider::{MockProvider, ProviderKind};
 

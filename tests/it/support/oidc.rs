@@ -330,3 +330,23 @@ pub fn verified_claims(client: &Client, login: &Login) -> serde_json::Value {
     assert_eq!(&actual, expected_hash);
     serde_json::to_value(claims).unwrap()
 }
+
+/// The relying party's `/userinfo` call with the login's access token (the
+/// library checks its `sub` against the ID token's); the claims as JSON.
+pub async fn user_info(client: &Client, login: &Login, gateway: &Gateway) -> serde_json::Value {
+    let subject = login
+        .tokens
+        .id_token()
+        .expect("an id_token")
+        .claims(&client.id_token_verifier(), &login.nonce)
+        .unwrap()
+        .subject()
+        .clone();
+    let user: openidconnect::core::CoreUserInfoClaims = client
+        .user_info(login.tokens.access_token().clone(), Some(subject))
+        .unwrap()
+        .request_async(&rp_http())
+        .await
+        .unwrap_or_else(|e| panic!("userinfo: {e:?}\n{}", gateway.log()));
+    serde_json::to_value(user).unwrap()
+}

@@ -8,8 +8,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use openidconnect::core::CoreUserInfoClaims;
-use openidconnect::{OAuth2TokenResponse, TokenResponse};
+use openidconnect::OAuth2TokenResponse;
 use quirkgate_mocks::id_tokens::{self, IdTokenIssuer, Switch, SWITCH_SCOPE};
 use quirkgate_mocks::kinds::TailTwo;
 
@@ -225,21 +224,7 @@ async fn logs_in(case: &Case) {
             (404, Some("invalid_request"))
         );
     } else {
-        let subject = login
-            .tokens
-            .id_token()
-            .unwrap()
-            .claims(&client.id_token_verifier(), &login.nonce)
-            .unwrap()
-            .subject()
-            .clone();
-        let user: CoreUserInfoClaims = client
-            .user_info(login.tokens.access_token().clone(), Some(subject))
-            .unwrap()
-            .request_async(&rp_http())
-            .await
-            .unwrap();
-        let user = serde_json::to_value(user).unwrap();
+        let user = user_info(&client, &login, &bridge.gateway).await;
         assert_eq!(user["sub"], provider.sub);
         assert_eq!(user["name"], provider.name_claim);
     }

@@ -4,8 +4,7 @@
 //! failing second step issues no ID token, and the provider's code went to
 //! its token endpoint once; no secret of either leg reaches the trace log.
 
-use openidconnect::core::CoreUserInfoClaims;
-use openidconnect::{OAuth2TokenResponse, TokenResponse};
+use openidconnect::OAuth2TokenResponse;
 use quirkgate_mocks::qq::{MOCK_QQ_NICKNAME, MOCK_QQ_UNIONID};
 
 use crate::support::*;
@@ -73,21 +72,7 @@ async fn a_relying_party_logs_in_through_qqs_two_user_steps() {
     assert_eq!(claims["name"], QQ.name_claim, "{claims}");
     assert_eq!(claims["picture"], "https://thirdqq.qlogo.cn/mock/100");
 
-    let subject = login
-        .tokens
-        .id_token()
-        .unwrap()
-        .claims(&client.id_token_verifier(), &login.nonce)
-        .unwrap()
-        .subject()
-        .clone();
-    let user: CoreUserInfoClaims = client
-        .user_info(login.tokens.access_token().clone(), Some(subject))
-        .unwrap()
-        .request_async(&rp_http())
-        .await
-        .unwrap_or_else(|e| panic!("userinfo: {e:?}\n{}", gateway.log()));
-    let user = serde_json::to_value(user).unwrap();
+    let user = user_info(&client, &login, &gateway).await;
     assert_eq!(user["sub"], QQ.sub);
     assert_eq!(user["name"], QQ.name_claim);
 
