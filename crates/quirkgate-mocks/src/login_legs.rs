@@ -165,6 +165,27 @@ pub const X_USER: Endpoint = bearer_user(
     },
 );
 
+/// A token call made as a GET with client_id, client_secret, redirect_uri
+/// and code in the query (Facebook's Graph, VK).
+const fn query_token(path: &'static str, refusal: Refusal) -> Endpoint {
+    Endpoint {
+        path,
+        methods: &["GET"],
+        body: Body::None,
+        credentials: Credentials::Params {
+            id: "client_id",
+            secret: Some("client_secret"),
+        },
+        headers: &[],
+        params: Params {
+            at: At::Query,
+            required: &["code", "redirect_uri"],
+            forbidden: &[],
+        },
+        refusal,
+    }
+}
+
 /// Facebook's login dialog (www.facebook.com/v19.0/dialog/oauth).
 pub const FACEBOOK_AUTHORIZE: Endpoint = authorize_page(
     "/v19.0/dialog/oauth",
@@ -172,21 +193,9 @@ pub const FACEBOOK_AUTHORIZE: Endpoint = authorize_page(
     &[],
 );
 /// Graph's token call: a GET with client_id, client_secret, redirect_uri and code in the query.
-pub const FACEBOOK_TOKEN: Endpoint = Endpoint {
-    path: "/v19.0/oauth/access_token",
-    methods: &["GET"],
-    body: Body::None,
-    credentials: Credentials::Params {
-        id: "client_id",
-        secret: Some("client_secret"),
-    },
-    headers: &[],
-    params: Params {
-        at: At::Query,
-        required: &["code", "redirect_uri"],
-        forbidden: &[],
-    },
-    refusal: Refusal {
+pub const FACEBOOK_TOKEN: Endpoint = query_token(
+    "/v19.0/oauth/access_token",
+    Refusal {
         status: 400,
         content_type: JSON,
         body: r#"{"error":{"message":"{why}","type":"OAuthException","code":100,"fbtrace_id":"mock"}}"#,
@@ -196,7 +205,7 @@ pub const FACEBOOK_TOKEN: Endpoint = Endpoint {
             r#"{"error":{"message":"Error validating application. {why}","type":"OAuthException","code":101,"fbtrace_id":"mock"}}"#,
         )],
     },
-};
+);
 
 /// VK's authorize page (oauth.vk.com/authorize).
 pub const VK_AUTHORIZE: Endpoint = authorize_page(
@@ -205,21 +214,9 @@ pub const VK_AUTHORIZE: Endpoint = authorize_page(
     &[],
 );
 /// oauth.vk.com/access_token: a GET with client_id, client_secret, redirect_uri and code.
-pub const VK_TOKEN: Endpoint = Endpoint {
-    path: "/access_token",
-    methods: &["GET"],
-    body: Body::None,
-    credentials: Credentials::Params {
-        id: "client_id",
-        secret: Some("client_secret"),
-    },
-    headers: &[],
-    params: Params {
-        at: At::Query,
-        required: &["code", "redirect_uri"],
-        forbidden: &[],
-    },
-    refusal: Refusal {
+pub const VK_TOKEN: Endpoint = query_token(
+    "/access_token",
+    Refusal {
         status: 400,
         content_type: JSON,
         body: r#"{"error":"invalid_request","error_description":"{why}"}"#,
@@ -229,7 +226,7 @@ pub const VK_TOKEN: Endpoint = Endpoint {
             r#"{"error":"invalid_client","error_description":"{why}"}"#,
         )],
     },
-};
+);
 
 /// base64url(SHA-256(verifier)): the S256 challenge (RFC 7636 §4.2).
 pub fn s256_challenge(verifier: &str) -> String {
