@@ -75,19 +75,7 @@ async fn a_user_without_the_configured_subject_gets_no_id_token() {
     let (mock, gateway, _dir) =
         shaped_bridge("    subject_prefix: \"tiktok|\"\n    claims: { sub: [no_such_field] }\n")
             .await;
-    let client = discover(&issuer(&gateway, &TIKTOK)).await;
-    let (authorize_url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
-    let http = http_client();
-    let to_provider = location(&http.get(authorize_url.as_str()).send().await.unwrap());
-    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
-    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
-    let code = get_param(&query_of(&to_broker), "code").unwrap();
+    let code = broker_code(&gateway, "").await;
     let form = serde_urlencoded::to_string([
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),

@@ -20,8 +20,8 @@ mod walk;
 
 use std::time::Duration;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreIdToken};
-use openidconnect::{AuthorizationCode, CsrfToken, Nonce, OAuth2TokenResponse, TokenResponse};
+use openidconnect::core::CoreIdToken;
+use openidconnect::{AuthorizationCode, OAuth2TokenResponse, TokenResponse};
 use quirkgate_mocks::provider::{MockProvider, ProviderKind};
 
 use crate::support::*;

@@ -259,18 +259,8 @@ async fn a_user_info_failure_issues_no_id_token_and_userinfo_wants_a_bearer() {
     );
     let gateway = Gateway::start_with(&routes, &oidc, "info");
     let client = discover(&issuer(&gateway, &TIKTOK)).await;
-    let (authorize_url, _, _) = client
-        .authorize_url(
-            CoreAuthenticationFlow::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .url();
     let http = http_client();
-    let to_provider = location(&http.get(authorize_url.as_str()).send().await.unwrap());
-    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
-    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
-    let code = get_param(&query_of(&to_broker), "code").unwrap();
+    let code = broker_code(&gateway, "").await;
     let error = client
         .exchange_code(AuthorizationCode::new(code))
         .unwrap()
