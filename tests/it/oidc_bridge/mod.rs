@@ -9,6 +9,7 @@
 mod cases;
 mod claims;
 mod every_provider;
+mod form_posts;
 mod kept_alive;
 mod key_rotation;
 mod keygen;

@@ -11,7 +11,7 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// The broker's token request with `code`, `redirect_uri` (left out when
 /// `None`) and `code_verifier` (likewise).
-async fn redeem(
+pub(super) async fn redeem(
     gateway: &Gateway,
     code: &str,
     redirect_uri: Option<&str>,
