@@ -17,6 +17,7 @@ use crate::plan::TokenRoute;
 use crate::upstream::exchange::ExchangeReport;
 use quirkgate_core::http1::Challenge;
 use quirkgate_core::oauth_error::{OAuthError, Reason};
+use quirkgate_core::oidc::claims::token_answer_of;
 use quirkgate_core::oidc::sealed::SealedAccess;
 use quirkgate_core::oidc::token_answer::upstream_failed;
 
@@ -53,7 +54,9 @@ pub(super) async fn userinfo(
     };
     let mut timer = std::pin::pin!(tokio::time::sleep(Duration::ZERO));
     let user = read_user(gateway, bridge, &access, report, timer.as_mut()).await;
-    match user.map(|user| bridge.claims.claims(&user)) {
+    // `token.` paths read the token-answer fields sealed into the access token.
+    let token_answer = token_answer_of(&access.userinfo_fields);
+    match user.map(|user| bridge.claims.claims_with(&user, &token_answer)) {
         Ok(Some(claims)) => Answered::json(
             200,
             serde_json::to_vec(&claims).expect("a JSON map serializes"),

@@ -24,6 +24,7 @@ mod documents;
 pub mod provider_jwks;
 mod shape;
 pub mod steps;
+mod token_claims;
 
 use documents::{discovery_document, jwks_document};
 use provider_jwks::ProviderIdTokens;
@@ -106,7 +107,9 @@ pub struct OidcBridge {
     pub provider_id_token: Option<ProviderIdTokens>,
     pub authorize: ProviderAuthorize,
     pub claims: ClaimPaths,
-    /// Token-answer fields the user-info call needs (WeChat's `openid`).
+    /// Token-answer fields sealed into the broker's access token: those the
+    /// user-info call needs (WeChat's `openid`) and, with a `/userinfo`,
+    /// those the claims read (`token.open_id`).
     pub userinfo_params: Vec<String>,
     pub redirect_uris: Vec<String>,
     pub client_ids: Option<Vec<String>>,
@@ -292,9 +295,6 @@ fn compile_bridge(
         .map_err(|e| errors.extend(e))
         .ok()
         .flatten();
-    if block.userinfo_route.is_none() && provider_id_token.is_none() {
-        errors.push(refused(at("userinfo_route"), Refusal::NoUserSource));
-    }
     let user_steps = match &block.userinfo_route {
         None => Some(Vec::new()),
         Some(paths) => steps::compile_user_steps(
@@ -336,10 +336,29 @@ fn compile_bridge(
         errors.push(refused(at("claims"), Refusal::UnnamedClaim));
     }
     let claims = ClaimPaths {
-        subject,
+        subject: token_claims::claim_paths(&subject),
         subject_prefix,
-        others: claim_paths.into_iter().collect(),
+        others: claim_paths
+            .into_iter()
+            .map(|(name, paths)| (name, token_claims::claim_paths(&paths)))
+            .collect(),
     };
+    errors.extend(token_claims::refused_token_fields(
+        &claims,
+        &facts.userinfo_params,
+    ));
+    // Withings names its user only in the token answer: no user call is needed.
+    if block.userinfo_route.is_none()
+        && provider_id_token.is_none()
+        && !claims.subject_from_token_answer()
+    {
+        errors.push(refused(at("userinfo_route"), Refusal::NoUserSource));
+    }
+    let sealed_token_fields = token_claims::sealed_token_fields(
+        &claims,
+        &facts.userinfo_params,
+        block.userinfo_route.is_some(),
+    );
 
     let mut keys = Vec::new();
     if block.signing_keys.is_empty() {
@@ -435,7 +454,7 @@ fn compile_bridge(
         provider_id_token,
         authorize,
         claims,
-        userinfo_params: facts.userinfo_params.clone(),
+        userinfo_params: sealed_token_fields,
         redirect_uris: block.redirect_uris.clone(),
         client_ids: block.client_ids.clone(),
         state_alphabet,

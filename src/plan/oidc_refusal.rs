@@ -65,6 +65,10 @@ pub enum BridgeRefusal {
     StepFieldUnprovided { field: String },
     /// `provider_pkce` other than `S256`.
     UnknownProviderPkce(String),
+    /// A `token.` claim path names a credential of the token answer.
+    TokenClaimSecret { field: String },
+    /// A `token.` claim path names a field that is not known to be no secret.
+    TokenClaimNotAllowed { field: String },
 }
 
 impl fmt::Display for BridgeRefusal {
@@ -116,7 +120,7 @@ impl fmt::Display for BridgeRefusal {
             }
             Self::ProviderIssuerEmpty => f.write_str("the provider's ID token iss is needed"),
             Self::NoUserSource => f.write_str(
-                "missing: without a provider_id_token the claims need a user-info route",
+                "missing: without a provider_id_token or a `token.` path for sub, the claims need a user-info route",
             ),
             Self::UserStepCount { max } => write!(f, "list 1 to {max} routes"),
             Self::UserStepsUnmatched { routes, steps } => write!(
@@ -133,6 +137,15 @@ impl fmt::Display for BridgeRefusal {
                     "'{word}' is not S256 (the only method sent to providers)"
                 )
             }
+            Self::TokenClaimSecret { field } => write!(
+                f,
+                "'token.{field}' would put a credential of the token answer in a claim; it is never readable"
+            ),
+            Self::TokenClaimNotAllowed { field } => write!(
+                f,
+                "'token.{field}' is not readable: a token-answer claim reads only {} or a field of the preset's userinfo_params",
+                quirkgate_core::oidc::claims::NON_SECRET_TOKEN_FIELDS.join(", ")
+            ),
         }
     }
 }

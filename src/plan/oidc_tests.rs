@@ -4,6 +4,7 @@ use super::*;
 use crate::plan::error::Segment;
 use crate::plan::file::parse_text;
 use crate::plan::{compile_with_env, Resolution};
+use quirkgate_core::oidc::claims::ClaimPath;
 
 const SEAL: &str = "0707070707070707070707070707070707070707070707070707070707070707";
 
@@ -81,7 +82,10 @@ fn a_bridge_serves_its_endpoints_under_the_issuer_path_with_the_presets_facts() 
     );
     assert_eq!(bridge.authorize.client_id_param, "client_key");
     assert_eq!(bridge.authorize.scope_separator, ",");
-    assert_eq!(bridge.claims.subject, ["union_id", "open_id"]);
+    assert_eq!(
+        bridge.claims.subject,
+        [ClaimPath::from("union_id"), ClaimPath::from("open_id")]
+    );
     let discovery: serde_json::Value = serde_json::from_slice(&bridge.discovery).unwrap();
     assert_eq!(discovery["issuer"], "https://gw.example/oidc/tiktok");
     assert_eq!(discovery["jwks_uri"], "https://gw.example/oidc/tiktok/jwks");
@@ -244,7 +248,7 @@ fn a_route_without_an_authorize_url_needs_one_in_the_block() {
     let plan = compile_with_env(&file, Resolution::Skip, &|_| None).unwrap();
     let (bridge, _) = plan.bridge("/o/authorize").unwrap();
     assert_eq!(bridge.authorize.client_id_param, "client_id");
-    assert_eq!(bridge.claims.subject, ["id"]);
+    assert_eq!(bridge.claims.subject, [ClaimPath::from("id")]);
 }
 
 #[test]

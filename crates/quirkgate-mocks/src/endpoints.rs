@@ -671,6 +671,12 @@ pub const DOUYIN_AUTHORIZE: Endpoint = authorize_page(
     &["client_key", "response_type", "scope", "redirect_uri"],
     &["client_id"],
 );
+/// Kuaishou's web (QR) login page: the client is `app_id`, `state` is required.
+pub const KUAISHOU_AUTHORIZE: Endpoint = authorize_page(
+    "/oauth2/connect",
+    &["app_id", "response_type", "scope", "redirect_uri", "state"],
+    &["client_id"],
+);
 pub const FEISHU_AUTHORIZE: Endpoint = authorize_page(
     "/open-apis/authen/v1/authorize",
     &["client_id", "redirect_uri"],
@@ -715,7 +721,11 @@ impl ProviderKind {
             Feishu => &[FEISHU_AUTHORIZE, FEISHU_TOKEN, FEISHU_USER],
             Qq => &[QQ_AUTHORIZE, QQ_TOKEN, QQ_ME, QQ_USER],
             Douyin => &[DOUYIN_AUTHORIZE, DOUYIN_TOKEN, DOUYIN_USER],
-            Kuaishou => &[KUAISHOU_TOKEN],
+            Kuaishou => &[
+                KUAISHOU_AUTHORIZE,
+                KUAISHOU_TOKEN,
+                crate::long_tail_two::KUAISHOU_USER_INFO,
+            ],
             TwitchUserInfo => &[TWITCH_USER],
             VkUserInfo => &[VK_USER],
             FacebookUserInfo => &[FACEBOOK_USER],

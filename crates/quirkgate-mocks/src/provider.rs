@@ -228,6 +228,13 @@ pub fn answer(kind: ProviderKind, request: &SeenRequest) -> (u16, &'static str, 
         (ProviderKind::DingTalk, "/v1.0/contact/users/me") => {
             return super::long_tail::answer(ProviderKind::DingTalkUserInfo, request)
         }
+        // Kuaishou's user info is part two's spec, served beside its token endpoint.
+        (ProviderKind::Kuaishou, "/openapi/user_info") => {
+            return super::long_tail_two::answer(
+                super::long_tail_two::TailTwo::KuaishouUser,
+                request,
+            )
+        }
         (ProviderKind::TailTwo(provider), _) => {
             return super::long_tail_two::answer(provider, request)
         }

@@ -127,12 +127,25 @@ pub const WITHINGS: Endpoint = Endpoint {
     ),
 };
 
+/// Withings' authorize page: standard names, a comma-separated scope, `state` required.
+pub const WITHINGS_AUTHORIZE: Endpoint = crate::endpoints::authorize_page(
+    "/oauth2_user/authorize2",
+    &[
+        "client_id",
+        "response_type",
+        "scope",
+        "redirect_uri",
+        "state",
+    ],
+    &[],
+);
+
 /// The endpoints of the mocks in this file, by kind.
 pub fn endpoints(kind: ProviderKind) -> &'static [Endpoint] {
     match kind {
         ProviderKind::Alipay => &[ALIPAY],
         ProviderKind::OkRu => &[OKRU_AUTHORIZE, OKRU_TOKEN, OKRU_API],
-        ProviderKind::Withings => &[WITHINGS],
+        ProviderKind::Withings => &[WITHINGS_AUTHORIZE, WITHINGS],
         _ => &[],
     }
 }

@@ -88,6 +88,7 @@ fn access_token(kind: ProviderKind) -> &'static str {
         ProviderKind::Pinterest => "pin.mockcode-1",
         ProviderKind::Strava => "st.mockcode-1",
         ProviderKind::Qq => "qq.mockcode-1",
+        ProviderKind::Kuaishou => "ks.mockcode-1",
         _ => "mock-access-token",
     }
 }
@@ -105,6 +106,8 @@ fn value(kind: ProviderKind, name: &str) -> String {
         "openid" => "openid-1".into(),
         "oauth_consumer_key" => quirkgate_mocks::qq::MOCK_QQ_APP_ID.into(),
         "v" => "5.199".into(),
+        // Kuaishou's user info takes only its app's id.
+        "app_id" => quirkgate_mocks::long_tail_two::MOCK_KUAISHOU_APP_ID.into(),
         "access_token" => access_token(kind).into(),
         "appsecret_proof" => facebook_proof(MOCK_FACEBOOK_APP_SECRET, access_token(kind)),
         _ => "mock".into(),
@@ -431,4 +434,48 @@ fn the_tables_say_what_the_providers_documentation_says() {
             ..
         }
     ));
+}
+
+/// Kuaishou's and Withings' login legs (oauth-quirks.md): the pages' own
+/// names and Kuaishou's user call; Withings' page, which the signed mocks'
+/// own test sends the wrong variants of, takes its provider's request.
+#[tokio::test]
+async fn kuaishou_and_withings_serve_their_documented_login_legs() {
+    use quirkgate_mocks::strict::At;
+    use ProviderKind::{Kuaishou, Withings};
+    let page = endpoint(Kuaishou, "/oauth2/connect");
+    for name in ["app_id", "scope", "response_type", "redirect_uri", "state"] {
+        assert!(page.params.required.contains(&name), "{name}");
+    }
+    assert!(page.params.forbidden.contains(&"client_id"));
+    let user = endpoint(Kuaishou, "/openapi/user_info");
+    assert_eq!((user.methods, user.params.at), (&["GET"][..], At::Query));
+    assert_eq!(user.credentials, Credentials::TokenQuery("access_token"));
+    assert!(user.params.required.contains(&"app_id"));
+
+    let page = endpoint(Withings, "/oauth2_user/authorize2");
+    for name in [
+        "client_id",
+        "scope",
+        "response_type",
+        "redirect_uri",
+        "state",
+    ] {
+        assert!(page.params.required.contains(&name), "{name}");
+    }
+    let mock = MockProvider::start(Withings, "127.0.0.1:0", None)
+        .await
+        .unwrap();
+    let draft = accepted(Withings, &page);
+    let answer = send(&mock, &draft.request()).await;
+    assert!(served(&page, &answer), "{} {}", answer.status, answer.body);
+    for variant in page.wrong_variants(&draft) {
+        let answer = send(&mock, &variant.request).await;
+        assert_eq!(answer.status, 400, "{:?}", variant.violation);
+        assert!(
+            answer.header("location").is_none(),
+            "{:?}",
+            variant.violation
+        );
+    }
 }

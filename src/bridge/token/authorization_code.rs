@@ -76,9 +76,10 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         _ => e,
     })?;
     let user = with_claims(user, provider_claims);
+    // `token.` paths read the token answer as the route shaped it.
     let claims = bridge
         .claims
-        .claims(&user)
+        .claims_with(&user, &provider.tokens)
         .ok_or_else(|| upstream_failed("the provider's user has no subject"))?;
     let access_token = leg.access_token(&mut provider.tokens, provider.access);
     let id_token = IdToken {

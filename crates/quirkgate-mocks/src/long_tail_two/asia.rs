@@ -416,17 +416,21 @@ pub(super) const HUAWEI: Spec = Spec {
 /// The Kuaishou app id the user-info mock expects (`KUAISHOU_APP_ID`).
 pub const MOCK_KUAISHOU_APP_ID: &str = "ks-app-1";
 
+/// Kuaishou's `openapi/user_info`: a GET with the token and the app id in
+/// the query; the first long tail's Kuaishou mock serves it too.
+pub const KUAISHOU_USER_INFO: Endpoint = get_user(
+    "/openapi/user_info",
+    Credentials::TokenQuery("access_token"),
+    &["app_id"],
+    strict::Refusal::json(200, r#"{"result":100200101,"error_msg":"{why}"}"#),
+);
+
 /// Kuaishou's user info; its token endpoint is the first long tail's mock.
 pub(super) const KUAISHOU_USER: Spec = Spec {
     prefix: "ks",
     token: None,
     user: Some(UserSpec {
-        endpoint: get_user(
-            "/openapi/user_info",
-            Credentials::TokenQuery("access_token"),
-            &["app_id"],
-            strict::Refusal::json(200, r#"{"result":100200101,"error_msg":"{why}"}"#),
-        ),
+        endpoint: KUAISHOU_USER_INFO,
         fixed: &[("app_id", MOCK_KUAISHOU_APP_ID)],
         token_param: None,
         user: || json!({"result": 1, "user_info": {"name": "Mock Kuaishou", "sex": "F", "head": "https://k.example/h.jpg", "bigHead": "https://k.example/H.jpg", "city": "", "fan": 1, "follow": 2}}),

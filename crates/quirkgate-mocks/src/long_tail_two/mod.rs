@@ -9,7 +9,7 @@ mod asia;
 mod elsewhere;
 mod russia;
 
-pub use asia::MOCK_KUAISHOU_APP_ID;
+pub use asia::{KUAISHOU_USER_INFO, MOCK_KUAISHOU_APP_ID};
 pub use elsewhere::MOCK_EBAY_RUNAME;
 
 use serde_json::{json, Value};

@@ -7,6 +7,7 @@ pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
 mod multi_step;
 pub(super) mod tail_two;
+mod token_claims;
 
 /// Presets with an `oidc:` block whose login is driven by a test of its own
 /// (a multi-step user leg, a provider ID token), named here with that test.
@@ -20,4 +21,7 @@ pub(super) const OWN_TESTS: &[&str] = &[
     "qq",
     // long_tail_b: a Graph app secret, a tenant's host.
     "facebook", "gitlab", "shopify",
+    // token_claims: sub from the token answer (Kuaishou's app id from the
+    // environment; Withings has no user endpoint).
+    "kuaishou", "withings",
 ];
