@@ -76,14 +76,7 @@ async fn a_user_without_the_configured_subject_gets_no_id_token() {
         shaped_bridge("    subject_prefix: \"tiktok|\"\n    claims: { sub: [no_such_field] }\n")
             .await;
     let code = broker_code(&gateway, "").await;
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", BROKER_CALLBACK),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-    ])
-    .unwrap();
+    let form = broker_token_form(&code);
     let (status, body) = post_url(&gateway.url("/oidc/tiktok/token"), form).await;
     assert_eq!(
         (status, body["error"].as_str()),

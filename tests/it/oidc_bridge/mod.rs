@@ -52,6 +52,19 @@ pub(crate) async fn json_of(response: reqwest::Response) -> (u16, serde_json::Va
     )
 }
 
+/// The broker's token request for `code`, as a standard client sends it
+/// (credentials in the body, the registered `redirect_uri`).
+pub(crate) fn broker_token_form(code: &str) -> String {
+    serde_urlencoded::to_string([
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", BROKER_CALLBACK),
+        ("client_id", CLIENT_ID),
+        ("client_secret", CLIENT_SECRET),
+    ])
+    .unwrap()
+}
+
 /// A broker's code from a real login (authorize → the mock's page → callback),
 /// with `extra` added to the authorize query.
 pub(crate) async fn broker_code(gateway: &Gateway, extra: &str) -> String {

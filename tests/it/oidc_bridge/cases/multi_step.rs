@@ -147,14 +147,7 @@ async fn a_failing_second_step_issues_no_id_token_and_the_code_is_not_sent_again
     let (routes, oidc) = qq_bridge(&mock, &user_upstream, &key, "ES256");
     let gateway = Gateway::start_with(&routes, &oidc, "info");
     let code = super::super::broker_code_at(&gateway, "/oidc/qq", "").await;
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", BROKER_CALLBACK),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-    ])
-    .unwrap();
+    let form = super::super::broker_token_form(&code);
     let token_url = format!("{}/token", issuer(&gateway, &QQ));
     let (status, body) = post_url(&token_url, form.clone()).await;
     assert_eq!(

@@ -172,14 +172,7 @@ async fn a_token_answer_without_the_subject_field_gets_no_id_token() {
     let (routes, oidc) = withings_bridge(&mock, &key, "    claims: { sub: [token.openid] }\n");
     let gateway = Gateway::start_with(&routes, &oidc, "info");
     let code = super::super::broker_code_at(&gateway, "/oidc/withings", "").await;
-    let form = serde_urlencoded::to_string([
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", BROKER_CALLBACK),
-        ("client_id", CLIENT_ID),
-        ("client_secret", CLIENT_SECRET),
-    ])
-    .unwrap();
+    let form = super::super::broker_token_form(&code);
     let token_url = format!("{}/token", issuer(&gateway, &WITHINGS));
     let (status, body) = post_url(&token_url, form.clone()).await;
     assert_eq!(
