@@ -305,18 +305,6 @@ impl TokenGateway {
             })?),
             None => None,
         };
-        if let Some(login) = &route.corp_login {
-            return crate::corp_login::serve(
-                route,
-                login,
-                &self.connector,
-                body,
-                authorization,
-                &mut record.report,
-                deadline,
-            )
-            .await;
-        }
         self.run_route(route, body, authorization, &mut record.report, deadline)
             .await
     }
@@ -332,6 +320,19 @@ impl TokenGateway {
         report: &mut ExchangeReport,
         deadline: Pin<&mut Sleep>,
     ) -> Result<CallerAnswer, OAuthError> {
+        // A corp login (WeCom) answers from its own legs, for callers and bridges alike.
+        if let Some(login) = &route.corp_login {
+            return crate::corp_login::serve(
+                route,
+                login,
+                &self.connector,
+                body,
+                authorization,
+                report,
+                deadline,
+            )
+            .await;
+        }
         let rewritten = rewrite(&route.rewrite.request_rules, body, authorization)?;
         // Serialized once: every attempt sends the same bytes.
         let wire = provider_request(route, &rewritten)?;

@@ -74,10 +74,12 @@ pub(super) async fn authorize(
 /// an ID token, and the PKCE challenge derived from `state` when the
 /// provider wants PKCE.
 fn to_provider(bridge: &OidcBridge, login: &BrokerLogin, state: &str) -> Answered {
-    let url =
-        bridge
-            .authorize
-            .url_for(&login.client_id, &login.scopes, &bridge.callback_url, state);
+    let url = bridge.authorize.url_for(
+        &login.client_id,
+        &login.scopes,
+        &bridge.provider_redirect_uri,
+        state,
+    );
     let url = match &bridge.provider_pkce {
         Some(pkce) => with_query(
             &url,

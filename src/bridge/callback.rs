@@ -33,7 +33,8 @@ pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answ
         Err(e) => return Answered::error(e),
     };
     let (redirect_uri, state) = (login.redirect_uri.clone(), login.state.clone());
-    let Some(provider_code) = param(&params, "code") else {
+    // Alipay names it `auth_code`.
+    let Some(provider_code) = param(&params, &bridge.callback_code_param) else {
         // The user declined, or the provider failed: the broker hears it, without the provider's text.
         return back_to_broker(
             bridge,

@@ -176,6 +176,19 @@ pub struct OidcPresetFile {
     pub user_steps: Vec<UserStepFile>,
     /// PKCE towards the provider (X, VK ID): `S256`.
     pub provider_pkce: Option<String>,
+    /// The query parameter the provider's callback carries the code in
+    /// (Alipay: `auth_code`); `code` by default.
+    pub callback_code_param: Option<String>,
+    /// Fixed parameters the provider's authorize page wants beyond the
+    /// standard ones (WeCom: `{ login_type: CorpApp, agentid: "" }`); an
+    /// empty value is one the bridge block must give.
+    #[serde(default)]
+    pub authorize_extra: std::collections::BTreeMap<String, String>,
+    /// The `redirect_uri` the provider is sent, when it names the redirect
+    /// by a registered name rather than by URL (eBay's RuName, whose
+    /// accepted URL the operator registers as `{issuer}/callback`); the
+    /// bridge's `{issuer}/callback` by default.
+    pub provider_redirect_uri: Option<String>,
 }
 
 /// `provider_id_token: { jwks_uri, issuer }`: where the provider publishes
@@ -265,6 +278,11 @@ pub struct OidcFile {
     pub state_alphabet: Option<String>,
     /// Overrides the preset's `provider_id_token` (a mock's JWKS, a region).
     pub provider_id_token: Option<ProviderIdTokenFile>,
+    /// Overrides the preset's `provider_redirect_uri` (a sandbox RuName).
+    pub provider_redirect_uri: Option<String>,
+    /// Written over the preset's `authorize_extra`, parameter by parameter:
+    /// the values a preset leaves empty are the operator's (WeCom's `agentid`).
+    pub authorize_extra: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `{ kid: 2026-11, key_file: /etc/quirkgate/oidc.pem, algorithm: ES256 }`.

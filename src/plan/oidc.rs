@@ -96,6 +96,11 @@ pub struct OidcBridge {
     pub prefix: String,
     /// Where the provider sends the browser back: `{issuer}/callback`.
     pub callback_url: String,
+    /// The `redirect_uri` sent to the provider's page and token endpoint:
+    /// `callback_url`, or the name the provider registered it under (eBay's RuName).
+    pub provider_redirect_uri: String,
+    /// The callback's code parameter (`code`; Alipay: `auth_code`).
+    pub callback_code_param: String,
     /// The first signs.
     pub keys: Vec<PublishedKey>,
     pub sealer: Sealer,
@@ -277,9 +282,15 @@ fn compile_bridge(
         .find(|(_, standard)| standard.as_str() == "client_id")
         .map_or("client_id", |(provider, _)| provider.as_str())
         .to_owned();
+    let mut authorize_extra = facts.authorize_extra.clone();
+    authorize_extra.extend(block.authorize_extra.clone().unwrap_or_default());
+    let extra_params = shape::authorize_extra(&authorize_extra, &client_id_param)
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     let authorize = ProviderAuthorize {
         url: authorize_url,
         client_id_param,
+        extra_params,
         scope_map: block.scope_map.clone().unwrap_or(facts.scope_map.clone()),
         scope_separator: facts.scope_separator.clone().unwrap_or_else(|| " ".into()),
         default_scope: broker.scope.clone().unwrap_or_default(),
@@ -390,6 +401,19 @@ fn compile_bridge(
             parse_seal_key(&key.0).map_err(|e| refused(at("seal_keys").at(i), Refusal::SealKey(e)))
         })
         .collect();
+    let callback_url = format!("{}{}", block.issuer, BridgeEndpoint::Callback.path_suffix());
+    let provider_redirect_uri = shape::provider_redirect_uri(
+        block
+            .provider_redirect_uri
+            .as_deref()
+            .or(facts.provider_redirect_uri.as_deref()),
+        &callback_url,
+    )
+    .map_err(|e| errors.push(e))
+    .unwrap_or_default();
+    let callback_code_param = shape::callback_code_param(facts.callback_code_param.as_deref())
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
     let provider_pkce = shape::provider_pkce(
         facts.provider_pkce.as_deref(),
         seal_keys.as_ref().ok().and_then(|keys| keys.first()),
@@ -443,7 +467,9 @@ fn compile_bridge(
 
     let mut bridge = OidcBridge {
         issuer: block.issuer.clone(),
-        callback_url: format!("{}{}", block.issuer, BridgeEndpoint::Callback.path_suffix()),
+        callback_url,
+        provider_redirect_uri,
+        callback_code_param,
         metrics: BridgeEndpoint::ALL
             .map(|endpoint| RouteMetrics::new(&format!("{prefix}{}", endpoint.path_suffix()))),
         prefix,

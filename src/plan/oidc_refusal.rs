@@ -65,6 +65,14 @@ pub enum BridgeRefusal {
     StepFieldUnprovided { field: String },
     /// `provider_pkce` other than `S256`.
     UnknownProviderPkce(String),
+    /// `callback_code_param` is not a parameter name (`auth_code`).
+    CallbackCodeParam(String),
+    /// `provider_redirect_uri` is empty or holds spaces or control characters.
+    ProviderRedirectUri,
+    /// An `authorize_extra` parameter the bridge sets itself, or empty.
+    AuthorizeExtra(String),
+    /// An `authorize_extra` value the preset leaves to the bridge block, not given.
+    AuthorizeExtraMissing(String),
     /// A `token.` claim path names a credential of the token answer.
     TokenClaimSecret { field: String },
     /// A `token.` claim path names a field that is not known to be no secret.
@@ -130,6 +138,21 @@ impl fmt::Display for BridgeRefusal {
             Self::StepFieldUnprovided { field } => write!(
                 f,
                 "'{field}' is given by no earlier step and is not in userinfo_params"
+            ),
+            Self::CallbackCodeParam(name) => write!(
+                f,
+                "'{name}' is not a query parameter name (letters, digits, `_`, `-`, `.`)"
+            ),
+            Self::AuthorizeExtra(name) => write!(
+                f,
+                "'{name}' is empty or a parameter the bridge sets itself (the client id, redirect_uri, response_type, scope, state, nonce, code_challenge)"
+            ),
+            Self::AuthorizeExtraMissing(name) => write!(
+                f,
+                "'{name}' needs a value: the preset leaves it to the bridge block (`authorize_extra: {{ {name}: … }}`)"
+            ),
+            Self::ProviderRedirectUri => f.write_str(
+                "must be the value the provider has registered (a URL or an eBay RuName): visible ASCII, no spaces",
             ),
             Self::UnknownProviderPkce(word) => {
                 write!(

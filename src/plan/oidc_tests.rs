@@ -366,3 +366,85 @@ fn a_qq_bridge_compiles_its_two_user_steps_and_refuses_a_route_list_that_does_no
         )]
     );
 }
+
+#[test]
+fn the_provider_is_sent_the_callback_unless_the_block_names_a_registered_redirect() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = es256_pem(dir.path());
+    let issuer = "https://gw.example/oidc/tiktok";
+    let plan = compile_oidc(&block(&key, issuer, "")).unwrap();
+    let (bridge, _) = plan.bridge("/oidc/tiktok/callback").unwrap();
+    assert_eq!(bridge.provider_redirect_uri, bridge.callback_url);
+    assert_eq!(bridge.callback_code_param, "code");
+    let named = compile_oidc(&block(
+        &key,
+        issuer,
+        "    provider_redirect_uri: Seller-App-SBX-ab12\n",
+    ))
+    .unwrap();
+    let (bridge, _) = named.bridge("/oidc/tiktok/callback").unwrap();
+    assert_eq!(bridge.provider_redirect_uri, "Seller-App-SBX-ab12");
+    assert_eq!(
+        refusals(&block(
+            &key,
+            issuer,
+            "    provider_redirect_uri: \"Seller App\"\n"
+        )),
+        [(
+            "provider_redirect_uri".to_owned(),
+            Refusal::ProviderRedirectUri
+        )]
+    );
+}
+
+/// A file with WeCom's two routes and one bridge block in front of them.
+fn compile_wecom(extra: &str) -> Result<crate::plan::GatewayPlan, Vec<ConfigError>> {
+    let dir = tempfile::tempdir().unwrap();
+    let key = es256_pem(dir.path());
+    let text = format!(
+        "routes:\n  - path: /wecom/token\n    preset: wecom\n  - path: /wecom/user\n    preset: wecom-userinfo\noidc:\n  - issuer: \"https://gw.example/oidc/wecom\"\n    token_route: /wecom/token\n    userinfo_route: /wecom/user\n    signing_keys: [{{ kid: k1, key_file: \"{key}\", algorithm: ES256 }}]\n    seal_keys: [\"{SEAL}\"]\n    redirect_uris: [\"https://broker.example/cb\"]\n{extra}"
+    );
+    let env = |name: &str| {
+        match name {
+            "WECOM_CORP_ID" => Some("ww-corp"),
+            "WECOM_CORP_SECRET" => Some("corp-secret"),
+            "QUIRKGATE_WECOM_SEAL_KEY" => Some(SEAL),
+            _ => None,
+        }
+        .map(str::to_owned)
+    };
+    let file = parse_text(&text, &env).unwrap_or_else(|e| panic!("{e}"));
+    compile_with_env(&file, Resolution::Skip, &env)
+}
+
+#[test]
+fn a_wecom_bridge_gives_the_agent_id_its_preset_leaves_to_the_block() {
+    assert_eq!(
+        refusals_in(compile_wecom("").err().expect("refused")),
+        [(
+            "authorize_extra".to_owned(),
+            Refusal::AuthorizeExtraMissing("agentid".into())
+        )]
+    );
+    let plan = compile_wecom("    authorize_extra: { agentid: \"1000002\" }\n").unwrap();
+    let (bridge, _) = plan.bridge("/oidc/wecom/authorize").unwrap();
+    assert_eq!(bridge.authorize.client_id_param, "appid");
+    assert_eq!(
+        bridge.authorize.extra_params,
+        [
+            ("agentid".to_owned(), "1000002".to_owned()),
+            ("login_type".to_owned(), "CorpApp".to_owned())
+        ]
+    );
+    assert_eq!(
+        refusals_in(
+            compile_wecom("    authorize_extra: { agentid: \"7\", redirect_uri: x }\n")
+                .err()
+                .expect("refused")
+        ),
+        [(
+            "authorize_extra".to_owned(),
+            Refusal::AuthorizeExtra("redirect_uri".into())
+        )]
+    );
+}

@@ -2,6 +2,7 @@
 //! tests and benchmarks.
 
 pub mod auth0;
+pub mod callback_pages;
 pub mod endpoints;
 pub mod id_tokens;
 pub mod kinds;

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+pub use super::callback_pages::RedirectNames;
+use super::callback_pages::{callback_params, redirect_target};
 pub use super::kinds::{ProviderKind, SeenRequest, PROVIDER_NAMES};
 use super::strict::{self, Credentials};
 
@@ -17,6 +19,8 @@ pub struct MockProvider {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<SeenRequest>>>,
     pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// The redirect names the mock's app has registered (eBay's RuNames).
+    pub redirect_names: RedirectNames,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -37,7 +41,9 @@ impl MockProvider {
         let addr = listener.local_addr()?;
         let seen = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (seen_task, conns_task) = (seen.clone(), connections.clone());
+        let redirect_names = RedirectNames::default();
+        let (seen_task, conns_task, names_task) =
+            (seen.clone(), connections.clone(), redirect_names.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -45,16 +51,17 @@ impl MockProvider {
                 };
                 conns_task.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let seen = seen_task.clone();
+                let names = names_task.clone();
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
                     match tls {
                         Some(acceptor) => {
                             if let Ok(stream) = acceptor.accept(stream).await {
-                                serve_connection(stream, kind, seen).await;
+                                serve_connection(stream, kind, seen, &names).await;
                             }
                         }
-                        None => serve_connection(stream, kind, seen).await,
+                        None => serve_connection(stream, kind, seen, &names).await,
                     }
                 });
             }
@@ -63,6 +70,7 @@ impl MockProvider {
             addr,
             seen,
             connections,
+            redirect_names,
             task,
         })
     }
@@ -77,6 +85,7 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     kind: ProviderKind,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
+    redirect_names: &RedirectNames,
 ) {
     let mut buf = Vec::with_capacity(4096);
     loop {
@@ -91,7 +100,7 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
             Err((status, content_type, body)) => (status, content_type, body, None),
             Ok(page) if page.credentials == Credentials::None => {
                 match super::id_tokens::page_refusal(kind, &request)
-                    .map_or_else(|| login_page(&request), Err)
+                    .map_or_else(|| login_page(kind, &request, redirect_names), Err)
                 {
                     Ok(location) => (302, "text/plain", String::new(), Some(location)),
                     Err(why) => (400, "text/plain", why, None),
@@ -178,19 +187,22 @@ fn json(value: serde_json::Value) -> String {
 
 /// The authorize page of a provider (an endpoint that takes no
 /// credentials), as if the user consented at once: a redirect to
-/// `redirect_uri` with a code and the `state` (`Err`: why the page would show
-/// an error instead). The strict check has seen the parameter names; a scope
-/// containing `mock.deny` plays a user who declines.
-pub fn login_page(request: &SeenRequest) -> Result<String, String> {
+/// `redirect_uri` (or where its registered name points, for eBay) with a
+/// code under the provider's name for it and the `state` (`Err`: why the
+/// page would show an error instead). The strict check has seen the
+/// parameter names; a scope containing `mock.deny` plays a user who declines.
+pub fn login_page(
+    kind: ProviderKind,
+    request: &SeenRequest,
+    redirect_names: &RedirectNames,
+) -> Result<String, String> {
     if request
         .query_param("response_type")
         .is_some_and(|t| t != "code")
     {
         return Err("response_type must be code".to_owned());
     }
-    let redirect = request
-        .query_param("redirect_uri")
-        .ok_or("redirect_uri is missing")?;
+    let redirect = redirect_target(kind, request, redirect_names)?;
     let state = request.query_param("state").unwrap_or("");
     // X's page hides the PKCE challenge in its code; the providers that sign
     // ID tokens hide the nonce and an ID-token switch in theirs.
@@ -206,7 +218,9 @@ pub fn login_page(request: &SeenRequest) -> Result<String, String> {
     {
         vec![("error", "access_denied"), ("state", state)]
     } else {
-        vec![("code", code.as_str()), ("state", state)]
+        let mut params = callback_params(kind, request, &code);
+        params.push(("state", state));
+        params
     };
     Ok(format!(
         "{redirect}{join}{}",

@@ -29,6 +29,14 @@ pub const MOCK_ALIPAY_APP_ID: &str = "2021000000000001";
 pub const MOCK_OKRU_APPLICATION_KEY: &str = "CBAMOCKKEY";
 pub const MOCK_OKRU_SECRET: &str = "mock-okru-secret-key";
 
+/// Alipay's web authorize page (openauth.alipay.com): `app_id`, never
+/// `client_id`; it calls back with `auth_code` (`callback_pages.rs`).
+pub const ALIPAY_AUTHORIZE: Endpoint = crate::endpoints::authorize_page(
+    "/oauth2/publicAppAuthorize.htm",
+    &["app_id", "scope", "redirect_uri"],
+    &["client_id"],
+);
+
 /// Alipay's token and user calls: one gateway URL, the API in `method`.
 pub const ALIPAY: Endpoint = Endpoint {
     path: "/gateway.do",
@@ -143,7 +151,7 @@ pub const WITHINGS_AUTHORIZE: Endpoint = crate::endpoints::authorize_page(
 /// The endpoints of the mocks in this file, by kind.
 pub fn endpoints(kind: ProviderKind) -> &'static [Endpoint] {
     match kind {
-        ProviderKind::Alipay => &[ALIPAY],
+        ProviderKind::Alipay => &[ALIPAY_AUTHORIZE, ALIPAY],
         ProviderKind::OkRu => &[OKRU_AUTHORIZE, OKRU_TOKEN, OKRU_API],
         ProviderKind::Withings => &[WITHINGS_AUTHORIZE, WITHINGS],
         _ => &[],

@@ -4,7 +4,9 @@
 //! `../shared/oauth-quirks.md` documents them. GET only, credentials in the
 //! query under WeCom's names only, every failure HTTP 200 with `errcode`.
 //! It counts `gettoken` calls and expires its corp tokens on demand, so a
-//! test can see a cache work and a renewal happen.
+//! test can see a cache work and a renewal happen. Its web login page
+//! (`wwlogin/sso/login`) takes `login_type=CorpApp`, `appid` (the corp id)
+//! and `agentid`, never `client_id`, and calls back with a fresh code.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -25,6 +27,10 @@ pub const MEMBER_CODE: &str = "mockcode-member";
 /// A code that names a person outside the corp (an `openid`, no user id).
 pub const STRANGER_CODE: &str = "mockcode-stranger";
 pub const MOCK_USER_ID: &str = "zhangsan";
+/// The corp app's agent id its login page wants.
+pub const MOCK_AGENT_ID: &str = "1000002";
+/// WeCom's web login page (login.work.weixin.qq.com).
+pub const LOGIN_PAGE_PATH: &str = "/wwlogin/sso/login";
 /// How long `gettoken` takes: long enough for concurrent logins to overlap.
 pub const CORP_TOKEN_DELAY: Duration = Duration::from_millis(50);
 
@@ -38,6 +44,8 @@ pub struct WecomState {
     /// Codes redeemed: a code works once.
     used_codes: HashSet<String>,
     pub corp_token_calls: usize,
+    /// Logins the page let through, each with a code of its own.
+    pages_served: usize,
     pub seen: Vec<SeenRequest>,
 }
 
@@ -137,6 +145,35 @@ impl WecomState {
         }
     }
 
+    /// The login page, as if the member consented at once: the callback
+    /// URL with a fresh member code and the `state` (`Err`: why the page
+    /// shows an error instead).
+    pub fn login_page(&mut self, request: &SeenRequest) -> Result<String, String> {
+        if request.method != "GET" {
+            return Err("the login page is a GET".into());
+        }
+        if request.query_param("client_id").is_some() {
+            return Err("client_id is not read: the corp id is appid".into());
+        }
+        let wants = |name: &str, value: Option<&str>| match (request.query_param(name), value) {
+            (None, _) => Err(format!("{name} is missing")),
+            (Some(got), Some(value)) if got != value => Err(format!("{name} is not {value}")),
+            _ => Ok(()),
+        };
+        wants("login_type", Some("CorpApp"))?;
+        wants("appid", Some(MOCK_CORP_ID))?;
+        wants("agentid", Some(MOCK_AGENT_ID))?;
+        wants("redirect_uri", None)?;
+        let redirect = request.query_param("redirect_uri").unwrap_or_default();
+        self.pages_served += 1;
+        let code = format!("{MEMBER_CODE}-{}", self.pages_served);
+        let state = request.query_param("state").unwrap_or("");
+        let join = if redirect.contains('?') { '&' } else { '?' };
+        let params = serde_urlencoded::to_string([("code", code.as_str()), ("state", state)])
+            .expect("text pairs encode");
+        Ok(format!("{redirect}{join}{params}"))
+    }
+
     /// Every corp token issued so far now answers 42001 (expired).
     pub fn expire_corp_tokens(&mut self) {
         self.expired_tokens.extend(self.live_tokens.drain());
@@ -172,16 +209,29 @@ impl WecomMock {
                         if request.path == "/cgi-bin/gettoken" {
                             tokio::time::sleep(CORP_TOKEN_DELAY).await;
                         }
-                        let body = {
+                        let answer = {
                             let mut state = state.lock().unwrap();
-                            let body = state.answer(&request).to_string();
+                            let answer = match request.path.as_str() {
+                                LOGIN_PAGE_PATH => match state.login_page(&request) {
+                                    Ok(location) => format!(
+                                        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\r\n"
+                                    ),
+                                    Err(why) => format!(
+                                        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{why}",
+                                        why.len()
+                                    ),
+                                },
+                                _ => {
+                                    let body = state.answer(&request).to_string();
+                                    format!(
+                                        "HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: {}\r\n\r\n{body}",
+                                        body.len()
+                                    )
+                                }
+                            };
                             state.seen.push(request);
-                            body
+                            answer
                         };
-                        let answer = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json; charset=UTF-8\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
                         if stream.write_all(answer.as_bytes()).await.is_err() {
                             return;
                         }
@@ -241,6 +291,52 @@ mod tests {
             &[("corpid", MOCK_CORP_ID), ("corpsecret", MOCK_CORP_SECRET)],
         ));
         answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_login_page_takes_wecoms_names_only_and_gives_a_fresh_code_each_time() {
+        let mut state = WecomState::default();
+        let good = [
+            ("login_type", "CorpApp"),
+            ("appid", MOCK_CORP_ID),
+            ("agentid", MOCK_AGENT_ID),
+            ("redirect_uri", "https://gw.example/cb"),
+            ("state", "s1"),
+        ];
+        let first = state.login_page(&get(LOGIN_PAGE_PATH, &good)).unwrap();
+        assert_eq!(
+            first,
+            "https://gw.example/cb?code=mockcode-member-1&state=s1"
+        );
+        let second = state.login_page(&get(LOGIN_PAGE_PATH, &good)).unwrap();
+        assert_ne!(first, second);
+        // Each wrong variant is refused: a name left out, a wrong value, OAuth's name.
+        for (i, (name, _)) in good.iter().enumerate().take(4) {
+            let mut without: Vec<_> = good.to_vec();
+            without.remove(i);
+            assert!(
+                state.login_page(&get(LOGIN_PAGE_PATH, &without)).is_err(),
+                "{name}"
+            );
+        }
+        for (name, wrong) in [
+            ("login_type", "ServiceApp"),
+            ("appid", "ww-other"),
+            ("agentid", "1"),
+        ] {
+            let mut bad: Vec<_> = good.to_vec();
+            bad.iter_mut().find(|(n, _)| *n == name).unwrap().1 = wrong;
+            assert!(
+                state.login_page(&get(LOGIN_PAGE_PATH, &bad)).is_err(),
+                "{name}"
+            );
+        }
+        let mut oauth: Vec<_> = good.to_vec();
+        oauth.push(("client_id", MOCK_CORP_ID));
+        assert!(state.login_page(&get(LOGIN_PAGE_PATH, &oauth)).is_err());
+        let mut post = get(LOGIN_PAGE_PATH, &good);
+        post.method = "POST".into();
+        assert!(state.login_page(&post).is_err());
     }
 
     #[test]

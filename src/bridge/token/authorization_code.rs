@@ -46,7 +46,7 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code.provider_code.as_str()),
-        ("redirect_uri", bridge.callback_url.as_str()),
+        ("redirect_uri", bridge.provider_redirect_uri.as_str()),
     ];
     if let Some(verifier) = &code.provider_verifier {
         form.push(("code_verifier", verifier.as_str()));

@@ -1,8 +1,11 @@
 //! What an `oidc:` block says about the shape of what the bridge sends: the
 //! subject's prefix, and the provider's `state` (its alphabet and cap).
 
+use quirkgate_core::oidc::authorize::BRIDGE_AUTHORIZE_PARAMS;
 use quirkgate_core::oidc::provider_pkce::ProviderPkce;
 use quirkgate_core::oidc::state::StateAlphabet;
+
+use std::collections::BTreeMap;
 
 use crate::plan::error::{BridgeRefusal as Refusal, ConfigError, ConfigErrorKind, KeyPath};
 
@@ -72,6 +75,68 @@ pub(super) fn provider_pkce(
     }
 }
 
+/// `authorize_extra:`, as name and value pairs; no name may be empty, a
+/// parameter the bridge sets, or the client id's name, and no value empty
+/// (a preset leaves a value empty for the bridge block to give).
+pub(super) fn authorize_extra(
+    extra: &BTreeMap<String, String>,
+    client_id_param: &str,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut params: Vec<(String, String)> = Vec::new();
+    for (name, value) in extra {
+        let taken = name.is_empty()
+            || name == client_id_param
+            || BRIDGE_AUTHORIZE_PARAMS.contains(&name.as_str());
+        if taken {
+            return Err(refused(
+                "authorize_extra",
+                Refusal::AuthorizeExtra(name.clone()),
+            ));
+        }
+        if value.is_empty() {
+            return Err(refused(
+                "authorize_extra",
+                Refusal::AuthorizeExtraMissing(name.clone()),
+            ));
+        }
+        params.push((name.clone(), value.clone()));
+    }
+    Ok(params)
+}
+
+/// `callback_code_param:` (`auth_code`), `code` when absent.
+pub(super) fn callback_code_param(name: Option<&str>) -> Result<String, ConfigError> {
+    let name = name.unwrap_or("code");
+    let is_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if !is_name || name == "state" {
+        return Err(refused(
+            "callback_code_param",
+            Refusal::CallbackCodeParam(name.to_owned()),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// `provider_redirect_uri:` (eBay's RuName), the bridge's callback when absent.
+pub(super) fn provider_redirect_uri(
+    registered: Option<&str>,
+    callback_url: &str,
+) -> Result<String, ConfigError> {
+    match registered {
+        None => Ok(callback_url.to_owned()),
+        Some(value) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(value.to_owned())
+        }
+        Some(_) => Err(refused(
+            "provider_redirect_uri",
+            Refusal::ProviderRedirectUri,
+        )),
+    }
+}
+
 fn refused(key: &'static str, why: Refusal) -> ConfigError {
     ConfigError::new(KeyPath::key(key), ConfigErrorKind::Bridge(why))
 }
@@ -93,6 +158,84 @@ mod tests {
                 "{bad}"
             );
             assert_eq!(e.key, KeyPath::key("subject_prefix"));
+        }
+    }
+
+    #[test]
+    fn extra_authorize_parameters_never_replace_what_the_bridge_sets() {
+        let extra = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            authorize_extra(
+                &extra(&[("login_type", "CorpApp"), ("agentid", "7")]),
+                "appid"
+            )
+            .unwrap(),
+            [
+                ("agentid".to_owned(), "7".to_owned()),
+                ("login_type".to_owned(), "CorpApp".to_owned())
+            ]
+        );
+        for bad in [
+            "appid",
+            "redirect_uri",
+            "state",
+            "scope",
+            "response_type",
+            "nonce",
+            "code_challenge",
+            "",
+        ] {
+            let e = authorize_extra(&extra(&[(bad, "x")]), "appid").unwrap_err();
+            assert_eq!(
+                e.kind,
+                ConfigErrorKind::Bridge(Refusal::AuthorizeExtra(bad.into())),
+                "{bad}"
+            );
+            assert_eq!(e.key, KeyPath::key("authorize_extra"));
+        }
+        let left_open = authorize_extra(&extra(&[("agentid", "")]), "appid").unwrap_err();
+        assert_eq!(
+            left_open.kind,
+            ConfigErrorKind::Bridge(Refusal::AuthorizeExtraMissing("agentid".into()))
+        );
+    }
+
+    #[test]
+    fn the_callback_code_is_code_or_a_parameter_name_the_preset_gives() {
+        assert_eq!(callback_code_param(None).unwrap(), "code");
+        assert_eq!(callback_code_param(Some("auth_code")).unwrap(), "auth_code");
+        for bad in ["", "auth code", "code&x", "state", "cöde"] {
+            let e = callback_code_param(Some(bad)).unwrap_err();
+            assert_eq!(
+                e.kind,
+                ConfigErrorKind::Bridge(Refusal::CallbackCodeParam(bad.into())),
+                "{bad}"
+            );
+            assert_eq!(e.key, KeyPath::key("callback_code_param"));
+        }
+    }
+
+    #[test]
+    fn the_provider_is_sent_the_callback_or_the_name_it_registered() {
+        let callback = "https://gw.example/oidc/ebay/callback";
+        assert_eq!(provider_redirect_uri(None, callback).unwrap(), callback);
+        assert_eq!(
+            provider_redirect_uri(Some("Seller-App-PRD-ab12"), callback).unwrap(),
+            "Seller-App-PRD-ab12"
+        );
+        for bad in ["", "Seller App", "Seller\tApp", "Sellér"] {
+            let e = provider_redirect_uri(Some(bad), callback).unwrap_err();
+            assert_eq!(
+                e.kind,
+                ConfigErrorKind::Bridge(Refusal::ProviderRedirectUri),
+                "{bad}"
+            );
+            assert_eq!(e.key, KeyPath::key("provider_redirect_uri"));
         }
     }
 

@@ -523,13 +523,31 @@ async fn every_authorize_page_takes_its_providers_request_and_refuses_each_wrong
         };
         pages += 1;
         let mock = mock(ProviderKind::TailTwo(provider)).await;
+        // eBay's page takes the app's RuName, and sends the browser to the URL registered for it.
+        let redirect = match provider {
+            TailTwo::Ebay => {
+                mock.redirect_names
+                    .register(MOCK_EBAY_RUNAME, "https://app.example/cb");
+                MOCK_EBAY_RUNAME
+            }
+            _ => "https://app.example/cb",
+        };
         let draft = page.accepted(|name| match name {
-            "redirect_uri" => "https://app.example/cb".to_owned(),
+            "redirect_uri" => redirect.to_owned(),
             "response_type" => "code".to_owned(),
             _ => "x".to_owned(),
         });
         let (status, body) = send(&mock, &draft.request()).await;
         assert_eq!(status, 302, "{provider:?}: the accepted request: {body}");
+        if provider == TailTwo::Ebay {
+            let by_url = page.accepted(|name| match name {
+                "redirect_uri" => "https://app.example/cb".to_owned(),
+                _ => "x".to_owned(),
+            });
+            let (status, body) = send(&mock, &by_url.request()).await;
+            assert_eq!(status, 400, "eBay takes no URL as redirect_uri: {body}");
+            assert!(body.contains("RuName"), "{body}");
+        }
 
         let variants = page.wrong_variants(&draft);
         let mut missing: Vec<String> = variants

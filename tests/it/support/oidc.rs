@@ -185,6 +185,12 @@ pub fn rp_http() -> openidconnect::reqwest::Client {
 
 /// The relying party, from the bridge's discovery document and JWKS.
 pub async fn discover(issuer: &str) -> Client {
+    discover_as(issuer, CLIENT_ID, CLIENT_SECRET).await
+}
+
+/// [`discover`], for a broker holding the provider app's own credentials
+/// (Alipay's app id, WeCom's corp id and secret).
+pub async fn discover_as(issuer: &str, client_id: &str, client_secret: &str) -> Client {
     let metadata = CoreProviderMetadata::discover_async(
         IssuerUrl::new(issuer.to_owned()).unwrap(),
         &rp_http(),
@@ -193,8 +199,8 @@ pub async fn discover(issuer: &str) -> Client {
     .unwrap_or_else(|e| panic!("discovery of {issuer}: {e:?}"));
     CoreClient::from_provider_metadata(
         metadata,
-        ClientId::new(CLIENT_ID.to_owned()),
-        Some(ClientSecret::new(CLIENT_SECRET.to_owned())),
+        ClientId::new(client_id.to_owned()),
+        Some(ClientSecret::new(client_secret.to_owned())),
     )
     .set_redirect_uri(RedirectUrl::new(BROKER_CALLBACK.to_owned()).unwrap())
 }
@@ -230,6 +236,21 @@ pub async fn login(
     provider: &Provider,
     mock: &MockProvider,
 ) -> Login {
+    let callback = format!("{}/callback", issuer(gateway, provider));
+    login_as(client, gateway, provider, mock.addr, CLIENT_ID, &callback).await
+}
+
+/// [`login`], for a broker holding `client_id`, against the provider's page
+/// at `provider_addr`, the page told `provider_redirect` (the bridge's
+/// callback, or eBay's RuName that the page resolves to it).
+pub async fn login_as(
+    client: &Client,
+    gateway: &Gateway,
+    provider: &Provider,
+    provider_addr: std::net::SocketAddr,
+    client_id: &str,
+    provider_redirect: &str,
+) -> Login {
     let http = http_client();
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (authorize_url, csrf, nonce) = client
@@ -249,21 +270,24 @@ pub async fn login(
     // The bridge sends the browser to the provider's own authorize page, its way.
     let to_provider = location(&http.get(authorize_url.as_str()).send().await.unwrap());
     assert!(
-        to_provider.starts_with(&format!("http://{}{}?", mock.addr, provider.authorize_path)),
+        to_provider.starts_with(&format!(
+            "http://{provider_addr}{}?",
+            provider.authorize_path
+        )),
         "{to_provider}"
     );
     let provider_params = query_of(&to_provider);
     let callback = format!("{}/callback", issuer(gateway, provider));
     assert_eq!(
         get_param(&provider_params, "redirect_uri").as_deref(),
-        Some(callback.as_str())
+        Some(provider_redirect)
     );
     let sealed_state = get_param(&provider_params, "state").unwrap();
     assert!(!sealed_state.contains(csrf.secret()) && !sealed_state.contains(nonce.secret()));
     // The provider's own names and scopes.
     assert_eq!(
         get_param(&provider_params, provider.client_id_param).as_deref(),
-        Some(CLIENT_ID)
+        Some(client_id)
     );
     if provider.client_id_param != "client_id" {
         assert_eq!(get_param(&provider_params, "client_id"), None);

@@ -3,6 +3,7 @@
 //! the corp token is fetched once per route and replica, renewed when WeCom
 //! refuses it, and never reaches a caller, the log or the metrics.
 
+mod bridge;
 mod refusals;
 
 use crate::support::*;

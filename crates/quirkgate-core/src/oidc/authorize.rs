@@ -204,7 +204,22 @@ pub struct ProviderAuthorize {
     pub default_scope: String,
     /// A fragment the provider wants on the URL (`wechat_redirect`).
     pub fragment: Option<String>,
+    /// Fixed parameters the page wants after the standard ones (WeCom's
+    /// `login_type=CorpApp` and `agentid`); never one the bridge sets itself.
+    pub extra_params: Vec<(String, String)>,
 }
+
+/// Authorize parameters the bridge sets itself: a preset's extra
+/// parameters may not name them (nor the client id's own name).
+pub const BRIDGE_AUTHORIZE_PARAMS: [&str; 7] = [
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
 
 impl ProviderAuthorize {
     /// The provider's scopes for the broker's: mapped, OIDC-only ones
@@ -240,16 +255,19 @@ impl ProviderAuthorize {
         state: &str,
     ) -> String {
         let scope = self.provider_scope(scopes);
-        let mut url = with_query(
-            &self.url,
-            &[
-                (self.client_id_param.as_str(), client_id),
-                ("redirect_uri", callback),
-                ("response_type", "code"),
-                ("scope", &scope),
-                ("state", state),
-            ],
+        let mut params = vec![
+            (self.client_id_param.as_str(), client_id),
+            ("redirect_uri", callback),
+            ("response_type", "code"),
+            ("scope", &scope),
+            ("state", state),
+        ];
+        params.extend(
+            self.extra_params
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
         );
+        let mut url = with_query(&self.url, &params);
         if let Some(fragment) = &self.fragment {
             url.push('#');
             url.push_str(fragment);
@@ -466,6 +484,7 @@ mod tests {
             scope_separator: ",".into(),
             default_scope: "user.info.basic".into(),
             fragment: None,
+            extra_params: Vec::new(),
         }
     }
 
@@ -509,6 +528,25 @@ mod tests {
             url.ends_with("&scope=snsapi_login&state=s#wechat_redirect"),
             "{url}"
         );
+    }
+
+    #[test]
+    fn extra_parameters_follow_the_standard_ones_in_the_presets_order() {
+        let wecom = ProviderAuthorize {
+            url: "https://login.work.weixin.qq.com/wwlogin/sso/login".into(),
+            client_id_param: "appid".into(),
+            extra_params: vec![
+                ("login_type".into(), "CorpApp".into()),
+                ("agentid".into(), "1000002".into()),
+            ],
+            ..Default::default()
+        };
+        let url = wecom.url_for("ww1", &[], "https://gw/cb", "s");
+        assert!(
+            url.ends_with("&state=s&login_type=CorpApp&agentid=1000002"),
+            "{url}"
+        );
+        assert!(url.contains("?appid=ww1&"), "{url}");
     }
 
     #[test]

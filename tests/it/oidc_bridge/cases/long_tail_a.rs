@@ -1,8 +1,8 @@
 //! The first long tail: Douyin, Feishu, Zoom, Pinterest, Strava, and OK.ru
 //! (its own test: its signed user call reads keys from the environment).
 //! Kuaishou's user answer has no id: its `sub` comes from the token answer
-//! (`token_claims.rs`); Alipay's page calls back with `auth_code`, which
-//! `/callback` does not read yet.
+//! (`token_claims.rs`); Alipay's page calls back with `auth_code`
+//! (`callback_shapes.rs`).
 
 use crate::support::*;
 

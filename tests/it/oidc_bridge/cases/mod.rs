@@ -2,6 +2,7 @@
 //! group's `Provider`s and cases live beside each other. `every_provider`
 //! logs in through every case.
 
+mod callback_shapes;
 pub(super) mod id_tokens;
 pub(super) mod long_tail_a;
 pub(super) mod long_tail_b;
@@ -24,4 +25,9 @@ pub(super) const OWN_TESTS: &[&str] = &[
     // token_claims: sub from the token answer (Kuaishou's app id from the
     // environment; Withings has no user endpoint).
     "kuaishou", "withings",
+    // callback_shapes: Alipay's auth_code (its app id as the broker's client
+    // id), eBay's RuName (registered with the mock's page).
+    "alipay", "ebay",
+    // tests/it/wecom/bridge.rs: WeCom's mock is a WecomMock of its own.
+    "wecom",
 ];

@@ -1,8 +1,8 @@
 //! The long tail, part two: Kakao, Naver, Weibo, Baidu, Lark, Huawei,
 //! Yandex, Mail.ru, Discord, Spotify, Bitbucket, Fitbit and PayPal behind
 //! the bridge, each against its strict mock (`quirkgate_mocks::long_tail_two`).
-//! eBay has none: its authorize page and token call name the redirect by the
-//! app's RuName, and the bridge always sends `{issuer}/callback`.
+//! eBay's page and token call name the redirect by the app's RuName: its
+//! login is in `callback_shapes.rs`.
 
 use crate::support::*;
 use quirkgate_mocks::long_tail_two::TailTwo;
