@@ -1,7 +1,8 @@
 //! A provider's own ID token (Apple, LINE, Twitch, LinkedIn): the broker's
 //! nonce goes to the provider's authorize page, and the token answer's
 //! `id_token` is verified against the provider's JWKS (fetched here, cached
-//! in the plan) before any claim is read from it. A token that fails is a
+//! in the plan), or with the broker's client secret where the provider keys
+//! it so (LINE's HS256), before any claim is read from it. A token that fails is a
 //! 502 `server_error`: no claims, no ID token, and the provider's code, spent
 //! on this one redemption, is never sent again.
 
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::plan::oidc::provider_jwks::ProviderIdTokenKeys;
 use crate::plan::oidc::OidcBridge;
 use quirkgate_core::oauth_error::OAuthError;
 use quirkgate_core::oidc::authorize::with_query;
@@ -34,11 +36,13 @@ pub fn with_nonce(bridge: &OidcBridge, url: String, nonce: Option<&str>) -> Stri
 }
 
 /// The claims of the token answer's `id_token`, verified; `None` when this
-/// bridge takes none from the provider's ID token.
+/// bridge takes none from the provider's ID token. `client_secret` is the
+/// broker's, for a provider that keys its tokens with it (LINE).
 pub async fn verified_claims(
     bridge: &OidcBridge,
     tokens: &Map<String, Value>,
     client_id: &str,
+    client_secret: Option<&str>,
     nonce: Option<&str>,
     now: u64,
 ) -> Result<Option<Map<String, Value>>, OAuthError> {
@@ -50,21 +54,26 @@ pub async fn verified_claims(
         .and_then(Value::as_str)
         .ok_or_else(|| upstream_failed("the provider's token answer has no id_token"))?;
     let unverified = UnverifiedIdToken::parse(token).map_err(refused)?;
-    let keys = facts
-        .jwks
-        .keys_for(unverified.kid(), Instant::now(), || fetch(&facts.jwks.uri))
-        .await
-        .ok_or_else(|| upstream_failed("the provider's JWKS could not be read"))?;
     let expected = Expected {
         issuer: &facts.issuer,
         audience: client_id,
         nonce: nonce.filter(|_| facts.send_nonce),
         now,
     };
-    unverified
-        .verify(&keys, &expected)
-        .map(Some)
-        .map_err(refused)
+    let verified = match &facts.keys {
+        ProviderIdTokenKeys::Jwks(jwks) => {
+            let keys = jwks
+                .keys_for(unverified.kid(), Instant::now(), || fetch(&jwks.uri))
+                .await
+                .ok_or_else(|| upstream_failed("the provider's JWKS could not be read"))?;
+            unverified.verify(&keys, &expected)
+        }
+        // No secret sent (a public client): nothing can verify it.
+        ProviderIdTokenKeys::ClientSecret => {
+            unverified.verify_with_client_secret(client_secret.unwrap_or("").as_bytes(), &expected)
+        }
+    };
+    verified.map(Some).map_err(refused)
 }
 
 /// The user the claim paths read: the user-info route's answer (if any),

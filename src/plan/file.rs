@@ -192,11 +192,15 @@ pub struct OidcPresetFile {
 }
 
 /// `provider_id_token: { jwks_uri, issuer }`: where the provider publishes
-/// its keys and what its tokens' `iss` is.
+/// its keys (or `signed_with: client_secret`, LINE's HS256) and what its
+/// tokens' `iss` is.
 #[derive(Debug, Deserialize, Clone, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderIdTokenFile {
-    pub jwks_uri: String,
+    pub jwks_uri: Option<String>,
+    /// `client_secret`: the tokens are HS256, keyed with the secret the
+    /// broker sends to `/token` (LINE's web login); instead of `jwks_uri`.
+    pub signed_with: Option<String>,
     pub issuer: String,
     /// Send the broker's nonce to the provider and check it comes back (default true).
     pub nonce: Option<bool>,

@@ -55,6 +55,10 @@ pub enum BridgeRefusal {
     ProviderJwksUri,
     /// `provider_id_token.issuer` is empty.
     ProviderIssuerEmpty,
+    /// `provider_id_token` has neither `jwks_uri` nor `signed_with`, or both.
+    ProviderKeySource,
+    /// `provider_id_token.signed_with` is not `client_secret`.
+    UnknownSignedWith(String),
     /// No `userinfo_route`, and no `provider_id_token` to take the claims from.
     NoUserSource,
     /// `userinfo_route: []`, or more routes than a user leg may take.
@@ -127,6 +131,13 @@ impl fmt::Display for BridgeRefusal {
                 f.write_str("must be an https:// URL (http:// only on loopback)")
             }
             Self::ProviderIssuerEmpty => f.write_str("the provider's ID token iss is needed"),
+            Self::ProviderKeySource => f.write_str(
+                "one of jwks_uri (the provider's published keys) or signed_with: client_secret (HS256, LINE)",
+            ),
+            Self::UnknownSignedWith(word) => write!(
+                f,
+                "'{word}' is not client_secret (the only secret a provider keys ID tokens with)"
+            ),
             Self::NoUserSource => f.write_str(
                 "missing: without a provider_id_token or a `token.` path for sub, the claims need a user-info route",
             ),

@@ -1,5 +1,7 @@
 //! The ID tokens Apple, LINE, Twitch and LinkedIn sign for themselves, and
-//! the JWKS each publishes (Apple, Twitch and LinkedIn RS256; LINE ES256).
+//! the JWKS each publishes (Apple, Twitch and LinkedIn RS256; LINE ES256,
+//! for its app SDKs: a LINE web login's ID token is HS256, keyed with the
+//! channel secret the token request carries).
 //! The authorize page carries what it received into its code
 //! (`mockcode-1.<switch>.<nonce>`), so the token answer's ID token holds that
 //! nonce and obeys the switch a test asked for with a scope
@@ -76,6 +78,8 @@ pub struct IdTokenIssuer {
     pub token_path: &'static str,
     pub jwks_path: &'static str,
     rsa: bool,
+    /// Its web login's ID tokens are HS256 with the client secret (LINE).
+    pub hs256_with_client_secret: bool,
     /// The user's claims in its ID token.
     claims: fn() -> Value,
 }
@@ -85,6 +89,7 @@ pub const APPLE: IdTokenIssuer = IdTokenIssuer {
     token_path: "/auth/token",
     jwks_path: "/auth/keys",
     rsa: true,
+    hs256_with_client_secret: false,
     // Apple adds email only when the email scope was granted (form_post only).
     claims: || json!({"sub": "001234.mockapple.0987", "is_private_email": false}),
 };
@@ -93,6 +98,7 @@ pub const LINE: IdTokenIssuer = IdTokenIssuer {
     token_path: "/oauth2/v2.1/token",
     jwks_path: "/oauth2/v2.1/certs",
     rsa: false,
+    hs256_with_client_secret: true,
     claims: || json!({"sub": "U4af4980629mockline", "name": "Mock LINE User", "picture": "https://profile.line-scdn.example/mock", "email": "line@example.com", "amr": ["pwd"]}),
 };
 pub const TWITCH: IdTokenIssuer = IdTokenIssuer {
@@ -100,6 +106,7 @@ pub const TWITCH: IdTokenIssuer = IdTokenIssuer {
     token_path: "/oauth2/token",
     jwks_path: "/oauth2/keys",
     rsa: true,
+    hs256_with_client_secret: false,
     claims: || json!({"sub": "141981764", "preferred_username": "twitchdev", "azp": null}),
 };
 pub const LINKEDIN: IdTokenIssuer = IdTokenIssuer {
@@ -107,6 +114,7 @@ pub const LINKEDIN: IdTokenIssuer = IdTokenIssuer {
     token_path: "/oauth/v2/accessToken",
     jwks_path: "/oauth/openid/jwks",
     rsa: true,
+    hs256_with_client_secret: false,
     claims: || json!({"sub": "782bbtaQ", "name": "Mock LinkedIn", "email": "li@example.com", "email_verified": true, "picture": "https://media.licdn.example/mock", "locale": "en-US"}),
 };
 
@@ -204,12 +212,19 @@ pub fn with_id_token(kind: ProviderKind, request: &SeenRequest, answer: Answer) 
         return answer;
     };
     let client_id = request.body_param("client_id").unwrap_or("");
-    let token = id_token(issuer, code, client_id, &host(request));
+    let secret = request.body_param("client_secret").unwrap_or("");
+    let token = id_token(issuer, code, client_id, secret, &host(request));
     tokens.insert("id_token".into(), token.into());
     (answer.0, answer.1, Value::Object(tokens).to_string())
 }
 
-fn id_token(issuer: &IdTokenIssuer, code: &str, client_id: &str, host: &str) -> String {
+fn id_token(
+    issuer: &IdTokenIssuer,
+    code: &str,
+    client_id: &str,
+    client_secret: &str,
+    host: &str,
+) -> String {
     let mut parts = code.splitn(3, '.').skip(1);
     let switch = parts
         .next()
@@ -245,6 +260,17 @@ fn id_token(issuer: &IdTokenIssuer, code: &str, client_id: &str, host: &str) -> 
         Switch::WrongIss => set("iss", "https://impostor.example".into()),
         _ => None,
     };
+    if issuer.hs256_with_client_secret {
+        // A wrong key is another secret; there is no kid to rotate or miss.
+        let secret = match switch {
+            Switch::WrongKey | Switch::UnknownKid => format!("{client_secret}-not"),
+            _ => client_secret.to_owned(),
+        };
+        return match switch {
+            Switch::AlgNone => sign(None, None, &claims),
+            _ => sign(Some(&MockKey::Hmac(secret.into_bytes())), None, &claims),
+        };
+    }
     let keys = Keys::of(issuer);
     let (key, kid) = match switch {
         Switch::WrongKey => (&keys.stray, CURRENT_KID),
@@ -256,14 +282,17 @@ fn id_token(issuer: &IdTokenIssuer, code: &str, client_id: &str, host: &str) -> 
         _ => (&keys.current, CURRENT_KID),
     };
     if switch == Switch::AlgNone {
-        return sign(None, kid, &claims);
+        return sign(None, Some(kid), &claims);
     }
-    sign(Some(key), kid, &claims)
+    sign(Some(key), Some(kid), &claims)
 }
 
-fn sign(key: Option<&MockKey>, kid: &str, claims: &Map<String, Value>) -> String {
+fn sign(key: Option<&MockKey>, kid: Option<&str>, claims: &Map<String, Value>) -> String {
     let alg = key.map_or("none", MockKey::alg);
-    let header = json!({"alg": alg, "kid": kid, "typ": "JWT"});
+    let header = match kid {
+        Some(kid) => json!({"alg": alg, "kid": kid, "typ": "JWT"}),
+        None => json!({"alg": alg, "typ": "JWT"}),
+    };
     let input = format!(
         "{}.{}",
         base64url(header.to_string().as_bytes()),
@@ -290,6 +319,8 @@ fn rotated_hosts() -> std::sync::MutexGuard<'static, HashSet<String>> {
 enum MockKey {
     Rsa(RsaKeyPair),
     Ec(EcdsaKeyPair),
+    /// An HMAC secret (HS256).
+    Hmac(Vec<u8>),
 }
 
 impl MockKey {
@@ -297,6 +328,7 @@ impl MockKey {
         match self {
             MockKey::Rsa(_) => "RS256",
             MockKey::Ec(_) => "ES256",
+            MockKey::Hmac(_) => "HS256",
         }
     }
 
@@ -314,6 +346,10 @@ impl MockKey {
                 .expect("the mock's key signs")
                 .as_ref()
                 .to_vec(),
+            MockKey::Hmac(secret) => {
+                let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+                ring::hmac::sign(&key, message).as_ref().to_vec()
+            }
         }
     }
 
@@ -327,6 +363,7 @@ impl MockKey {
                 let point = key.public_key().as_ref();
                 json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": kid, "x": base64url(&point[1..33]), "y": base64url(&point[33..65])})
             }
+            MockKey::Hmac(_) => unreachable!("a secret is never published"),
         }
     }
 }
@@ -416,7 +453,7 @@ mod tests {
             authorize_code(&request("/a", &[("scope", "openid")], &[])),
             "mockcode-1"
         );
-        let token = id_token(&APPLE, &code, "com.example.web", "h");
+        let token = id_token(&APPLE, &code, "com.example.web", "s", "h");
         let (header, claims) = claims_of(&token);
         assert_eq!(
             (header["alg"].as_str(), header["kid"].as_str()),
@@ -425,8 +462,28 @@ mod tests {
         assert_eq!(claims["nonce"], "n-1");
         assert_eq!(claims["aud"], "com.example.web");
         assert!(claims["exp"].as_u64().unwrap() < claims["iat"].as_u64().unwrap());
-        let (header, _) = claims_of(&id_token(&LINE, "mockcode-1.alg_none.", "c", "h"));
+        let (header, _) = claims_of(&id_token(&LINE, "mockcode-1.alg_none.", "c", "s", "h"));
         assert_eq!(header["alg"], "none");
+    }
+
+    #[test]
+    fn a_line_web_login_id_token_is_hs256_keyed_with_the_client_secret() {
+        let token = id_token(&LINE, "mockcode-1.valid.", "c", "channel-secret", "h");
+        let (header, claims) = claims_of(&token);
+        assert_eq!(header, json!({"alg": "HS256", "typ": "JWT"}));
+        assert_eq!(claims["aud"], "c");
+        let (input, tag) = token.rsplit_once('.').unwrap();
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"channel-secret");
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(tag)
+            .unwrap();
+        assert!(ring::hmac::verify(&key, input.as_bytes(), &tag).is_ok());
+        let wrong = id_token(&LINE, "mockcode-1.wrong_key.", "c", "channel-secret", "h");
+        let (input, tag) = wrong.rsplit_once('.').unwrap();
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(tag)
+            .unwrap();
+        assert!(ring::hmac::verify(&key, input.as_bytes(), &tag).is_err());
     }
 
     #[test]
@@ -445,10 +502,10 @@ mod tests {
                 .map(|k| k["kid"].as_str().unwrap().to_owned())
                 .collect::<Vec<_>>()
         };
-        let token = id_token(&LINKEDIN, "mockcode-1.valid.", "c", "127.0.0.2:1");
+        let token = id_token(&LINKEDIN, "mockcode-1.valid.", "c", "s", "127.0.0.2:1");
         assert_eq!(claims_of(&token).0["kid"], CURRENT_KID);
         assert_eq!(jwks(), [CURRENT_KID]);
-        id_token(&LINKEDIN, "mockcode-1.rotated.", "c", "127.0.0.1:1");
+        id_token(&LINKEDIN, "mockcode-1.rotated.", "c", "s", "127.0.0.1:1");
         assert_eq!(jwks(), [CURRENT_KID, ROTATED_KID]);
         assert!(jwks_answer(
             ProviderKind::GitHub,

@@ -59,6 +59,7 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         bridge,
         &provider.tokens,
         leg.client_id,
+        leg.client_secret(),
         code.nonce.as_deref(),
         leg.now,
     )

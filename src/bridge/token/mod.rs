@@ -166,6 +166,14 @@ impl Leg<'_> {
         Ok(Ok(ProviderTokens { tokens, access }))
     }
 
+    /// The broker's client secret, if it sent one.
+    fn client_secret(&self) -> Option<&str> {
+        self.credentials
+            .iter()
+            .find(|(name, _)| *name == "client_secret")
+            .map(|(_, secret)| *secret)
+    }
+
     /// The broker's access token, in `tokens` (see [`wrap_access_token`]).
     fn access_token(&self, tokens: &mut Map<String, Value>, access: SealedAccess) -> String {
         let wraps = !self.bridge.userinfo_params.is_empty();

@@ -25,7 +25,16 @@ pub struct ProviderIdTokens {
     pub issuer: String,
     /// Whether the broker's nonce goes to the provider (and must come back).
     pub send_nonce: bool,
-    pub jwks: Arc<ProviderJwks>,
+    pub keys: ProviderIdTokenKeys,
+}
+
+/// Where the key that verifies the provider's ID tokens comes from.
+pub enum ProviderIdTokenKeys {
+    /// The provider's published JWKS (RS256, ES256).
+    Jwks(Arc<ProviderJwks>),
+    /// HS256 keyed with the client secret the broker sends to `/token`
+    /// (LINE's web login).
+    ClientSecret,
 }
 
 /// One provider's published keys, fetched lazily.
@@ -91,21 +100,42 @@ impl ProviderJwks {
 pub(super) fn compile(file: &ProviderIdTokenFile) -> Result<ProviderIdTokens, Vec<ConfigError>> {
     let mut errors = Vec::new();
     let at = |key: &'static str| KeyPath::key("provider_id_token").then(key);
-    if !https_or_loopback(&file.jwks_uri) {
-        errors.push(refused(at("jwks_uri"), Refusal::ProviderJwksUri));
-    }
+    let cooldown = file.refresh_cooldown.map_or(DEFAULT_COOLDOWN, |d| d.0);
+    let keys = match (&file.jwks_uri, file.signed_with.as_deref()) {
+        (Some(uri), None) if https_or_loopback(uri) => {
+            Some(ProviderIdTokenKeys::Jwks(shared_jwks(uri, cooldown)))
+        }
+        (Some(_), None) => {
+            errors.push(refused(at("jwks_uri"), Refusal::ProviderJwksUri));
+            None
+        }
+        (None, Some("client_secret")) => Some(ProviderIdTokenKeys::ClientSecret),
+        (None, Some(other)) => {
+            errors.push(refused(
+                at("signed_with"),
+                Refusal::UnknownSignedWith(other.to_owned()),
+            ));
+            None
+        }
+        (None, None) | (Some(_), Some(_)) => {
+            errors.push(refused(
+                KeyPath::key("provider_id_token"),
+                Refusal::ProviderKeySource,
+            ));
+            None
+        }
+    };
     if file.issuer.is_empty() {
         errors.push(refused(at("issuer"), Refusal::ProviderIssuerEmpty));
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    match keys {
+        Some(keys) if errors.is_empty() => Ok(ProviderIdTokens {
+            issuer: file.issuer.clone(),
+            send_nonce: file.nonce.unwrap_or(true),
+            keys,
+        }),
+        _ => Err(errors),
     }
-    let cooldown = file.refresh_cooldown.map_or(DEFAULT_COOLDOWN, |d| d.0);
-    Ok(ProviderIdTokens {
-        issuer: file.issuer.clone(),
-        send_nonce: file.nonce.unwrap_or(true),
-        jwks: shared_jwks(&file.jwks_uri, cooldown),
-    })
 }
 
 fn refused(key: KeyPath, why: Refusal) -> ConfigError {
@@ -239,10 +269,15 @@ mod tests {
     #[test]
     fn the_jwks_uri_is_https_and_the_cache_survives_a_reload_of_the_same_facts() {
         let file = |uri: &str, issuer: &str| ProviderIdTokenFile {
-            jwks_uri: uri.into(),
+            jwks_uri: Some(uri.into()),
+            signed_with: None,
             issuer: issuer.into(),
             nonce: None,
             refresh_cooldown: None,
+        };
+        let jwks = |compiled: &ProviderIdTokens| match &compiled.keys {
+            ProviderIdTokenKeys::Jwks(jwks) => jwks.clone(),
+            ProviderIdTokenKeys::ClientSecret => panic!("not a JWKS"),
         };
         let first = compile(&file(
             "https://appleid.apple.com/auth/keys",
@@ -254,14 +289,14 @@ mod tests {
             "https://appleid.apple.com",
         ))
         .unwrap();
-        assert!(Arc::ptr_eq(&first.jwks, &again.jwks));
+        assert!(Arc::ptr_eq(&jwks(&first), &jwks(&again)));
         assert!(first.send_nonce);
         let other = compile(&file(
             "https://id.twitch.tv/oauth2/keys",
             "https://id.twitch.tv/oauth2",
         ))
         .unwrap();
-        assert!(!Arc::ptr_eq(&first.jwks, &other.jwks));
+        assert!(!Arc::ptr_eq(&jwks(&first), &jwks(&other)));
         assert!(compile(&file("http://127.0.0.1:9/keys", "x")).is_ok());
         let errors = compile(&file("http://keys.example/jwks", ""))
             .err()
@@ -282,6 +317,47 @@ mod tests {
                     ConfigErrorKind::Bridge(Refusal::ProviderIssuerEmpty)
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn a_provider_id_token_is_keyed_by_a_jwks_or_by_the_client_secret_never_both() {
+        let file = |uri: Option<&str>, signed_with: Option<&str>| ProviderIdTokenFile {
+            jwks_uri: uri.map(str::to_owned),
+            signed_with: signed_with.map(str::to_owned),
+            issuer: "https://access.line.me".into(),
+            nonce: None,
+            refresh_cooldown: None,
+        };
+        let line = compile(&file(None, Some("client_secret"))).unwrap();
+        assert!(matches!(line.keys, ProviderIdTokenKeys::ClientSecret));
+        let refusal = |f: ProviderIdTokenFile| {
+            let errors = compile(&f).err().unwrap();
+            errors
+                .into_iter()
+                .map(|e| (e.key.to_string(), e.kind))
+                .collect::<Vec<_>>()
+        };
+        let source = || {
+            vec![(
+                "provider_id_token".to_owned(),
+                ConfigErrorKind::Bridge(Refusal::ProviderKeySource),
+            )]
+        };
+        assert_eq!(refusal(file(None, None)), source());
+        assert_eq!(
+            refusal(file(
+                Some("https://api.line.me/oauth2/v2.1/certs"),
+                Some("client_secret")
+            )),
+            source()
+        );
+        assert_eq!(
+            refusal(file(None, Some("channel_secret"))),
+            [(
+                "provider_id_token.signed_with".to_owned(),
+                ConfigErrorKind::Bridge(Refusal::UnknownSignedWith("channel_secret".into()))
+            )]
         );
     }
 }

@@ -2,9 +2,11 @@
 //! before the bridge takes a single claim from it (OIDC Core §3.1.3.7): the
 //! signature against the provider's JWKS (RS256 with an RSA key, ES256 with
 //! a P-256 key; `none`, HS* and anything else refused, so a public key can
-//! never be used as an HMAC secret), then `iss`, `aud` (the client id),
+//! never be used as an HMAC secret), or, for a provider that keys its ID
+//! tokens with the client secret (LINE's web login, OIDC Core §10.1), HS256
+//! with that secret and nothing else; then `iss`, `aud` (the client id),
 //! `exp` with a small leeway and, when the bridge sent one, `nonce`. Pure:
-//! the JWKS text and the clock come from the caller.
+//! the JWKS text, the secret and the clock come from the caller.
 
 use base64::Engine;
 use ring::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
@@ -25,7 +27,8 @@ pub enum JwksRefusal {
 pub enum IdTokenRefusal {
     /// Not three base64url parts of JSON, or a claim of the wrong type.
     Malformed,
-    /// `alg` is not RS256 or ES256 (`none`, HS256, …), or `crit` is set.
+    /// `alg` is not the one the key source takes (RS256 or ES256 against a
+    /// JWKS, HS256 with the client secret), or `crit` is set.
     AlgorithmRefused,
     /// No published key has the token's `kid`.
     UnknownKey,
@@ -44,7 +47,7 @@ impl IdTokenRefusal {
         match self {
             IdTokenRefusal::Malformed => "the provider's ID token is malformed",
             IdTokenRefusal::AlgorithmRefused => {
-                "the provider's ID token is not signed with RS256 or ES256"
+                "the provider's ID token is not signed with an algorithm its bridge takes"
             }
             IdTokenRefusal::UnknownKey => "the provider's ID token names a key its JWKS lacks",
             IdTokenRefusal::KeyTypeMismatch => {
@@ -74,11 +77,13 @@ impl IdTokenRefusal {
     }
 }
 
-/// The two algorithms accepted, each with its key type.
+/// The algorithms accepted: two with a published key type, and HS256 with
+/// the client secret only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Algorithm {
     Rs256,
     Es256,
+    Hs256,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,7 +209,8 @@ pub struct UnverifiedIdToken<'t> {
 }
 
 impl<'t> UnverifiedIdToken<'t> {
-    /// Splits a compact JWS and reads its header; refuses any `alg` but RS256 and ES256.
+    /// Splits a compact JWS and reads its header; refuses any `alg` but
+    /// RS256, ES256 and HS256 (which only [`Self::verify_with_client_secret`] takes).
     pub fn parse(token: &'t str) -> Result<Self, IdTokenRefusal> {
         let malformed = IdTokenRefusal::Malformed;
         let mut parts = token.split('.');
@@ -218,6 +224,7 @@ impl<'t> UnverifiedIdToken<'t> {
         let algorithm = match header.get("alg").and_then(Value::as_str) {
             Some("RS256") => Algorithm::Rs256,
             Some("ES256") => Algorithm::Es256,
+            Some("HS256") => Algorithm::Hs256,
             _ => return Err(IdTokenRefusal::AlgorithmRefused),
         };
         // RFC 7515 §4.1.11: an extension this verifier does not know must fail it.
@@ -250,6 +257,10 @@ impl<'t> UnverifiedIdToken<'t> {
         keys: &ProviderKeys,
         expected: &Expected<'_>,
     ) -> Result<Map<String, Value>, IdTokenRefusal> {
+        // A JWKS never keys an HMAC: a public key is no secret.
+        if self.algorithm == Algorithm::Hs256 {
+            return Err(IdTokenRefusal::AlgorithmRefused);
+        }
         let named: Vec<&ProviderKey> = keys
             .keys
             .iter()
@@ -270,6 +281,29 @@ impl<'t> UnverifiedIdToken<'t> {
             .iter()
             .any(|k| k.key.verifies(self.algorithm, message, &self.signature))
         {
+            return Err(IdTokenRefusal::BadSignature);
+        }
+        check_claims(&self.claims, expected)?;
+        Ok(self.claims)
+    }
+}
+
+impl UnverifiedIdToken<'_> {
+    /// The claims of an HS256 token keyed with the client `secret` (LINE's
+    /// web login), once the signature, `iss`, `aud`, `exp` and `nonce` pass.
+    /// Any other `alg` is refused: this key source takes HS256 only.
+    pub fn verify_with_client_secret(
+        self,
+        secret: &[u8],
+        expected: &Expected<'_>,
+    ) -> Result<Map<String, Value>, IdTokenRefusal> {
+        if self.algorithm != Algorithm::Hs256 {
+            return Err(IdTokenRefusal::AlgorithmRefused);
+        }
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+        let signed = !secret.is_empty()
+            && ring::hmac::verify(&key, self.signing_input.as_bytes(), &self.signature).is_ok();
+        if !signed {
             return Err(IdTokenRefusal::BadSignature);
         }
         check_claims(&self.claims, expected)?;
@@ -501,6 +535,69 @@ mod tests {
             .unwrap()
             .verify(&keys, &no_nonce)
             .is_ok());
+    }
+
+    fn hs256(secret: &[u8], header: Value, body: &Value) -> String {
+        use crate::signed_jwt::base64url;
+        let input = format!(
+            "{}.{}",
+            base64url(header.to_string().as_bytes()),
+            base64url(body.to_string().as_bytes())
+        );
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+        let tag = ring::hmac::sign(&key, input.as_bytes());
+        format!("{input}.{}", base64url(tag.as_ref()))
+    }
+
+    fn with_secret(token: &str, secret: &[u8]) -> Result<Map<String, Value>, IdTokenRefusal> {
+        UnverifiedIdToken::parse(token)?.verify_with_client_secret(secret, &expected())
+    }
+
+    #[test]
+    fn hs256_tokens_verify_with_the_client_secret_and_nothing_else() {
+        let secret = b"line-channel-secret";
+        let header = json!({"alg": "HS256", "typ": "JWT"});
+        let token = hs256(secret, header.clone(), &claims());
+        assert_eq!(with_secret(&token, secret).unwrap()["sub"], "001.abc");
+        // Another secret, an empty one, or a changed claim: the signature fails.
+        assert_eq!(
+            with_secret(&token, b"another-secret"),
+            Err(IdTokenRefusal::BadSignature)
+        );
+        assert_eq!(
+            with_secret(&hs256(b"", header.clone(), &claims()), b""),
+            Err(IdTokenRefusal::BadSignature)
+        );
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut forged = claims();
+        forged["sub"] = "someone-else".into();
+        let payload = crate::signed_jwt::base64url(forged.to_string().as_bytes());
+        let forged = format!("{}.{payload}.{}", parts[0], parts[2]);
+        assert_eq!(
+            with_secret(&forged, secret),
+            Err(IdTokenRefusal::BadSignature)
+        );
+        // The claims are checked as for any provider ID token.
+        let mut other = claims();
+        other["aud"] = "other-client".into();
+        assert_eq!(
+            with_secret(&hs256(secret, header.clone(), &other), secret),
+            Err(IdTokenRefusal::WrongAudience)
+        );
+        // This key source takes HS256 only: an RS256 or unsigned token is refused.
+        let rs = rsa().sign_jwt(Some("r1"), &claims()).unwrap();
+        assert_eq!(
+            with_secret(&rs, secret),
+            Err(IdTokenRefusal::AlgorithmRefused)
+        );
+        let none = unsigned(json!({"alg": "none"}), &claims(), b"");
+        assert_eq!(
+            with_secret(&none, secret),
+            Err(IdTokenRefusal::AlgorithmRefused)
+        );
+        // And a JWKS never verifies an HS256 token, whatever it publishes.
+        let keys = jwks(&[(&rsa(), "r1")]);
+        assert_eq!(verify(&token, &keys), Err(IdTokenRefusal::AlgorithmRefused));
     }
 
     fn claims_with_aud(aud: Value) -> Map<String, Value> {

@@ -1,6 +1,7 @@
 //! Providers that sign their own ID token (Apple, LINE, Twitch, LinkedIn):
 //! the bridge takes claims from it only once it verifies against the
-//! provider's JWKS (the mock's), and a token that fails any check is a 502
+//! provider's JWKS (the mock's), or for LINE's web login (HS256) with the
+//! client secret the broker sent, and a token that fails any check is a 502
 //! `server_error` with no ID token, the provider's code sent once. Each
 //! mock signs with the nonce its authorize page received and obeys the
 //! switch a scope `mock.id_token.<switch>` asks for.
@@ -136,9 +137,16 @@ async fn bridge(case: &Case) -> Bridge {
             "",
         );
     }
+    let key_source = match case.signs.hs256_with_client_secret {
+        true => "signed_with: client_secret".to_owned(),
+        false => format!(
+            "jwks_uri: \"http://{}{}\", refresh_cooldown: 1s",
+            mock.addr, case.signs.jwks_path
+        ),
+    };
     oidc.push_str(&format!(
-        "    provider_id_token: {{ jwks_uri: \"http://{}{}\", issuer: \"{}\", refresh_cooldown: 1s, nonce: {} }}\n",
-        mock.addr, case.signs.jwks_path, case.signs.issuer, case.nonce
+        "    provider_id_token: {{ {key_source}, issuer: \"{}\", nonce: {} }}\n",
+        case.signs.issuer, case.nonce
     ));
     let apple = apple_key();
     let mut env: Vec<(&str, String)> = apple_env(&apple)
@@ -199,7 +207,14 @@ async fn logs_in(case: &Case) {
         provider.name
     );
     assert_eq!(bridge.count(provider.token_path), 1, "{}", provider.name);
-    assert_eq!(bridge.count(case.signs.jwks_path), 1, "{}", provider.name);
+    // LINE's HS256 token needs no JWKS: the client secret keys it.
+    let jwks_fetches = usize::from(!case.signs.hs256_with_client_secret);
+    assert_eq!(
+        bridge.count(case.signs.jwks_path),
+        jwks_fetches,
+        "{}",
+        provider.name
+    );
 
     let discovery: serde_json::Value = http_client()
         .get(format!("{issuer}/.well-known/openid-configuration"))
@@ -236,7 +251,7 @@ async fn apple_logs_in_with_claims_from_its_verified_id_token() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn line_logs_in_with_claims_from_its_verified_es256_id_token() {
+async fn line_logs_in_with_claims_from_its_hs256_id_token_keyed_with_the_client_secret() {
     logs_in(&LINE).await;
 }
 
@@ -324,6 +339,11 @@ async fn refused(case: &Case, switch: Switch, description: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_token_signed_by_a_key_the_provider_never_published_is_a_502() {
+    refused(&LINKEDIN, Switch::WrongKey, "signature does not verify").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_id_token_keyed_with_another_secret_than_the_brokers_is_a_502() {
     refused(&LINE, Switch::WrongKey, "signature does not verify").await;
 }
 
@@ -344,25 +364,30 @@ async fn a_provider_id_token_from_another_issuer_is_a_502() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_alg_none_provider_id_token_is_a_502() {
-    refused(&LINKEDIN, Switch::AlgNone, "not signed with RS256 or ES256").await;
+    refused(&LINKEDIN, Switch::AlgNone, "not signed with an algorithm").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_line_id_token_is_a_502_though_the_secret_is_at_hand() {
+    refused(&LINE, Switch::AlgNone, "not signed with an algorithm").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_is_fetched_once_and_a_stream_of_unknown_kids_fetches_nothing() {
-    let bridge = bridge(&LINE).await;
-    let jwks = LINE.signs.jwks_path;
-    let ((status, body), _) = redeem(&bridge, &LINE, Switch::Valid).await;
+    let bridge = bridge(&LINKEDIN).await;
+    let jwks = LINKEDIN.signs.jwks_path;
+    let ((status, body), _) = redeem(&bridge, &LINKEDIN, Switch::Valid).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["id_token"].is_string());
     assert_eq!(bridge.count(jwks), 1);
     // The provider rotates after the cooldown: the new kid is fetched once, and verifies.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let ((status, body), _) = redeem(&bridge, &LINE, Switch::Rotated).await;
+    let ((status, body), _) = redeem(&bridge, &LINKEDIN, Switch::Rotated).await;
     assert_eq!(status, 200, "{body}\n{}", bridge.gateway.log());
     assert_eq!(bridge.count(jwks), 2);
     // Kids no JWKS publishes, within the cooldown: refused, and no fetch per request.
     for _ in 0..3 {
-        let ((status, body), _) = redeem(&bridge, &LINE, Switch::UnknownKid).await;
+        let ((status, body), _) = redeem(&bridge, &LINKEDIN, Switch::UnknownKid).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (502, Some("server_error")),
@@ -378,5 +403,5 @@ async fn a_rotated_key_is_fetched_once_and_a_stream_of_unknown_kids_fetches_noth
         2,
         "unknown kids within the cooldown fetch nothing"
     );
-    assert_eq!(bridge.count(LINE.provider.token_path), 5);
+    assert_eq!(bridge.count(LINKEDIN.provider.token_path), 5);
 }
