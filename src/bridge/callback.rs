@@ -1,15 +1,36 @@
-//! `/callback`: the provider sends the browser back; the login opens from
-//! its `state`, and the broker gets a code that seals the provider's.
+//! `/callback`: the provider sends the browser back (a GET, or a form POST
+//! for `response_mode=form_post`, as Apple does when it sends the user's
+//! name); the login opens from its `state`, and the broker gets a code that
+//! seals the provider's.
+
+use serde_json::{Map, Value};
 
 use super::answer::{back_to_broker, Answered};
+use super::BridgeRequest;
 use crate::plan::oidc::{LongLogins, OidcBridge};
 use crate::store::login_context;
 use quirkgate_core::oauth_error::Reason;
-use quirkgate_core::oidc::params::{param, unique_params};
+use quirkgate_core::oidc::claims::CALLBACK_USER_KEY;
+use quirkgate_core::oidc::params::{param, request_params, unique_params};
 use quirkgate_core::oidc::sealed::{SealedCode, SealedLogin};
 
-pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answered {
-    let params = match unique_params(query) {
+/// Largest `user` object a page may post beside the code (Apple's: a name
+/// and an email); a larger one is dropped, the login goes on without it.
+const MAX_CALLBACK_USER_BYTES: usize = 1024;
+
+pub(super) async fn callback(
+    bridge: &OidcBridge,
+    request: &BridgeRequest<'_>,
+    now: u64,
+) -> Answered {
+    let params = match request_params(
+        request.method,
+        request.query,
+        request.body,
+        request.content_type,
+    )
+    .and_then(unique_params)
+    {
         Ok(params) => params,
         Err(e) => return Answered::error(e),
     };
@@ -48,6 +69,11 @@ pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answ
         .refused(Reason::ProviderError);
     };
     let mut code = SealedCode::for_login(login, provider_code, now);
+    if bridge.claims.reads_callback_user() {
+        code.callback_user = param(&params, "user")
+            .filter(|user| is_small_json_object(user))
+            .map(str::to_owned);
+    }
     // The provider's PKCE verifier, derived from the state it was challenged with.
     code.provider_verifier = bridge
         .provider_pkce
@@ -56,4 +82,57 @@ pub(super) async fn callback(bridge: &OidcBridge, query: &str, now: u64) -> Answ
         .map(|(pkce, state)| pkce.verifier(state));
     let code = code.seal(&bridge.sealer, now);
     back_to_broker(bridge, &redirect_uri, state.as_deref(), &[("code", &code)])
+}
+
+/// Apple's `user`: a JSON object, and small.
+fn is_small_json_object(text: &str) -> bool {
+    text.len() <= MAX_CALLBACK_USER_BYTES
+        && serde_json::from_str::<Map<String, Value>>(text).is_ok()
+}
+
+/// The user the claim paths read, with what the page posted to the callback
+/// under [`CALLBACK_USER_KEY`] (`callback_user.name.firstName`).
+pub(super) fn with_callback_user(user: Value, posted: Option<&str>) -> Value {
+    let Some(posted) =
+        posted.and_then(|text| serde_json::from_str::<Map<String, Value>>(text).ok())
+    else {
+        return user;
+    };
+    let mut user = match user {
+        Value::Object(user) => user,
+        _ => Map::new(),
+    };
+    user.insert(CALLBACK_USER_KEY.into(), Value::Object(posted));
+    Value::Object(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_posted_user_sits_beside_the_provider_user_and_only_a_small_object_counts() {
+        let posted = r#"{"name":{"firstName":"Ann","lastName":"Lee"}}"#;
+        assert_eq!(
+            with_callback_user(json!({"id_token": {"sub": "001"}}), Some(posted)),
+            json!({"id_token": {"sub": "001"}, "callback_user": {"name": {"firstName": "Ann", "lastName": "Lee"}}})
+        );
+        assert_eq!(with_callback_user(json!({"a": 1}), None), json!({"a": 1}));
+        assert_eq!(
+            with_callback_user(json!({"a": 1}), Some("[1]")),
+            json!({"a": 1})
+        );
+        assert!(is_small_json_object(posted));
+        for refused in [
+            "",
+            "null",
+            "[]",
+            "\"Ann\"",
+            "{",
+            &format!("{{\"n\":\"{}\"}}", "a".repeat(1024)),
+        ] {
+            assert!(!is_small_json_object(refused), "{refused}");
+        }
+    }
 }

@@ -55,7 +55,10 @@ pub async fn serve(
     let now = unix_now();
     let allowed: &'static str = match endpoint {
         BridgeEndpoint::Token => "POST",
-        BridgeEndpoint::Authorize | BridgeEndpoint::UserInfo => "GET, POST",
+        // A callback may be a form POST (`response_mode=form_post`, Apple).
+        BridgeEndpoint::Authorize | BridgeEndpoint::UserInfo | BridgeEndpoint::Callback => {
+            "GET, POST"
+        }
         _ => "GET, HEAD",
     };
     let mut answered = if !allowed.split(", ").any(|m| m == request.method) {
@@ -65,7 +68,7 @@ pub async fn serve(
             BridgeEndpoint::Discovery => discovery::discovery(bridge),
             BridgeEndpoint::Jwks => discovery::jwks(bridge),
             BridgeEndpoint::Authorize => authorize::authorize(bridge, request, now).await,
-            BridgeEndpoint::Callback => callback::callback(bridge, request.query, now).await,
+            BridgeEndpoint::Callback => callback::callback(bridge, request, now).await,
             BridgeEndpoint::Token => {
                 token::token(gateway, bridge, request, record.report(), now).await
             }

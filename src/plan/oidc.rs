@@ -13,7 +13,7 @@ use crate::plan::file::{load_preset_with, BrokerFile, GatewayFile, OidcFile, Oid
 use crate::plan::TokenRoute;
 use crate::telemetry::metrics::RouteMetrics;
 use quirkgate_core::oidc::authorize::ProviderAuthorize;
-use quirkgate_core::oidc::claims::ClaimPaths;
+use quirkgate_core::oidc::claims::{ClaimPath, ClaimPaths, NOT_FROM_CALLBACK_USER};
 use quirkgate_core::oidc::provider_pkce::ProviderPkce;
 use quirkgate_core::oidc::redeemed::RedeemedCodes;
 use quirkgate_core::oidc::seal::{parse_seal_key, Sealer};
@@ -354,6 +354,24 @@ fn compile_bridge(
             .map(|(name, paths)| (name, token_claims::claim_paths(&paths)))
             .collect(),
     };
+    // What a page posts beside the code is not signed: no identity from it.
+    let unsigned_identity = std::iter::once(("sub", &claims.subject))
+        .chain(
+            claims
+                .others
+                .iter()
+                .map(|(name, paths)| (name.as_str(), paths)),
+        )
+        .filter(|(name, paths)| {
+            NOT_FROM_CALLBACK_USER.contains(name)
+                && paths.iter().any(ClaimPath::reads_callback_user)
+        });
+    for (name, _) in unsigned_identity {
+        errors.push(refused(
+            at("claims"),
+            Refusal::ClaimFromCallbackUser(name.to_owned()),
+        ));
+    }
     errors.extend(token_claims::refused_token_fields(
         &claims,
         &facts.userinfo_params,

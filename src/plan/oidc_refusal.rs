@@ -55,6 +55,8 @@ pub enum BridgeRefusal {
     ProviderJwksUri,
     /// `provider_id_token.issuer` is empty.
     ProviderIssuerEmpty,
+    /// `sub` or an email claim read from what a page posts to the callback.
+    ClaimFromCallbackUser(String),
     /// `provider_id_token` has neither `jwks_uri` nor `signed_with`, or both.
     ProviderKeySource,
     /// `provider_id_token.signed_with` is not `client_secret`.
@@ -131,6 +133,10 @@ impl fmt::Display for BridgeRefusal {
                 f.write_str("must be an https:// URL (http:// only on loopback)")
             }
             Self::ProviderIssuerEmpty => f.write_str("the provider's ID token iss is needed"),
+            Self::ClaimFromCallbackUser(name) => write!(
+                f,
+                "{name} may not come from callback_user: what a page posts beside the code is not signed"
+            ),
             Self::ProviderKeySource => f.write_str(
                 "one of jwks_uri (the provider's published keys) or signed_with: client_secret (HS256, LINE)",
             ),

@@ -448,3 +448,31 @@ fn a_wecom_bridge_gives_the_agent_id_its_preset_leaves_to_the_block() {
         )]
     );
 }
+
+#[test]
+fn no_identity_claim_comes_from_what_a_page_posts_beside_the_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = es256_pem(dir.path());
+    let claims = "    claims: { sub: [callback_user.id], email: [callback_user.email], email_verified: [callback_user], given_name: [callback_user.name.firstName] }\n";
+    let mut found = refusals(&block(&key, "https://gw.example/oidc/tiktok", claims));
+    found.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(
+        found,
+        ["email", "email_verified", "sub"].map(|name| (
+            "claims".to_owned(),
+            Refusal::ClaimFromCallbackUser(name.to_owned())
+        ))
+    );
+    // A name from it is fine (Apple sends the name nowhere else).
+    let name_only = "    claims: { given_name: [callback_user.name.firstName] }\n";
+    let plan = compile_oidc(&block(&key, "https://gw.example/oidc/tiktok", name_only)).unwrap();
+    let (bridge, _) = plan.bridge("/oidc/tiktok/callback").unwrap();
+    assert!(bridge.claims.reads_callback_user());
+    let plain = compile_oidc(&block(&key, "https://gw.example/oidc/tiktok", "")).unwrap();
+    assert!(!plain
+        .bridge("/oidc/tiktok/callback")
+        .unwrap()
+        .0
+        .claims
+        .reads_callback_user());
+}

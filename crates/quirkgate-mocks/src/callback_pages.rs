@@ -5,7 +5,10 @@
 //!   never `code`;
 //! - eBay's page takes the app's **RuName** as `redirect_uri`, never a URL,
 //!   and sends the browser to the "auth accepted URL" registered for that
-//!   RuName in the developer portal (here: [`RedirectNames`]).
+//!   RuName in the developer portal (here: [`RedirectNames`]);
+//! - with `response_mode=form_post` (Apple, when name or email is asked),
+//!   the page answers a form that posts the callback's parameters, Apple's
+//!   adding the user's name as a `user` JSON object.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -70,6 +73,52 @@ pub(crate) fn callback_params<'a>(
     }
 }
 
+/// The name Apple's page posts in `user` when the name scope is asked.
+pub const APPLE_USER: &str = r#"{"name":{"firstName":"Mock","lastName":"Appleseed"},"email":"mock.apple.user@privaterelay.appleid.com"}"#;
+
+/// For `response_mode=form_post`: the page the provider answers instead of
+/// a redirect, a form posting `location`'s query to its base, with Apple's
+/// `user` when the name scope was asked; `None` for a redirect.
+pub(crate) fn form_post_page(
+    kind: ProviderKind,
+    request: &SeenRequest,
+    location: &str,
+) -> Option<String> {
+    if request.query_param("response_mode") != Some("form_post") {
+        return None;
+    }
+    let (action, query) = location.split_once('?').unwrap_or((location, ""));
+    let mut fields: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let asks_name = request
+        .query_param("scope")
+        .is_some_and(|scope| scope.split(' ').any(|s| s == "name"));
+    if kind == ProviderKind::Apple && asks_name {
+        fields.push(("user".into(), APPLE_USER.into()));
+    }
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\"/>",
+                html_escape(name),
+                html_escape(value)
+            )
+        })
+        .collect();
+    Some(format!(
+        "<html><body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{inputs}</form></body></html>",
+        html_escape(action)
+    ))
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +178,35 @@ mod tests {
             callback_params(ProviderKind::TikTok, &request, "c1"),
             [("code", "c1")]
         );
+    }
+
+    #[test]
+    fn a_form_post_page_posts_the_callback_and_apples_adds_the_name() {
+        let page = |mode: &str, scope: &str| {
+            let mut request = page(&[("response_mode", mode), ("scope", scope)]);
+            request.path = "/auth/authorize".into();
+            request
+        };
+        let location = "https://gw.example/cb?code=c1&state=s%26t";
+        assert_eq!(
+            form_post_page(ProviderKind::Apple, &page("query", "name"), location),
+            None
+        );
+        let html = form_post_page(
+            ProviderKind::Apple,
+            &page("form_post", "name email"),
+            location,
+        )
+        .unwrap();
+        assert!(html.contains("action=\"https://gw.example/cb\""), "{html}");
+        assert!(html.contains("name=\"code\" value=\"c1\""), "{html}");
+        assert!(html.contains("name=\"state\" value=\"s&amp;t\""), "{html}");
+        assert!(
+            html.contains("name=\"user\" value=\"{&quot;name&quot;"),
+            "{html}"
+        );
+        let without_name =
+            form_post_page(ProviderKind::Apple, &page("form_post", "email"), location).unwrap();
+        assert!(!without_name.contains("name=\"user\""), "{without_name}");
     }
 }

@@ -185,15 +185,23 @@ pub fn authorize_code(request: &SeenRequest) -> String {
         .find_map(|s| s.strip_prefix(SWITCH_SCOPE))
         .and_then(Switch::named);
     let nonce = request.query_param("nonce");
+    // Apple puts the email in its ID token when the email scope was granted.
+    let email = request
+        .query_param("scope")
+        .is_some_and(|scope| scope.split(' ').any(|s| s == "email"));
     if switch.is_none() && nonce.is_none() {
         return "mockcode-1".to_owned();
     }
     format!(
-        "mockcode-1.{}.{}",
+        "mockcode-1.{}.{}{}",
         switch.unwrap_or(Switch::Valid).name(),
-        base64url(nonce.unwrap_or("").as_bytes())
+        base64url(nonce.unwrap_or("").as_bytes()),
+        if email { ".email" } else { "" }
     )
 }
+
+/// The email Apple's ID token carries when the email scope was granted.
+pub const APPLE_EMAIL: &str = "mock.apple.user@privaterelay.appleid.com";
 
 /// The token answer with the provider's ID token in it (authorization-code
 /// grants that succeeded; anything else as it was).
@@ -225,7 +233,7 @@ fn id_token(
     client_secret: &str,
     host: &str,
 ) -> String {
-    let mut parts = code.splitn(3, '.').skip(1);
+    let mut parts = code.splitn(4, '.').skip(1);
     let switch = parts
         .next()
         .and_then(Switch::named)
@@ -239,6 +247,7 @@ fn id_token(
         })
         .and_then(|n| String::from_utf8(n).ok())
         .filter(|n| !n.is_empty());
+    let email_granted = parts.next() == Some("email");
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -253,6 +262,10 @@ fn id_token(
     set("exp", (now + 600).into());
     if let Some(nonce) = nonce {
         set("nonce", nonce.into());
+    }
+    if email_granted && issuer.issuer == APPLE.issuer {
+        set("email", APPLE_EMAIL.into());
+        set("email_verified", true.into());
     }
     match switch {
         Switch::Expired => set("exp", (now - 3600).into()),

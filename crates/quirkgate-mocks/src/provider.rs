@@ -10,7 +10,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 pub use super::callback_pages::RedirectNames;
-use super::callback_pages::{callback_params, redirect_target};
+use super::callback_pages::{callback_params, form_post_page, redirect_target};
 pub use super::kinds::{ProviderKind, SeenRequest, PROVIDER_NAMES};
 use super::strict::{self, Credentials};
 
@@ -102,7 +102,10 @@ pub async fn serve_connection<S: AsyncRead + AsyncWrite + Unpin>(
                 match super::id_tokens::page_refusal(kind, &request)
                     .map_or_else(|| login_page(kind, &request, redirect_names), Err)
                 {
-                    Ok(location) => (302, "text/plain", String::new(), Some(location)),
+                    Ok(location) => match form_post_page(kind, &request, &location) {
+                        Some(form) => (200, "text/html", form, None),
+                        None => (302, "text/plain", String::new(), Some(location)),
+                    },
                     Err(why) => (400, "text/plain", why, None),
                 }
             }

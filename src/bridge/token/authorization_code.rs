@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{tokens_answer, Leg};
 use crate::bridge::answer::Answered;
+use crate::bridge::callback::with_callback_user;
 use crate::bridge::provider_id_token::{verified_claims, with_claims};
 use crate::bridge::userinfo::read_user;
 use crate::plan::oidc::OidcBridge;
@@ -77,6 +78,7 @@ pub(super) async fn grant(mut leg: Leg<'_>) -> Result<Answered, OAuthError> {
         _ => e,
     })?;
     let user = with_claims(user, provider_claims);
+    let user = with_callback_user(user, code.callback_user.as_deref());
     // `token.` paths read the token answer as the route shaped it.
     let claims = bridge
         .claims

@@ -54,7 +54,8 @@ async fn a_login_posted_to_authorize_and_userinfo_works_like_a_get() {
 async fn other_methods_and_bodies_that_are_not_forms_are_refused_unforwarded() {
     let (mock, gateway, _dir) = tiktok_bridge().await;
     let http = http_client();
-    for endpoint in ["authorize", "userinfo"] {
+    // A callback may be posted too (`response_mode=form_post`, Apple).
+    for endpoint in ["authorize", "userinfo", "callback"] {
         let url = gateway.url(&format!("/oidc/tiktok/{endpoint}"));
         let response = http.put(&url).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 405, "{endpoint}");
@@ -70,6 +71,16 @@ async fn other_methods_and_bodies_that_are_not_forms_are_refused_unforwarded() {
     let (status, body) = json_of(response).await;
     assert_eq!(status, 415, "{body}");
     assert!(body["error"].is_string(), "{body}");
+    let posted_json = http
+        .post(gateway.url("/oidc/tiktok/callback"))
+        .header("content-type", "application/json")
+        .body(r#"{"code":"mockcode-1","state":"s"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(posted_json.headers().get("location").is_none());
+    let (status, body) = json_of(posted_json).await;
+    assert_eq!(status, 415, "a callback is a query or a form: {body}");
     assert!(
         mock.requests().is_empty(),
         "nothing refused reaches the provider"

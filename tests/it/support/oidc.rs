@@ -223,6 +223,36 @@ pub fn get_param(params: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// A self-submitting form page (`response_mode=form_post`): where it posts,
+/// and its hidden fields, unescaped.
+pub fn form_post_of(html: &str) -> (String, Vec<(String, String)>) {
+    let unescape = |text: &str| {
+        text.replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let len = tag[start..].find('"')?;
+        Some(unescape(&tag[start..start + len]))
+    };
+    let form = html.split("<form").nth(1).expect("a form");
+    let action = attribute(form, "action").expect("an action");
+    let fields = form
+        .split("<input")
+        .skip(1)
+        .map(|tag| {
+            (
+                attribute(tag, "name").unwrap(),
+                attribute(tag, "value").unwrap(),
+            )
+        })
+        .collect();
+    (action, fields)
+}
+
 /// What one login gave the relying party.
 pub struct Login {
     pub tokens: openidconnect::core::CoreTokenResponse,
@@ -303,11 +333,21 @@ pub async fn login_as(
         );
     }
 
-    // The provider's page sends the browser back to the bridge's callback with a code…
-    let to_callback = location(&http.get(&to_provider).send().await.unwrap());
-    assert!(to_callback.starts_with(&callback), "{to_callback}");
+    // The provider's page sends the browser back to the bridge's callback
+    // with a code (a redirect, or with `response_mode=form_post` a form the
+    // browser posts)…
+    let page = http.get(&to_provider).send().await.unwrap();
+    let to_bridge = if page.status() == 200 {
+        let (action, fields) = form_post_of(&page.text().await.unwrap());
+        assert_eq!(action, callback);
+        http.post(&action).form(&fields).send().await.unwrap()
+    } else {
+        let to_callback = location(&page);
+        assert!(to_callback.starts_with(&callback), "{to_callback}");
+        http.get(&to_callback).send().await.unwrap()
+    };
     // …and the bridge sends it on to the broker, with the broker's own state.
-    let to_broker = location(&http.get(&to_callback).send().await.unwrap());
+    let to_broker = location(&to_bridge);
     assert!(
         to_broker.starts_with(&format!("{BROKER_CALLBACK}?")),
         "{to_broker}"

@@ -16,6 +16,15 @@ use serde_json::{Map, Value};
 /// A claim path that starts so reads the token answer's field after it.
 pub const TOKEN_ANSWER_PREFIX: &str = "token.";
 
+/// Where the user object the claim paths read holds what the provider's
+/// page posted to the callback beside the code (Apple's `user`, with the
+/// name, on a user's first consent): `callback_user.name.firstName`. It is
+/// not signed, so neither `sub` nor an email claim may come from it.
+pub const CALLBACK_USER_KEY: &str = "callback_user";
+
+/// Claims that may not come from the unsigned [`CALLBACK_USER_KEY`].
+pub const NOT_FROM_CALLBACK_USER: [&str; 3] = ["sub", "email", "email_verified"];
+
 /// Token-answer fields that are credentials: never a claim, whatever the config says.
 pub const SECRET_TOKEN_FIELDS: [&str; 3] = ["access_token", "refresh_token", "id_token"];
 
@@ -41,6 +50,16 @@ impl ClaimPath {
         match text.strip_prefix(TOKEN_ANSWER_PREFIX) {
             Some(field) => ClaimPath::TokenAnswer(field.to_owned()),
             None => ClaimPath::User(text.to_owned()),
+        }
+    }
+
+    /// Whether this path reads what the page posted to the callback.
+    pub fn reads_callback_user(&self) -> bool {
+        match self {
+            ClaimPath::User(path) => path
+                .strip_prefix(CALLBACK_USER_KEY)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.')),
+            ClaimPath::TokenAnswer(_) => false,
         }
     }
 
@@ -169,6 +188,14 @@ impl ClaimPaths {
             }
         }
         fields
+    }
+
+    /// Whether a claim reads what the page posted to the callback (Apple's `user`).
+    pub fn reads_callback_user(&self) -> bool {
+        self.others
+            .iter()
+            .flat_map(|(_, paths)| paths)
+            .any(ClaimPath::reads_callback_user)
     }
 
     /// Whether the subject can come from the token answer alone (Withings:

@@ -55,6 +55,7 @@ mod tests {
             code_challenge: None,
             authenticated_at: 1_000,
             provider_verifier: None,
+            callback_user: None,
         }
     }
 

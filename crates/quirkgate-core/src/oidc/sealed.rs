@@ -43,6 +43,10 @@ pub struct SealedCode {
     /// The PKCE verifier the provider's token call needs (`provider_pkce`).
     #[serde(rename = "pv", default, skip_serializing_if = "Option::is_none")]
     pub provider_verifier: Option<String>,
+    /// What the provider's page posted beside the code (Apple's `user`
+    /// JSON object, on a first consent), for claims under `callback_user.`.
+    #[serde(rename = "cu", default, skip_serializing_if = "Option::is_none")]
+    pub callback_user: Option<String>,
 }
 
 /// What the broker's token request says about the code it redeems.
@@ -70,6 +74,7 @@ impl SealedCode {
             code_challenge: login.code_challenge,
             authenticated_at: now,
             provider_verifier: None,
+            callback_user: None,
         }
     }
 

@@ -58,11 +58,17 @@ const APPLE: Case = Case {
         "/auth/token",
         "/auth/authorize",
         "001234.mockapple.0987",
-        "",
+        "name email",
     ),
     signs: &id_tokens::APPLE,
     nonce: true,
-    claims: &[],
+    // The email from Apple's verified ID token, the name from what its
+    // page posted to the callback (`response_mode=form_post`).
+    claims: &[
+        ("email", id_tokens::APPLE_EMAIL),
+        ("given_name", "Mock"),
+        ("family_name", "Appleseed"),
+    ],
 };
 const LINE: Case = Case {
     provider: provider(
