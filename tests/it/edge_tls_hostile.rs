@@ -208,12 +208,12 @@ async fn a_truncated_record_then_eof_closes_only_that_connection() {
     // After the handshake: a record header announcing 200 bytes, 20 of them, EOF.
     let mut tls = tls13(&edge).await;
     exchange_on(&mut tls, "before").await;
-    let (tcp, _) = tls.get_mut();
+    let (socket, _) = tls.get_mut();
     let mut truncated = vec![0x17, 0x03, 0x03, 0x00, 200];
     truncated.extend_from_slice(&[0x42; 20]);
-    tcp.write_all(&truncated).await.unwrap();
-    tcp.shutdown().await.unwrap();
-    let sent = until_closed(tcp).await;
+    socket.write_all(&truncated).await.unwrap();
+    socket.shutdown().await.unwrap();
+    let sent = until_closed(socket).await;
     assert!(
         !String::from_utf8_lossy(&sent).contains("HTTP/1.1"),
         "no plaintext answer to a truncated record"
@@ -278,11 +278,11 @@ async fn an_alert_in_the_middle_of_a_request_ends_that_connection_unanswered() {
     let mut tls = tls13(&edge).await;
     tls.write_all(&request[..head_end + 5]).await.unwrap();
     tls.flush().await.unwrap();
-    let (tcp, _) = tls.get_mut();
-    tcp.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+    let (socket, _) = tls.get_mut();
+    socket.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
         .await
         .unwrap();
-    let sent = until_closed(tcp).await;
+    let sent = until_closed(socket).await;
     assert!(
         sent.is_empty() || sent[0] == 0x17 || sent[0] == 0x15,
         "at most an alert: {sent:?}"
@@ -292,11 +292,11 @@ async fn an_alert_in_the_middle_of_a_request_ends_that_connection_unanswered() {
     let mut tls = connect_over(&edge.pki, &[&rustls::version::TLS12], tcp(&edge).await).await;
     tls.write_all(&request[..head_end + 5]).await.unwrap();
     tls.flush().await.unwrap();
-    let (tcp, _) = tls.get_mut();
-    tcp.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+    let (socket, _) = tls.get_mut();
+    socket.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
         .await
         .unwrap();
-    let sent = until_closed(tcp).await;
+    let sent = until_closed(socket).await;
     assert!(sent.is_empty() || sent[0] == 0x15, "at most an alert: {sent:?}");
 
     fresh_caller_is_served(&edge, "fresh").await;
@@ -473,12 +473,12 @@ async fn a_record_longer_than_the_maximum_is_refused_from_its_header() {
     // (2^14 + 2,048, one more than any record may carry), sent whole.
     let mut tls = tls13(&edge).await;
     exchange_on(&mut tls, "before").await;
-    let (tcp, _) = tls.get_mut();
+    let (socket, _) = tls.get_mut();
     let mut oversized = vec![0x17, 0x03, 0x03];
     oversized.extend_from_slice(&(16384u16 + 2048).to_be_bytes());
     oversized.extend(std::iter::repeat(0x17).take(16384 + 2048));
-    let _ = tcp.write_all(&oversized).await;
-    let sent = until_closed(tcp).await;
+    let _ = socket.write_all(&oversized).await;
+    let sent = until_closed(socket).await;
     assert!(!String::from_utf8_lossy(&sent).contains("HTTP/1.1"));
 
     fresh_caller_is_served(&edge, "after").await;

@@ -13,6 +13,7 @@
 //! that checks headers as rustls does (`complete_records`): the oracle for
 //! what the session must carry and what it must refuse.
 
+#[cfg(any(test, feature = "fuzzing"))]
 use std::fmt;
 use std::io::IoSlice;
 
