@@ -152,10 +152,15 @@ impl TlsSession {
             return Err(SessionError::Failed);
         }
         let (consumed, result) = self.drive(incoming, sink, out, Want::Input);
+        if result.is_err() {
+            // A failed connection reads nothing more: it keeps no bytes either.
+            self.carry = Carry::default();
+            return result;
+        }
         self.carry.keep(&incoming[consumed..]).inspect_err(|_| {
             self.failed = true;
         })?;
-        result
+        Ok(())
     }
 
     /// Seals `plaintext` (at most [`MAX_PLAINTEXT_PER_RECORD`] bytes: one
@@ -240,7 +245,9 @@ impl TlsSession {
         // Decrypted bytes met while sealing wait behind those already waiting.
         let mut met = Vec::new();
         let (consumed, result) = self.drive(&mut carried, &mut met, out, want);
-        self.carry.restore(carried, consumed);
+        if !self.failed {
+            self.carry.restore(carried, consumed);
+        }
         plaintext.deliver(&met, &mut NoRoom);
         self.plaintext = plaintext;
         result
