@@ -134,6 +134,8 @@ async fn read_one_answer<S: AsyncRead + Unpin>(
 
 async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut S, code: &str) {
     tls.write_all(&token_request(code)).await.unwrap();
+    // tokio-rustls may keep sealed bytes until a flush (over one-byte writes, it does).
+    tls.flush().await.unwrap();
     let (status, body) = read_one_answer(tls, &mut Vec::new()).await;
     assert_eq!(status, 200, "{code}: {body}");
     assert_eq!(body["access_token"], format!("act.{code}"));
