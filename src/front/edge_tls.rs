@@ -540,7 +540,10 @@ pub mod fuzzing {
     use super::records::{self, OutBuffer};
     use super::session::TlsSession;
 
-    pub use super::records::{MAX_CARRY, MAX_RECORD_ON_WIRE};
+    /// The most unconsumed bytes a connection may carry between reads.
+    pub const MAX_CARRY: usize = records::MAX_CARRY;
+    /// The largest record on the wire.
+    pub const MAX_RECORD_ON_WIRE: usize = records::MAX_RECORD_ON_WIRE;
 
     /// The server side of one connection, fed bytes as the stream feeds it.
     pub struct ServerSide(TlsSession);
