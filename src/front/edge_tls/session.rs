@@ -394,14 +394,19 @@ impl TlsSession {
     fn fail(
         &mut self,
         error: SessionError,
-        rest: &mut [u8],
+        _rest: &mut [u8],
         out: &mut OutBuffer<'_>,
     ) -> SessionError {
         self.failed = true;
-        // rustls hands out what it queued before it looks at the state again;
-        // a few rounds at most (the alert, then nothing).
+        // rustls hands out what it queued before it deframes again; only
+        // while it has something queued, over no bytes, so that the bad
+        // bytes are never looked at twice (a second fatal alert trips
+        // rustls's own assertion: found by the fuzz target).
         for _ in 0..4 {
-            let UnbufferedStatus { state, .. } = self.conn.process_tls_records(rest);
+            if !self.conn.wants_write() {
+                break;
+            }
+            let UnbufferedStatus { state, .. } = self.conn.process_tls_records(&mut []);
             match state {
                 Ok(ConnectionState::EncodeTlsData(mut encode)) => {
                     let mut result = encode.encode(out.room(0));
