@@ -63,6 +63,13 @@ pub mod run {
     pub use crate::telemetry::logging::init as init_logging;
 }
 
+/// The edge TLS record handling, for the fuzz targets only.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::front::edge_tls::fuzzing::*;
+}
+
 /// The identity broker's side of a route (`quirkgate auth0 connection`).
 pub mod auth0 {
     pub use crate::broker::apply::apply_connection;

@@ -11,6 +11,7 @@ mod command_line;
 mod deploy;
 mod docs;
 mod edge_tls;
+mod edge_tls_hostile;
 mod front_door;
 mod hostile_input;
 mod hostile_provider;
