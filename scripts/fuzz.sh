@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
-targets="${TARGETS:-form_and_rules caller_head provider_answer oidc_inputs json_object signed_and_wrapped}"
+targets="${TARGETS:-form_and_rules caller_head provider_answer oidc_inputs json_object signed_and_wrapped two_step edge_tls_records}"
 if ! command -v cargo-fuzz >/dev/null; then
   echo "cargo-fuzz is missing: cargo install cargo-fuzz" >&2
   exit 1
