@@ -40,8 +40,8 @@ use pingora::tls::{version, ClientHello, CryptoProvider, ResolvesServerCert, Ser
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use records::{
-    coalesce, single_slice, NoRoom, OutBuffer, PendingTls, PlaintextSink,
-    MAX_PLAINTEXT_PER_RECORD, MAX_RECORD_ON_WIRE,
+    coalesce, single_slice, NoRoom, OutBuffer, PendingTls, PlaintextSink, MAX_PLAINTEXT_PER_RECORD,
+    MAX_RECORD_ON_WIRE,
 };
 use session::{SessionError, TlsSession};
 

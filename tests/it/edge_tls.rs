@@ -133,7 +133,7 @@ fn token_request(code: &str) -> Vec<u8> {
 
 /// Reads one answer framed by its Content-Length off `stream` (with what is
 /// already in `buffer`); returns its status and body, leaving the rest.
-async fn read_one_answer<S: tokio::io::AsyncRead + Unpin>(
+pub(crate) async fn read_one_answer<S: tokio::io::AsyncRead + Unpin>(
     stream: &mut S,
     buffer: &mut Vec<u8>,
 ) -> (u16, serde_json::Value) {

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::edge_tls::read_one_answer;
 use crate::support::*;
 
 type ClientTls<S> = tokio_rustls::client::TlsStream<S>;
@@ -99,39 +100,6 @@ fn token_request(code: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Reads one answer framed by its Content-Length; its status and body.
-async fn read_one_answer<S: AsyncRead + Unpin>(
-    stream: &mut S,
-    buffer: &mut Vec<u8>,
-) -> (u16, serde_json::Value) {
-    loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .expect("a Content-Length");
-            if buffer.len() >= end + 4 + length {
-                let status = head[9..12].parse().unwrap();
-                let body = serde_json::from_slice(&buffer[end + 4..end + 4 + length]).unwrap();
-                buffer.drain(..end + 4 + length);
-                return (status, body);
-            }
-        }
-        let mut chunk = [0u8; 4096];
-        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut chunk))
-            .await
-            .expect("an answer within 5 s")
-            .unwrap();
-        assert!(read > 0, "the gateway closed before answering");
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-}
-
 async fn exchange_on<S: AsyncRead + AsyncWrite + Unpin>(tls: &mut S, code: &str) {
     tls.write_all(&token_request(code)).await.unwrap();
     // tokio-rustls may keep sealed bytes until a flush (over one-byte writes, it does).
@@ -155,7 +123,10 @@ async fn until_closed(tcp: &mut TcpStream) -> Vec<u8> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, tcp.read(&mut chunk)).await {
-            Err(_) => panic!("the gateway kept the connection open: {} bytes so far", rest.len()),
+            Err(_) => panic!(
+                "the gateway kept the connection open: {} bytes so far",
+                rest.len()
+            ),
             Ok(Ok(0)) | Ok(Err(_)) => return rest,
             Ok(Ok(n)) => rest.extend_from_slice(&chunk[..n]),
         }
@@ -222,7 +193,10 @@ async fn a_truncated_record_then_eof_closes_only_that_connection() {
     );
 
     fresh_caller_is_served(&edge, "after").await;
-    assert!(edge.gateway.log().contains("handshake"), "the failed handshake is logged");
+    assert!(
+        edge.gateway.log().contains("handshake"),
+        "the failed handshake is logged"
+    );
 }
 
 #[tokio::test]
@@ -281,7 +255,8 @@ async fn an_alert_in_the_middle_of_a_request_ends_that_connection_unanswered() {
     tls.write_all(&request[..head_end + 5]).await.unwrap();
     tls.flush().await.unwrap();
     let (socket, _) = tls.get_mut();
-    socket.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+    socket
+        .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
         .await
         .unwrap();
     let sent = until_closed(socket).await;
@@ -295,14 +270,22 @@ async fn an_alert_in_the_middle_of_a_request_ends_that_connection_unanswered() {
     tls.write_all(&request[..head_end + 5]).await.unwrap();
     tls.flush().await.unwrap();
     let (socket, _) = tls.get_mut();
-    socket.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
+    socket
+        .write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28])
         .await
         .unwrap();
     let sent = until_closed(socket).await;
-    assert!(sent.is_empty() || sent[0] == 0x15, "at most an alert: {sent:?}");
+    assert!(
+        sent.is_empty() || sent[0] == 0x15,
+        "at most an alert: {sent:?}"
+    );
 
     fresh_caller_is_served(&edge, "fresh").await;
-    assert!(edge.tiktok.requests().iter().all(|r| r.body_param("code") != Some("half")));
+    assert!(edge
+        .tiktok
+        .requests()
+        .iter()
+        .all(|r| r.body_param("code") != Some("half")));
 }
 
 #[tokio::test]
@@ -440,10 +423,7 @@ impl AsyncWrite for OneByteWrites {
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_flush(cx)
     }
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
     }
 }
@@ -467,7 +447,9 @@ async fn a_record_longer_than_the_maximum_is_refused_from_its_header() {
     let edge = edge().await;
     // A ClientHello record announcing 65,535 bytes: refused before they come.
     let mut raw = tcp(&edge).await;
-    raw.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff]).await.unwrap();
+    raw.write_all(&[0x16, 0x03, 0x01, 0xff, 0xff])
+        .await
+        .unwrap();
     let sent = until_closed(&mut raw).await;
     assert!(sent.is_empty() || sent[0] == 0x15, "{sent:?}");
 

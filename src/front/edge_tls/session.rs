@@ -340,7 +340,8 @@ impl TlsSession {
                             let mut result = traffic.queue_close_notify(out.room(SEAL_OVERHEAD));
                             if let Err(EncryptError::InsufficientSize(short)) = &result {
                                 let needed = short.required_size;
-                                result = traffic.queue_close_notify(&mut out.room(needed)[..needed]);
+                                result =
+                                    traffic.queue_close_notify(&mut out.room(needed)[..needed]);
                             }
                             match result {
                                 Ok(n) => {
@@ -441,7 +442,9 @@ mod tests {
         to_client: Vec<u8>,
     }
 
-    fn configs(versions: &[&'static rustls::SupportedProtocolVersion]) -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+    fn configs(
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> (Arc<ServerConfig>, Arc<ClientConfig>) {
         pingora::tls::install_default_crypto_provider();
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
@@ -555,7 +558,8 @@ mod tests {
             assert_eq!(pair.server.alpn_protocol(), Some(&b"http/1.1"[..]));
             assert!(!pair.server.cipher_suite_name().is_empty());
             assert!(pair.server.version_name().starts_with("TLSv1_"));
-            std::io::Write::write_all(&mut pair.client.writer(), b"GET / HTTP/1.1\r\n\r\n").unwrap();
+            std::io::Write::write_all(&mut pair.client.writer(), b"GET / HTTP/1.1\r\n\r\n")
+                .unwrap();
             let bytes = pair.from_client();
             let mut plaintext = Vec::new();
             pair.feed(&bytes, usize::MAX, &mut plaintext).unwrap();
@@ -576,11 +580,16 @@ mod tests {
             let bytes = pair.from_client();
             let mut plaintext = Vec::new();
             for byte in &bytes[..bytes.len() - 1] {
-                pair.feed(std::slice::from_ref(byte), 1, &mut plaintext).unwrap();
+                pair.feed(std::slice::from_ref(byte), 1, &mut plaintext)
+                    .unwrap();
                 assert!(pair.server.carried().len() < MAX_RECORD_ON_WIRE);
             }
-            assert!(plaintext.is_empty(), "no plaintext before the record is whole");
-            pair.feed(&bytes[bytes.len() - 1..], 1, &mut plaintext).unwrap();
+            assert!(
+                plaintext.is_empty(),
+                "no plaintext before the record is whole"
+            );
+            pair.feed(&bytes[bytes.len() - 1..], 1, &mut plaintext)
+                .unwrap();
             assert_eq!(plaintext, vec![b'x'; 3000]);
             assert_eq!(pair.server.buffered_bytes(), 0);
         }
@@ -596,7 +605,9 @@ mod tests {
         assert!(carried.is_empty());
         let mut sealed = Vec::new();
         let mut out = OutBuffer::reuse(&mut sealed);
-        pair.server.receive(&mut bytes, &mut NoRoom, &mut out).unwrap();
+        pair.server
+            .receive(&mut bytes, &mut NoRoom, &mut out)
+            .unwrap();
         assert!(pair.server.has_plaintext());
         let mut plaintext = Vec::new();
         assert_eq!(pair.server.take_plaintext(&mut plaintext), 6);
@@ -647,7 +658,8 @@ mod tests {
             pair.server.close_notify(&mut out).unwrap();
             assert_eq!(out.used(), 0, "close_notify is sealed once");
             assert!(matches!(
-                pair.server.seal(b"more", &mut OutBuffer::reuse(&mut Vec::new())),
+                pair.server
+                    .seal(b"more", &mut OutBuffer::reuse(&mut Vec::new())),
                 Err(SessionError::NotWritable)
             ));
             assert_eq!(pair.to_client().unwrap(), b"bye");
@@ -663,7 +675,11 @@ mod tests {
         let mut pair = Pair::new(BOTH[0]);
         let mut plaintext = Vec::new();
         let e = pair
-            .feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", usize::MAX, &mut plaintext)
+            .feed(
+                b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                usize::MAX,
+                &mut plaintext,
+            )
             .unwrap_err();
         assert!(matches!(e, SessionError::Tls(_)), "{e:?}");
         assert!(pair.server.failed());
@@ -717,7 +733,10 @@ mod tests {
             }
             assert_eq!(pair.server.buffered_bytes(), 0);
         }
-        assert!(refused, "rustls bounds KeyUpdates without data between them");
+        assert!(
+            refused,
+            "rustls bounds KeyUpdates without data between them"
+        );
     }
 
     #[test]

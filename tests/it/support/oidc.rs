@@ -223,6 +223,19 @@ pub fn get_param(params: &[(String, String)], name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
+/// Every call the mock saw was to a path it serves, and passed its strict check.
+pub fn all_taken_by_the_strict_mock(mock: &MockProvider, provider: &Provider) {
+    for request in mock.requests() {
+        let endpoint = provider
+            .kind
+            .endpoints()
+            .iter()
+            .find(|e| e.path == request.path)
+            .unwrap_or_else(|| panic!("{} is not served", request.path));
+        assert_eq!(endpoint.check(&request), Ok(()), "{}", request.path);
+    }
+}
+
 /// A self-submitting form page (`response_mode=form_post`): where it posts,
 /// and its hidden fields, unescaped.
 pub fn form_post_of(html: &str) -> (String, Vec<(String, String)>) {

@@ -58,6 +58,17 @@ fn alipay_env() -> [(&'static str, String); 3] {
     ]
 }
 
+/// A bridge in front of the Alipay mock, for brokers holding the Alipay app id.
+async fn alipay_bridge() -> (MockProvider, Gateway, tempfile::TempDir) {
+    let mock = mock(ALIPAY.kind).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = key_file(dir.path(), "k.pem", "ES256");
+    let env = alipay_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gateway = bridge(&ALIPAY, &mock, &key, MOCK_ALIPAY_APP_ID, &env);
+    (mock, gateway, dir)
+}
+
 /// A bridge in front of `provider`'s mock for brokers holding `client_id`.
 fn bridge(
     provider: &Provider,
@@ -72,19 +83,6 @@ fn bridge(
         &format!("client_ids: [\"{client_id}\"]"),
     );
     Gateway::start_with_env(&routes, &block, "info", env)
-}
-
-/// Every call the mock saw was to a path it serves, and passed its strict check.
-fn all_taken_by_the_strict_mock(mock: &MockProvider, provider: &Provider) {
-    for request in mock.requests() {
-        let endpoint = provider
-            .kind
-            .endpoints()
-            .iter()
-            .find(|e| e.path == request.path)
-            .unwrap_or_else(|| panic!("{} is not served", request.path));
-        assert_eq!(endpoint.check(&request), Ok(()), "{}", request.path);
-    }
 }
 
 /// Logs in through `gateway` as a broker holding `client_id`, the page told
@@ -117,12 +115,7 @@ async fn logs_in(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relying_party_logs_in_through_alipay_whose_page_calls_back_with_auth_code() {
-    let mock = mock(ALIPAY.kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = key_file(dir.path(), "k.pem", "ES256");
-    let env = alipay_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let gateway = bridge(&ALIPAY, &mock, &key, MOCK_ALIPAY_APP_ID, &env);
+    let (mock, gateway, _dir) = alipay_bridge().await;
     let callback = format!("{}/callback", issuer(&gateway, &ALIPAY));
     logs_in(&ALIPAY, &mock, &gateway, MOCK_ALIPAY_APP_ID, &callback).await;
 
@@ -152,12 +145,7 @@ async fn a_relying_party_logs_in_through_alipay_whose_page_calls_back_with_auth_
 async fn an_alipay_callback_that_names_the_code_code_is_not_taken_as_a_grant() {
     // Alipay never sends `code`: a callback carrying one and no `auth_code`
     // is a login the provider did not grant, so the broker hears access_denied.
-    let mock = mock(ALIPAY.kind).await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = key_file(dir.path(), "k.pem", "ES256");
-    let env = alipay_env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let gateway = bridge(&ALIPAY, &mock, &key, MOCK_ALIPAY_APP_ID, &env);
+    let (mock, gateway, _dir) = alipay_bridge().await;
     let http = http_client();
     let authorize = format!(
         "{}/authorize?response_type=code&client_id={MOCK_ALIPAY_APP_ID}&redirect_uri={}&scope=openid&state=st-1",

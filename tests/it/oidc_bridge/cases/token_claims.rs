@@ -60,19 +60,6 @@ fn withings_bridge(mock: &MockProvider, key: &std::path::Path, extra: &str) -> (
     (routes, block.replace(ONE_USER_ROUTE, "") + extra)
 }
 
-/// Every call the mock saw was to a path it serves, and passed its strict check.
-fn all_taken_by_the_strict_mock(mock: &MockProvider, provider: &Provider) {
-    for request in mock.requests() {
-        let endpoint = provider
-            .kind
-            .endpoints()
-            .iter()
-            .find(|e| e.path == request.path)
-            .unwrap_or_else(|| panic!("{} is not served", request.path));
-        assert_eq!(endpoint.check(&request), Ok(()), "{}", request.path);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relying_party_logs_in_through_kuaishou_with_sub_from_the_token_answer() {
     // The whole flow, /userinfo included: its sub is the ID token's, though
