@@ -479,3 +479,38 @@ async fn kuaishou_and_withings_serve_their_documented_login_legs() {
         );
     }
 }
+
+/// Alipay's authorize page (its token gateway needs signed requests, tested
+/// in `signed.rs`): `app_id`, `scope` and `redirect_uri`, never `client_id`;
+/// it calls back with `auth_code`, and refuses each wrong variant.
+#[tokio::test]
+async fn alipays_authorize_page_takes_app_id_and_calls_back_with_auth_code() {
+    use quirkgate_mocks::signed::ALIPAY_AUTHORIZE;
+    let mock = MockProvider::start(ProviderKind::Alipay, "127.0.0.1:0", None)
+        .await
+        .unwrap();
+    let draft = ALIPAY_AUTHORIZE.accepted(|name| match name {
+        "redirect_uri" => "https://gw.example/cb".to_owned(),
+        _ => "x".to_owned(),
+    });
+    let answer = send(&mock, &draft.request()).await;
+    assert_eq!(answer.status, 302, "{}", answer.body);
+    let location = answer.header("location").unwrap();
+    assert!(location.starts_with("https://gw.example/cb?"), "{location}");
+    assert!(
+        location.contains("auth_code=") && !location.contains("&code="),
+        "{location}"
+    );
+    let variants = ALIPAY_AUTHORIZE.wrong_variants(&draft);
+    assert!(variants.len() >= 4, "{}", variants.len());
+    for variant in variants {
+        let answer = send(&mock, &variant.request).await;
+        let (status, _, body) = ALIPAY_AUTHORIZE.refusal.answer(&variant.violation);
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (status, body.as_str()),
+            "{:?}",
+            variant.violation
+        );
+    }
+}
