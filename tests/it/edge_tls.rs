@@ -169,17 +169,11 @@ pub(crate) async fn read_one_answer<S: tokio::io::AsyncRead + Unpin>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_tls_pipelined_requests_are_answered_in_order_and_a_stalled_handshake_is_dropped() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let pki = TestPki::new();
-    let tiktok = mock(ProviderKind::TikTok).await;
-    let gateway = Gateway::start_with(
-        &route("/token/proxy", "tiktok", &tiktok_token_url(tiktok.addr), ""),
-        &format!(
-            "client_idle_timeout: 1s\ntls:\n  cert_file: {}\n  key_file: {}\n",
-            pki.leaf_cert_path.display(),
-            pki.leaf_key_path.display()
-        ),
-        "info",
-    );
+    let crate::edge_tls_hostile::Edge {
+        pki,
+        tiktok,
+        gateway,
+    } = crate::edge_tls_hostile::edge_with("client_idle_timeout: 1s\n").await;
 
     // A caller that opens a connection and stalls in the handshake: the first
     // bytes of a TLS record, then nothing.

@@ -18,17 +18,19 @@ use crate::support::*;
 
 type ClientTls<S> = tokio_rustls::client::TlsStream<S>;
 
-struct Edge {
-    pki: TestPki,
-    tiktok: MockProvider,
-    gateway: Gateway,
+/// A gateway with edge TLS in front of the TikTok mock.
+pub(crate) struct Edge {
+    pub(crate) pki: TestPki,
+    pub(crate) tiktok: MockProvider,
+    pub(crate) gateway: Gateway,
 }
 
 async fn edge() -> Edge {
     edge_with("").await
 }
 
-async fn edge_with(extra: &str) -> Edge {
+/// [`edge`], with `extra` top-level keys before `tls:`.
+pub(crate) async fn edge_with(extra: &str) -> Edge {
     let pki = TestPki::new();
     let tiktok = mock(ProviderKind::TikTok).await;
     let gateway = Gateway::start_with(
